@@ -1,0 +1,312 @@
+"""The ``recover-check`` command line: the one module that wires the engine, the model and the
+properties together (the engine itself knows neither).
+
+Exit codes: 0 every property holds, 1 a violation, 2 bad input (one line, no traceback),
+3 incomplete (a bound cut the search), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+import attrs
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from .examples import EXAMPLES
+from .export import write_dot, write_graphml
+from .report import print_result, result_to_json, trace_table
+from .result import Result
+from .search import explore
+from .trace import TraceError, replay_trace, trace_rows
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not argparse's usage block
+        raise UsageError(message)
+
+
+@attrs.frozen
+class Target:
+    """What to explore: a model, its properties, and how to rebuild it (for JSON round trips)."""
+
+    model: Any
+    properties: list
+    context: dict[str, Any]
+    title: str
+
+
+# -- targets ---------------------------------------------------------------------------------
+def _parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} takes key=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def example_target(name: str, params: dict[str, Any]) -> Target:
+    factory = EXAMPLES.get(name)
+    if factory is None:
+        raise UsageError(f"unknown example {name!r} (known: {', '.join(sorted(EXAMPLES))})")
+    try:
+        model = factory(**{k: int(v) for k, v in params.items()})
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"bad parameter for example {name}: {exc}") from None
+    return Target(model, model.properties(), {"example": name, "params": dict(params)},
+                  f"{name} {' '.join(f'{k}={v}' for k, v in params.items())}".strip())
+
+
+def recover_target(preset: str, overrides: dict[str, Any]) -> Target:
+    from model import ConfigError, RecoverModel, make_config
+
+    try:
+        config = make_config(preset, overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    model = RecoverModel(config)
+    return Target(model, _recover_properties(config), {"preset": preset, "config": dict(overrides)},
+                  f"recover model, preset {preset}")
+
+
+def _recover_properties(config) -> list:
+    try:
+        from invariants import properties_for
+    except ImportError:  # the properties arrive with the findings catalog
+        return []
+    return properties_for(config)
+
+
+def target_from_context(context: dict[str, Any]) -> Target:
+    if not isinstance(context, dict):
+        raise UsageError("the JSON has no 'model' object to rebuild the model from")
+    if "example" in context:
+        return example_target(context["example"], context.get("params") or {})
+    if "preset" in context:
+        return recover_target(context["preset"], context.get("config") or {})
+    raise UsageError("the JSON's 'model' names neither an example nor a preset")
+
+
+BOUND_FLAGS = {  # flag -> config key of the recover model
+    "dispatchers": "dispatchers",
+    "messages_per_instance": "messages_per_instance",
+    "maintainer_moves": "maintainer_moves",
+    "other_operators": "other_operators",
+    "channel_capacity": "channel_capacity",
+    "lossy": "lossy",
+    "duplicating": "duplicating",
+    "restart_budget": "restart_budget",
+}
+
+
+def target_from_args(args) -> Target:
+    if args.preset is not None:
+        overrides: dict[str, Any] = _parse_pairs(args.set, "--set")
+        for flag, key in BOUND_FLAGS.items():
+            value = getattr(args, flag, None)
+            if value is not None:
+                overrides[key] = value
+        return recover_target(args.preset, overrides)
+    return example_target(args.example or "two_phase_commit", _parse_pairs(args.param, "--param"))
+
+
+# -- commands --------------------------------------------------------------------------------
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("what to explore")
+    g.add_argument("--example", help=f"a bundled example model ({', '.join(sorted(EXAMPLES))})")
+    g.add_argument("--param", action="append", metavar="K=V", help="an example's parameter, e.g. rms=5")
+    g.add_argument("--preset", help="the recover model with a preset: pr4139, design, proposed")
+    g.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob or bound")
+    for flag in BOUND_FLAGS:
+        g.add_argument("--" + flag.replace("_", "-"), dest=flag, metavar="VALUE")
+
+
+def _add_bounds(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("bounds (a cut search reports 'incomplete', never 'holds')")
+    g.add_argument("--max-states", type=_positive_int, metavar="N")
+    g.add_argument("--max-depth", type=_positive_int, metavar="N")
+    g.add_argument("--max-seconds", type=_positive_float, metavar="S")
+    g.add_argument("--max-memory", type=_positive_float, metavar="MB", help="RSS growth allowed")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _progress_display(console: Console, quiet: bool):
+    """A live line of search statistics on a terminal; nothing otherwise."""
+    if quiet or not console.is_terminal:
+        return None, None
+    live = Live(Text("exploring…"), console=console, transient=True, refresh_per_second=4)
+
+    def update(stats: dict) -> None:
+        rate = stats["distinct"] / stats["elapsed"] if stats["elapsed"] else 0.0
+        live.update(Text(f"states {stats['distinct']:,} ({rate:,.0f}/s)  generated {stats['generated']:,}"
+                         f"  queue {stats['queue']:,}  depth {stats['depth']}  {stats['elapsed']:.0f} s"))
+
+    return live, update
+
+
+def run_search(target: Target, args, err: Console) -> Result:
+    live, update = _progress_display(err, getattr(args, "quiet", False))
+    options = dict(max_states=args.max_states, max_depth=args.max_depth,
+                   max_seconds=args.max_seconds, max_memory_mb=args.max_memory,
+                   stop_at_first=getattr(args, "stop_at_first", False),
+                   deadlock=not getattr(args, "no_deadlock", False),
+                   keep_graph=bool(getattr(args, "graphml", None) or getattr(args, "dot", None)),
+                   progress=update)
+    if live is None:
+        return explore(target.model, target.properties, **options)
+    with live:
+        return explore(target.model, target.properties, **options)
+
+
+def cmd_explore(args, out: Console, err: Console) -> int:
+    target = target_from_args(args)
+    result = run_search(target, args, err)
+    if args.graphml:
+        write_graphml(target.model, result, args.graphml)
+    if args.dot:
+        write_dot(target.model, result, args.dot)
+    if args.json:
+        print(json.dumps(result_to_json(target.model, result, target.context), indent=2))
+    else:
+        print_result(out, target.model, result, target.title, full=args.full)
+    return EXIT_INTERRUPTED if result.interrupted else result.exit_code
+
+
+def cmd_verify_trace(args, out: Console, err: Console) -> int:
+    data = _load_json(args.file)
+    target = target_from_context(data.get("model") if isinstance(data, dict) else None)
+    traces = {name: prop.get("trace") for name, prop in (data.get("properties") or {}).items()
+              if isinstance(prop, dict) and prop.get("trace")}
+    if not traces:
+        raise UsageError(f"{args.file} holds no trace to verify")
+    for name, trace in traces.items():
+        try:
+            rebuilt = replay_trace(target.model, trace)
+        except TraceError as exc:
+            raise UsageError(f"{name}: {exc}") from None
+        out.print(f"[green]ok[/] {name}: {len(rebuilt)} steps replay on {target.title}"
+                  + (f", lasso back to step {rebuilt.loop + 1}" if rebuilt.is_lasso else ""))
+    return 0
+
+
+def _load_json(path: str) -> Any:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def cmd_replay(args, out: Console, err: Console) -> int:
+    from model import RecoverModel, ScenarioError
+    from model.scenario import load_scenario, replay
+
+    try:
+        scenario = load_scenario(args.file)
+        steps = replay(scenario)
+    except ScenarioError as exc:
+        raise UsageError(str(exc)) from None
+    model = RecoverModel(scenario.config)
+    final = steps[-1][1]
+    if args.trace:
+        from .result import Step, Trace
+
+        trace = Trace(tuple(Step(a, s) for a, s in steps))
+        if args.json:
+            rows = trace_rows(model, trace)
+            print(json.dumps({"steps": rows, "observation": model.observe(final)}, indent=2, default=str))
+            return 0
+        out.print(trace_table(model, trace, f"replay of {args.file}"))
+    if args.json:
+        print(json.dumps(model.observe(final), indent=2, default=str))
+    elif not args.trace:
+        out.print_json(json.dumps(model.observe(final), default=str))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="recover-check", description="Model checker for TiCDC's recover-dispatcher protocol.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("explore", help="explore every reachable state and check the properties")
+    _add_model_options(p)
+    _add_bounds(p)
+    p.add_argument("--stop-at-first", action="store_true", help="stop at the first violation")
+    p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
+    p.add_argument("--json", action="store_true", help="print the result (and traces) as JSON")
+    p.add_argument("--full", action="store_true", help="show every field in traces, not only changes")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--graphml", metavar="FILE", help="write the explored graph as GraphML")
+    p.add_argument("--dot", metavar="FILE", help="write the explored graph as Graphviz DOT")
+    p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("verify-trace", help="replay the traces of an explore --json output")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_verify_trace)
+
+    p = sub.add_parser("replay", help="run a scenario file of the recover model")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the observation as JSON")
+    p.add_argument("--trace", action="store_true", help="print every step and the fields it changed")
+    p.set_defaults(func=cmd_replay)
+    return parser
+
+
+def default_args(parser: argparse.ArgumentParser) -> list[str]:
+    """What ``recover-check`` with no arguments runs."""
+    return ["explore", "--example", "two_phase_commit", "--param", "rms=5"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = Console(), Console(stderr=True)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv or default_args(parser))
+        if args.command is None:
+            raise UsageError("name a command (see --help)")
+        return args.func(args, out, err)
+    except UsageError as exc:
+        print(f"recover-check: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("recover-check: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

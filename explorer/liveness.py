@@ -1,0 +1,210 @@
+"""Liveness over the explored graph, under weak and strong fairness.
+
+Semantics (TLA+'s): every state may stutter forever, and a step that does not change the state
+(a self-loop) is a stutter step, so it neither *takes* nor *enables* an action. A behaviour is a
+lasso: a stem from an initial state and a cycle repeated forever.
+
+* ``WF(a)``: if ``a`` is enabled in every state of the cycle, the cycle takes ``a``.
+* ``SF(a)``: if ``a`` is enabled in some state of the cycle, the cycle takes ``a``.
+
+Fair cycles are found per strongly connected component of the graph *restricted to the states
+the violation may stay in* (for ``P ~> Q``, the states where Q is false), while enabledness is
+always read from the *full* graph. A component where some weakly fair action is enabled
+everywhere but never taken holds no fair cycle; one where a strongly fair action is enabled
+somewhere but never taken is split again without the states that enable it (Emerson-Lei).
+The counterexample is rebuilt from real edges: a shortest stem into a fair component and a
+cycle through that component that meets each fairness obligation, back to the loop point.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from .properties import STRONG, WEAK
+from .result import Step, Trace
+from .trace import action_name
+
+if TYPE_CHECKING:
+    from .search import _Search
+
+
+def check_liveness(search: "_Search", prop) -> Trace | None:
+    """A fair lasso violating ``prop``, or None when it holds on the explored graph."""
+    graph = search.graph
+    n = graph.expanded
+    q = search.marks_of(prop.q)
+    fair = {lid: prop.fairness_of(action_name(label)) for lid, label in enumerate(graph.labels)}
+    fair = {lid: kind for lid, kind in fair.items() if kind}
+    if prop.shape == "eventually_always":
+        allowed = bytearray([1]) * n
+        trigger = allowed
+    else:
+        allowed = bytearray(1 - b for b in q)
+        p = search.marks_of(prop.p) if prop.p is not None else bytearray([1]) * n
+        trigger = bytearray(a & b for a, b in zip(p, allowed))
+    components = [c for c in fair_components(graph, allowed, fair)
+                  if prop.shape != "eventually_always" or any(not q[s] for s in c)]
+    if not components:
+        return None
+    home = {s: k for k, c in enumerate(components) for s in c}
+    found = _shortest_stem(search, allowed, trigger, home)
+    if found is None:
+        return None
+    root, stem = found
+    loop_point = stem[-1][1] if stem else root
+    must_visit_bad = (lambda s: not q[s]) if prop.shape == "eventually_always" else None
+    cycle = _fair_cycle(graph, components[home[loop_point]], loop_point, fair, must_visit_bad)
+    steps = [Step(None, search._trace_to(root).steps[-1].state)]
+    steps += search.replay_edges(root, stem + cycle)
+    return Trace(tuple(steps), loop=len(stem), stutter=not cycle)
+
+
+def _enabled_fair(graph, state: int, fair: dict[int, str]) -> set[int]:
+    return {lid for lid, dst in graph.out_edges(state) if dst != state and lid in fair}
+
+
+def fair_components(graph, allowed: bytearray, fair: dict[int, str]) -> list[set[int]]:
+    """Maximal sets of allowed states that hold a fair cycle (with stuttering)."""
+    result = []
+    work = [{s for s in range(graph.expanded) if allowed[s]}]
+    while work:
+        region = work.pop()
+        sub = nx.DiGraph()
+        sub.add_nodes_from(region)
+        sub.add_edges_from((u, v) for u in region for _, v in graph.out_edges(u)
+                           if v in region and v != u)
+        for component in nx.strongly_connected_components(sub):
+            verdict = _component_fairness(graph, component, fair)
+            if verdict is True:
+                result.append(component)
+            elif verdict:  # states enabling an untaken strongly fair action: split without them
+                rest = component - verdict
+                if rest:
+                    work.append(rest)
+    # deterministic order whatever the hash seed: by smallest state index
+    return sorted(result, key=min)
+
+
+def _component_fairness(graph, component: set[int], fair: dict[int, str]):
+    """True if fair; False if no subset can be; else the states to cut (strong fairness)."""
+    taken, enabled_in = _taken_and_enabled(graph, component, fair)
+    cut: set[int] = set()
+    for lid, states in enabled_in.items():
+        if lid in taken:
+            continue
+        if fair[lid] == WEAK and len(states) == len(component):
+            return False
+        if fair[lid] == STRONG:
+            cut |= states
+    return cut or True
+
+
+def _taken_and_enabled(graph, component, fair):
+    taken: set[int] = set()
+    enabled_in: dict[int, set[int]] = {}
+    for u in component:
+        for lid, v in graph.out_edges(u):
+            if v == u or lid not in fair:
+                continue
+            enabled_in.setdefault(lid, set()).add(u)
+            if v in component:
+                taken.add(lid)
+    return taken, enabled_in
+
+
+def _shortest_stem(search, allowed, trigger, home):
+    """0-1 BFS over (state, phase): phase 0 roams the graph, phase 1 (entered at a trigger
+    state, at no cost) may stay only in allowed states and ends in a fair component."""
+    graph = search.graph
+    roots = [s for s in range(graph.expanded) if search.parent[s] < 0]
+    came: dict[tuple[int, int], tuple[tuple[int, int], int] | None] = {}
+    queue: deque = deque()
+    for r in roots:
+        came[(r, 0)] = None
+        queue.append((r, 0))
+    while queue:
+        node = queue.popleft()
+        s, phase = node
+        if phase == 1 and s in home:
+            return _unwind(came, node)
+        if phase == 0 and trigger[s] and (s, 1) not in came:
+            came[(s, 1)] = (node, -1)
+            queue.appendleft((s, 1))
+        for lid, v in graph.out_edges(s):
+            nxt = (v, phase)
+            if nxt in came or v == s or (phase == 1 and not allowed[v]):
+                continue
+            came[nxt] = (node, lid)
+            queue.append(nxt)
+    return None
+
+
+def _unwind(came, node):
+    edges = []
+    while came[node] is not None:
+        prev, lid = came[node]
+        if lid >= 0:
+            edges.append((lid, node[0]))
+        node = prev
+    edges.reverse()
+    return node[0], edges
+
+
+def _fair_cycle(graph, component, start, fair, must_visit_bad):
+    """Edges of a cycle from ``start`` inside ``component`` that is fair on its own."""
+    taken, enabled_in = _taken_and_enabled(graph, component, fair)
+    goals = []
+    for lid in sorted(enabled_in):
+        if lid in taken:
+            goals.append(("edge", lid))
+        elif fair[lid] == WEAK:
+            goals.append(("visit", lambda s, lid=lid: s not in enabled_in[lid]))
+    if must_visit_bad is not None:
+        goals.append(("visit", must_visit_bad))
+    edges: list[tuple[int, int]] = []
+    visited, took = {start}, set()
+    here = start
+    for kind, goal in goals:
+        if (kind == "edge" and goal in took) or (kind == "visit" and any(map(goal, visited))):
+            continue
+        path = _path_within(graph, component, here, kind, goal)
+        edges += path
+        visited.update(v for _, v in path)
+        took.update(lid for lid, _ in path)
+        here = path[-1][1] if path else here
+    if here != start:
+        edges += _path_within(graph, component, here, "visit", lambda s: s == start)
+    return edges
+
+
+def _path_within(graph, component, source, kind, goal):
+    """Shortest edge path inside ``component`` from ``source`` that ends by visiting a goal
+    state, or by taking an edge with the goal label."""
+    came = {source: None}
+    queue = deque([source])
+    while queue:
+        u = queue.popleft()
+        if kind == "visit" and goal(u):
+            return _edges_back(came, u)
+        for lid, v in graph.out_edges(u):
+            if v not in component or v == u:
+                continue
+            if kind == "edge" and lid == goal:
+                return _edges_back(came, u) + [(lid, v)]
+            if v not in came:
+                came[v] = (u, lid)
+                queue.append(v)
+    raise AssertionError("a fair component is strongly connected")  # pragma: no cover
+
+
+def _edges_back(came, u):
+    edges = []
+    while came[u] is not None:
+        prev, lid = came[u]
+        edges.append((lid, u))
+        u = prev
+    edges.reverse()
+    return edges

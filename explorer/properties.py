@@ -1,0 +1,105 @@
+"""The kinds of property the engine checks.
+
+A property is data: a name, a predicate and, for liveness, the fairness it assumes. The engine
+never looks inside a predicate; it only calls it on states (or steps) it has reached.
+
+Fairness is declared per action *name* and applies to every label of that name separately
+(``WF(dm_recv_response(from=A))`` and ``WF(dm_recv_response(from=B))``, as TLA+'s
+``\\A m: WF(Recv(m))``). An action is *taken* only by a step that changes the state: a self-loop
+is a stutter step, as in TLA+'s ``<<A>>_vars``, so it neither satisfies nor enables fairness.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import attrs
+
+WEAK = "weak"
+STRONG = "strong"
+FAIRNESS_KINDS = (WEAK, STRONG)
+
+StatePredicate = Callable[[Any], bool]
+StepPredicate = Callable[[Any, Any, Any], bool]
+
+
+def _check_fairness(instance, attribute, value: tuple[tuple[str, str], ...]) -> None:
+    for name, kind in value:
+        if kind not in FAIRNESS_KINDS:
+            raise ValueError(f"fairness of {name!r} must be 'weak' or 'strong', not {kind!r}")
+
+
+def _frozen_fairness(value: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((value or {}).items()))
+
+
+@attrs.frozen
+class Invariant:
+    """Holds in every reachable state."""
+
+    name: str
+    predicate: StatePredicate
+    description: str = ""
+    kind = "invariant"
+
+
+@attrs.frozen
+class StepProperty:
+    """Holds for every reachable transition ``(state, action, next_state)``."""
+
+    name: str
+    predicate: StepPredicate
+    description: str = ""
+    kind = "step"
+
+
+@attrs.frozen
+class Sometimes:
+    """Some reachable state satisfies the predicate: a guard against a vacuous model."""
+
+    name: str
+    predicate: StatePredicate
+    description: str = ""
+    kind = "sometimes"
+
+
+@attrs.frozen
+class Liveness:
+    """A temporal property over fair behaviours of the explored graph.
+
+    ``shape`` is one of ``leads_to`` (``P ~> Q``), ``always_eventually`` (``[]<>Q``, i.e.
+    ``TRUE ~> Q``) and ``eventually_always`` (``<>[]Q``). ``fairness`` maps action names to
+    ``weak`` or ``strong``; actions not named may be left untaken forever.
+    """
+
+    name: str
+    shape: str
+    p: StatePredicate | None
+    q: StatePredicate
+    fairness: tuple[tuple[str, str], ...] = attrs.field(
+        converter=_frozen_fairness, validator=_check_fairness, factory=tuple
+    )
+    description: str = ""
+    kind = "liveness"
+
+    def fairness_of(self, action_name: str) -> str | None:
+        return dict(self.fairness).get(action_name)
+
+
+def leads_to(name: str, p: StatePredicate, q: StatePredicate, fairness=None, description=""):
+    """``P ~> Q``: from every state where P holds, every fair behaviour reaches a Q state."""
+    return Liveness(name, "leads_to", p, q, fairness, description)
+
+
+def always_eventually(name: str, q: StatePredicate, fairness=None, description=""):
+    """``[]<>Q``: every fair behaviour meets Q again and again."""
+    return Liveness(name, "always_eventually", None, q, fairness, description)
+
+
+def eventually_always(name: str, q: StatePredicate, fairness=None, description=""):
+    """``<>[]Q``: every fair behaviour ends up in Q for good."""
+    return Liveness(name, "eventually_always", None, q, fairness, description)
+
+
+DEADLOCK = "deadlock"
+Property = Invariant | StepProperty | Sometimes | Liveness

@@ -1,0 +1,120 @@
+"""Counterexample traces: changed-field rows, JSON export, and replay of an exported trace.
+
+A trace row shows the action that was taken (name and arguments) and only the fields that
+changed, read through the model's optional ``fields(state)``; a model without it shows its
+state's ``repr``. A JSON trace records every step's action label and full fields, so that
+:func:`replay_trace` can rebuild it on the model and check it step by step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .result import Step, Trace
+
+
+class TraceError(ValueError):
+    """An exported trace does not replay on the model: the message names the step."""
+
+
+def action_name(action) -> str:
+    """The name part of an action label: ``.name`` if it has one, else the text before '('."""
+    name = getattr(action, "name", None)
+    return name if isinstance(name, str) else str(action).split("(", 1)[0]
+
+
+def state_fields(model, state) -> dict[str, Any]:
+    fields = getattr(model, "fields", None)
+    return dict(fields(state)) if fields else {"state": repr(state)}
+
+
+def action_args(action) -> dict[str, Any]:
+    args = getattr(action, "args", None)
+    return {k: v for k, v in args} if isinstance(args, tuple) else {}
+
+
+def changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    """Fields whose value differs; a field that disappeared shows as None."""
+    if before is None:
+        return dict(after)
+    changed = {k: v for k, v in after.items() if before.get(k, _MISSING) != v}
+    changed.update({k: None for k in before if k not in after})
+    return changed
+
+
+_MISSING = object()
+
+
+def trace_rows(model, trace: Trace, full: bool = False) -> list[dict[str, Any]]:
+    """One row per step: ``index``, ``action`` (label or None), ``fields`` (changed or all),
+    ``loop`` (True at the loop point of a lasso)."""
+    rows, before = [], None
+    for i, step in enumerate(trace.steps):
+        after = state_fields(model, step.state)
+        rows.append({
+            "index": i + 1,
+            "action": None if step.action is None else str(step.action),
+            "fields": dict(after) if full else changed_fields(before, after),
+            "loop": trace.loop == i,
+        })
+        before = after
+    return rows
+
+
+def trace_to_json(model, trace: Trace) -> dict[str, Any]:
+    return {
+        "length": len(trace),
+        "loop": trace.loop,
+        "stutter": trace.stutter,
+        "steps": [
+            {"action": None if s.action is None else str(s.action),
+             "name": None if s.action is None else action_name(s.action),
+             "args": action_args(s.action), "fields": jsonable(state_fields(model, s.state))}
+            for s in trace.steps
+        ],
+    }
+
+
+def replay_trace(model, data: dict[str, Any]) -> Trace:
+    """Rebuild a JSON trace on ``model``; raise :class:`TraceError` at the first step whose
+    action is not enabled or whose fields differ from the recorded ones."""
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list) or not steps:
+        raise TraceError("a trace needs a non-empty list 'steps'")
+    first = steps[0]
+    candidates = [s for s in model.init_states()
+                  if jsonable(state_fields(model, s)) == first.get("fields")]
+    if not candidates:
+        raise TraceError("step 1: no initial state has the recorded fields")
+    state = candidates[0]
+    rebuilt = [Step(None, state)]
+    for i, step in enumerate(steps[1:], start=2):
+        label = step.get("action")
+        matches = [(a, t) for a, t in model.successors(state) if str(a) == label]
+        if not matches:
+            raise TraceError(f"step {i}: {label} is not enabled")
+        fitting = [(a, t) for a, t in matches
+                   if jsonable(state_fields(model, t)) == step.get("fields")]
+        if not fitting:
+            raise TraceError(f"step {i}: {label} leads to other fields than recorded")
+        action, state = fitting[0]
+        rebuilt.append(Step(action, state))
+    loop = data.get("loop")
+    if loop is not None:
+        if not (isinstance(loop, int) and 0 <= loop < len(rebuilt)):
+            raise TraceError(f"loop point {loop} is outside the trace")
+        if jsonable(state_fields(model, rebuilt[loop].state)) != jsonable(
+                state_fields(model, rebuilt[-1].state)):
+            raise TraceError(f"the cycle does not return to its loop point (step {loop + 1})")
+    return Trace(tuple(rebuilt), loop=loop, stutter=bool(data.get("stutter")))
+
+
+def jsonable(value):
+    """The value as JSON would give it back (tuples become lists, keys strings)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
