@@ -213,13 +213,6 @@ class _Search:
                 succs = successors(state)
                 if not succs and self._dead_end(expanded, state):
                     return
-                if level >= depth_cut:
-                    if succs:
-                        self.truncated = "max_depth"
-                    if has_graph:
-                        graph.offset.append(len(graph.dst))
-                    expanded += 1
-                    continue
                 generated += len(succs)
                 _count_elements(fired, map(_first, succs))
                 if step_properties:
@@ -234,6 +227,9 @@ class _Search:
                     if len(parent) >= max_states:
                         self.truncated = "max_states"
                         return
+                    if level >= depth_cut:  # a new state beyond the depth bound: not kept
+                        self.truncated = "max_depth"
+                        continue
                     new_by_label[action] = new_by_label.get(action, 0) + 1
                     if checks_new:
                         if has_graph:
@@ -296,8 +292,11 @@ class _Search:
         undecided = [p for p in self.invariants + self.step_properties if p.name not in self.violations]
         if self.check_deadlock and DEADLOCK not in self.violations:
             undecided.append(DEADLOCK)
-        # every safety verdict is in; the rest need the whole graph
-        return not undecided and not self.sometimes and not self.liveness
+        # every verdict is in (the others need the whole graph): the rest would be wasted work
+        if undecided or self.sometimes or self.liveness:
+            return False
+        self.truncated = self.truncated or "every property violated"
+        return True
 
     def _over_budget(self, queued: int, generated: int) -> bool:
         elapsed = time.perf_counter() - self.started

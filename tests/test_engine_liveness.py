@@ -1,0 +1,103 @@
+"""Liveness on hand-built graphs: weak versus strong fairness, stuttering, and the four bug
+shapes a young TLA+ checker once shipped, kept here as regression tests."""
+
+from explorer import always_eventually, eventually_always, explore, leads_to
+from explorer.examples.explicit import ExplicitGraph
+from explorer.trace import replay_trace, trace_to_json
+
+
+def verdict(model, prop):
+    return explore(model, [prop], deadlock=False).verdicts[prop.name]
+
+
+def assert_real_lasso(model, trace):
+    """Every step is a real edge and the cycle returns to its loop point."""
+    assert trace.is_lasso
+    for before, after in zip(trace.steps, trace.steps[1:]):
+        assert (after.action, after.state) in model.successors(before.state)
+    assert trace.steps[-1].state == trace.steps[trace.loop].state
+    replay_trace(model, trace_to_json(model, trace))  # and it survives a JSON round trip
+
+
+def test_unfair_action_may_never_be_taken():
+    model = ExplicitGraph([0], [(0, "go", 1), (1, "stay", 1)])
+    prop = always_eventually("reach_1", lambda s: s == 1)
+    v = verdict(model, prop)
+    assert v.status == "violated" and v.trace.stutter and [s.state for s in v.trace.steps] == [0]
+    fair = always_eventually("reach_1", lambda s: s == 1, {"go": "weak"})
+    assert verdict(model, fair).status == "holds"
+
+
+def test_weak_versus_strong_fairness():
+    # `a` is enabled at 0 only; the cycle 0 -> 2 -> 0 keeps disabling it
+    edges = [(0, "x", 2), (2, "y", 0), (0, "a", 1), (1, "b", 1)]
+    model = ExplicitGraph([0], edges)
+    loop = {"x": "weak", "y": "weak"}
+    weak = verdict(model, leads_to("p", lambda s: s == 0, lambda s: s == 1, loop | {"a": "weak"}))
+    assert weak.status == "violated"
+    assert_real_lasso(model, weak.trace)
+    assert {str(s.action) for s in weak.trace.steps[1:]} == {"x", "y"}
+    strong = verdict(model, leads_to("p", lambda s: s == 0, lambda s: s == 1, loop | {"a": "strong"}))
+    assert strong.status == "holds"
+
+
+def test_bug_shape_1_stuttering_is_not_dropped_for_eventually_always():
+    # 0 is not P and may stutter forever: <>[]P fails unless `u` is fair
+    model = ExplicitGraph([0], [(0, "u", 1)], terminal=[1])
+    v = verdict(model, eventually_always("settle", lambda s: s == 1))
+    assert v.status == "violated" and v.trace.stutter and v.trace.steps[-1].state == 0
+    assert verdict(model, eventually_always("settle", lambda s: s == 1, {"u": "weak"})).status == "holds"
+    # a real cycle through a non-P state violates it even with every action weakly fair
+    cyc = ExplicitGraph([0], [(0, "a", 1), (1, "b", 0)])
+    v = verdict(cyc, eventually_always("settle", lambda s: s == 1, {"a": "weak", "b": "weak"}))
+    assert v.status == "violated" and not v.trace.stutter
+    assert_real_lasso(cyc, v.trace)
+
+
+def test_bug_shape_2_fairness_means_taken_not_stuttered():
+    # stuttering at 0 does not take `a`: with WF(a) the behaviour must leave 0
+    model = ExplicitGraph([0], [(0, "a", 1), (1, "b", 1)])
+    assert verdict(model, leads_to("p", lambda s: s == 0, lambda s: s == 1, {"a": "weak"})).status == "holds"
+    # a self-loop of `a` is a stutter step: it neither takes nor enables `a`
+    selfloop = ExplicitGraph([0], [(0, "a", 0), (0, "b", 1)])
+    v = verdict(selfloop, leads_to("p", lambda s: s == 0, lambda s: s == 1, {"a": "weak"}))
+    assert v.status == "violated"
+    # but when `a` can also leave 0, stuttering there is unfair to `a`
+    both = ExplicitGraph([0], [(0, "a", 0), (0, "a", 1)])
+    assert verdict(both, leads_to("p", lambda s: s == 0, lambda s: s == 1, {"a": "weak"})).status == "holds"
+
+
+def test_bug_shape_3_lasso_follows_real_edges_not_scc_order():
+    # a cycle whose edge order differs from node numbering; exit to Q is unfair
+    edges = [(0, "i", 3), (3, "c", 1), (1, "c", 4), (4, "c", 2), (2, "c", 3), (2, "out", 9)]
+    model = ExplicitGraph([0], edges, terminal=[9])
+    v = verdict(model, leads_to("p", lambda s: s == 3, lambda s: s == 9, {"c": "weak", "i": "weak"}))
+    assert v.status == "violated"
+    assert_real_lasso(model, v.trace)
+    assert [s.state for s in v.trace.steps[v.trace.loop:]] == [3, 1, 4, 2, 3]
+
+
+def test_bug_shape_4_fairness_is_judged_on_the_restricted_component():
+    # `a` leaves both 0 and 1 for the Q state 2; in the not-Q component {0, 1} it is enabled
+    # everywhere and never taken, so WF(a) rules the cycle out (the full SCC {0,1,2} takes `a`)
+    edges = [(0, "x", 1), (1, "y", 0), (0, "a", 2), (1, "a", 2), (2, "z", 0)]
+    model = ExplicitGraph([0], edges)
+    fair = {"x": "weak", "y": "weak", "a": "weak", "z": "weak"}
+    assert verdict(model, leads_to("p", lambda s: s == 0, lambda s: s == 2, fair)).status == "holds"
+    # and enabledness is read in the full graph: without WF(a) the cycle is a real violation
+    unfair_a = {"x": "weak", "y": "weak", "z": "weak"}
+    v = verdict(model, leads_to("p", lambda s: s == 0, lambda s: s == 2, unfair_a))
+    assert v.status == "violated"
+    assert_real_lasso(model, v.trace)
+
+
+def test_strong_fairness_splits_components():
+    # `a` (to Q) is enabled at 1 only; 0 <-> 1 and 0 <-> 3. SF(a) forbids cycles through 1
+    # but the cycle 0 <-> 3 never enables it: a violation that avoids state 1
+    edges = [(0, "x", 1), (1, "y", 0), (0, "u", 3), (3, "v", 0), (1, "a", 2), (2, "z", 2)]
+    model = ExplicitGraph([0], edges)
+    fair = {"a": "strong"}
+    v = verdict(model, leads_to("p", lambda s: s == 0, lambda s: s == 2, fair | {"u": "weak", "v": "weak"}))
+    assert v.status == "violated"
+    assert 1 not in [s.state for s in v.trace.steps[v.trace.loop:]]
+    assert_real_lasso(model, v.trace)
