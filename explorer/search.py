@@ -340,7 +340,7 @@ class _Search:
             action = self.graph.labels[lid]
             want = self.graph.fingerprints[dst]
             for a, nxt in self.model.successors(state):
-                if a == action and self.fingerprint(nxt) == want:
+                if a == action and self.fingerprint(nxt) & FP_MASK == want:
                     state = nxt
                     break
             else:  # pragma: no cover - the graph was built from these very successors

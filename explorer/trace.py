@@ -118,3 +118,39 @@ def jsonable(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def mermaid_sequence(model, trace: Trace) -> str:
+    """A Mermaid sequence diagram of a trace. The model may say who acts
+    (``actor(action)``) and which message a step consumes (``message_flow(action)`` ->
+    ``(sender, receiver)``); a step without a flow is a note over its actor."""
+    actor = getattr(model, "actor", None) or (lambda a: "system")
+    flow = getattr(model, "message_flow", None) or (lambda a: None)
+    lines, participants = [], []
+
+    def meet(name: str) -> str:
+        key = _mermaid_id(name)
+        if key not in participants:
+            participants.append(key)
+            lines.insert(len(participants) - 1, f"    participant {key} as {name}")
+        return key
+
+    for i, step in enumerate(trace.steps[1:], start=2):
+        label = f"{i}. {step.action}".replace(";", ",")
+        loop = " (loop point)" if trace.loop == i - 1 else ""
+        edge = flow(step.action)
+        if edge:
+            src, dst = meet(edge[0]), meet(edge[1])
+            lines.append(f"    {src}->>{dst}: {label}{loop}")
+        else:
+            who = meet(actor(step.action))
+            lines.append(f"    Note over {who}: {label}{loop}")
+    if trace.is_lasso:
+        first = participants[0] if participants else meet("system")
+        tail = "stutters here forever" if trace.stutter else f"repeats from step {trace.loop + 1}"
+        lines.append(f"    Note over {first}: lasso: {tail}")
+    return "sequenceDiagram\n" + "\n".join(lines)
+
+
+def _mermaid_id(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
