@@ -191,7 +191,10 @@ def run_search(target: Target, args, err: Console) -> Result:
 
 
 def cmd_explore(args, out: Console, err: Console) -> int:
-    target = target_from_args(args)
+    return cmd_explore_target(target_from_args(args), args, out, err)
+
+
+def cmd_explore_target(target: Target, args, out: Console, err: Console) -> int:
     result = run_search(target, args, err)
     if args.graphml:
         write_graphml(target.model, result, args.graphml)
@@ -258,6 +261,166 @@ def cmd_replay(args, out: Console, err: Console) -> int:
     return 0
 
 
+# -- the findings catalog, traces, single checks and preset diffs --------------------------
+def _catalog():
+    from invariants import findings
+
+    return findings
+
+
+def _selected_findings(ids: Sequence[str] | None):
+    catalog = _catalog()
+    if not ids:
+        return list(catalog.FINDINGS)
+    unknown = [i for i in ids if i not in catalog.BY_ID]
+    if unknown:
+        raise UsageError(f"unknown finding {unknown[0]!r} (known: {', '.join(catalog.BY_ID)})")
+    return [catalog.BY_ID[i] for i in ids]
+
+
+def _presets(names: Sequence[str] | None) -> list[str]:
+    from invariants.catalog import PRESET_ORDER
+    from model import PRESETS
+
+    chosen = list(names) if names else list(PRESET_ORDER)
+    for name in chosen:
+        if name not in PRESETS:
+            raise UsageError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})")
+    return chosen
+
+
+def cmd_findings(args, out: Console, err: Console) -> int:
+    from rich.progress import Progress
+
+    from invariants.catalog import decide
+    from invariants.report import markdown_report, verdict_to_json
+
+    pins = _catalog().PINNED
+    jobs = [(f, p) for f in _selected_findings(args.id) for p in _presets(args.preset)]
+    verdicts = []
+    show = not args.quiet and err.is_terminal
+    with Progress(console=err, transient=True, disable=not show) as progress:
+        task = progress.add_task("checking findings", total=len(jobs))
+        for finding, preset in jobs:
+            progress.update(task, description=f"{finding.id} on {preset}")
+            verdicts.append(decide(finding, preset))
+            progress.advance(task)
+    mismatches = [v for v in verdicts if pins.get((v.finding.id, v.preset)) not in (None, v.status)]
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown_report(verdicts, pins))
+    if args.json:
+        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
+    else:
+        out.print(_findings_table(verdicts, pins))
+        total = sum(v.seconds for v in verdicts)
+        out.print(f"{len(verdicts)} verdicts, {sum(v.states for v in verdicts):,} states explored in {total:.1f} s"
+                  + (f"; report written to {args.markdown}" if args.markdown else ""))
+        for v in mismatches:
+            out.print(f"[bold red]{v.finding.id} on {v.preset}: the model says {v.status}, "
+                      f"the tests pin {pins[(v.finding.id, v.preset)]}[/]")
+    return 1 if mismatches else 0
+
+
+def _findings_table(verdicts, pins):
+    from rich.table import Table
+
+    from .report import VERDICT_STYLE
+
+    table = Table(title="findings x presets", header_style="bold", show_lines=False)
+    for column in ("finding", "title", "preset", "documents claim", "model says", "states", "time", "trace"):
+        table.add_column(column, justify="right" if column in ("states", "time", "trace") else "left")
+    for v in verdicts:
+        style = VERDICT_STYLE.get(v.status, "magenta")
+        claimed = v.finding.claimed if v.preset != "pr4139" else None
+        disagree = claimed is not None and claimed != v.status
+        said = Text(v.status + (" ≠ claim" if disagree else ""), style=style + (" reverse" if disagree else ""))
+        pin = pins.get((v.finding.id, v.preset))
+        if pin is not None and pin != v.status:
+            said.append(f" (pinned {pin})", style="bold red")
+        shown = v.counterexample
+        table.add_row(v.finding.id, v.finding.title, v.preset, v.finding.claim, said, f"{v.states:,}",
+                      f"{v.seconds:.2f}s", str(len(shown.trace)) if shown and shown.trace else "")
+    return table
+
+
+def cmd_trace(args, out: Console, err: Console) -> int:
+    from invariants.catalog import decide
+    from invariants.report import reproduce_command, step_rows
+
+    finding = _selected_findings([args.id])[0]
+    verdict = decide(finding, _presets([args.preset])[0])
+    shown = verdict.counterexample
+    if shown is None or shown.trace is None:
+        out.print(f"{finding.id} on {args.preset}: {verdict.status}; no counterexample")
+        return 0 if verdict.status != "incomplete" else 3
+    if args.format == "json":
+        from .trace import trace_to_json
+
+        print(json.dumps({"finding": finding.id, "preset": args.preset, "verdict": verdict.status,
+                          "property": shown.property_name, "command": reproduce_command(shown),
+                          "trace": trace_to_json(shown.model, shown.trace),
+                          "steps": step_rows(shown.model, shown.trace)}, indent=2, default=str))
+    elif args.format == "mermaid":
+        from .trace import mermaid_sequence
+
+        print(mermaid_sequence(shown.model, shown.trace))
+    else:
+        out.print(f"{finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+        out.print(trace_table(shown.model, shown.trace, f"counterexample: {shown.property_name}", full=args.full))
+    return 1
+
+
+def cmd_check(args, out: Console, err: Console) -> int:
+    from invariants import PROPERTY_NAMES, properties_for
+
+    if args.preset is None:
+        raise UsageError("check needs --preset (pr4139, design or proposed)")
+    if args.property not in PROPERTY_NAMES:
+        raise UsageError(f"unknown property {args.property!r} (known: {', '.join(PROPERTY_NAMES)})")
+    target = target_from_args(args)
+    target = attrs.evolve(target, properties=properties_for(target.model.config, [args.property]))
+    args.no_deadlock = True
+    return cmd_explore_target(target, args, out, err)
+
+
+def cmd_diff(args, out: Console, err: Console) -> int:
+    from invariants import properties_for
+    from rich.table import Table
+
+    sides = []
+    for preset in (args.a, args.b):
+        args.preset = preset
+        target = target_from_args(args)
+        target = attrs.evolve(target, properties=properties_for(target.model.config, args.property or None))
+        sides.append((preset, target, run_search(target, args, err)))
+    (a, ta, ra), (b, tb, rb) = sides
+    table = Table(title=f"{a} -> {b}: property verdicts", header_style="bold")
+    for column in ("property", a, b, "changed"):
+        table.add_column(column)
+    changed = []
+    for name in dict.fromkeys(list(ra.verdicts) + list(rb.verdicts)):
+        va, vb = ra.verdicts.get(name), rb.verdicts.get(name)
+        sa, sb = (va.status if va else "-"), (vb.status if vb else "-")
+        table.add_row(name, sa, sb, "yes" if sa != sb else "")
+        if sa != sb:
+            changed.append((name, va, vb))
+    out.print(table)
+    out.print(f"states: {a} {ra.distinct:,}, {b} {rb.distinct:,}")
+    fired_a = {c.name for c in ra.coverage if c.fired}
+    fired_b = {c.name for c in rb.coverage if c.fired}
+    for label, names in (("actions enabled only in " + b, fired_b - fired_a), ("actions enabled only in " + a, fired_a - fired_b)):
+        out.print(f"{label}: {', '.join(sorted(names)) or 'none'}")
+    for name, va, vb in changed:
+        if vb is not None and vb.trace is not None:
+            out.print(trace_table(tb.model, vb.trace, f"newly reachable in {b}: {name}"))
+        if va is not None and va.trace is not None:
+            out.print(trace_table(ta.model, va.trace, f"no longer reachable in {b} (shown on {a}): {name}"))
+    if not changed:
+        out.print("no property changed verdict")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recover-check", description="Model checker for TiCDC's recover-dispatcher protocol.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -274,6 +437,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dot", metavar="FILE", help="write the explored graph as Graphviz DOT")
     p.set_defaults(func=cmd_explore)
 
+    p = sub.add_parser("findings", help="verdict of every finding on every preset (the main job)")
+    p.add_argument("--id", action="append", help="only this finding (repeatable)")
+    p.add_argument("--preset", action="append", help="only this preset (repeatable)")
+    p.add_argument("--json", action="store_true", help="the reviewer report as JSON")
+    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser("trace", help="the counterexample of one finding on one preset")
+    p.add_argument("id")
+    p.add_argument("--preset", required=True)
+    p.add_argument("--format", choices=("table", "json", "mermaid"), default="table")
+    p.add_argument("--full", action="store_true", help="show every field, not only changes")
+    p.set_defaults(func=cmd_trace)
+
+    for name, helptext in (("check", "check one property exhaustively on any configuration"),
+                           ("diff", "compare two presets on the same configuration")):
+        p = sub.add_parser(name, help=helptext)
+        if name == "check":
+            p.add_argument("--property", required=True)
+        else:
+            p.add_argument("a", help="the preset before")
+            p.add_argument("b", help="the preset after")
+            p.add_argument("--property", action="append", help="only these properties")
+        _add_model_options(p)
+        _add_bounds(p)
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--full", action="store_true")
+        p.add_argument("--quiet", action="store_true")
+        p.set_defaults(func=cmd_check if name == "check" else cmd_diff, graphml=None, dot=None,
+                       stop_at_first=False)
+
+    from .simulate_cli import add_simulate_parser  # it builds on this module's helpers
+
+    add_simulate_parser(sub)
+
     p = sub.add_parser("verify-trace", help="replay the traces of an explore --json output")
     p.add_argument("file")
     p.set_defaults(func=cmd_verify_trace)
@@ -287,8 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_args(parser: argparse.ArgumentParser) -> list[str]:
-    """What ``recover-check`` with no arguments runs."""
-    return ["explore", "--example", "two_phase_commit", "--param", "rms=5"]
+    """What ``recover-check`` with no arguments runs: the findings report."""
+    return ["findings"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -39,8 +40,8 @@ def summary_panel(result: Result, title: str = "exploration") -> Panel:
     verdicts.add_column("trace")
     for v in result.verdicts.values():
         length = "" if v.trace is None else (f"lasso of {len(v.trace)}" if v.trace.is_lasso else f"{len(v.trace)} states")
-        verdicts.add_row(v.name, v.kind, Text(v.status, style=VERDICT_STYLE[v.status]), length)
-    return Panel(Group(grid, Text(""), verdicts), title=title, expand=False)
+        verdicts.add_row(escape(v.name), v.kind, Text(v.status, style=VERDICT_STYLE[v.status]), length)
+    return Panel(Group(grid, Text(""), verdicts), title=escape(title), expand=False)
 
 
 def coverage_table(result: Result) -> Table:
@@ -61,7 +62,7 @@ def coverage_table(result: Result) -> Table:
 
 
 def trace_table(model, trace: Trace, title: str, full: bool = False) -> Table:
-    table = Table(title=title, header_style="bold", show_lines=True)
+    table = Table(title=escape(title), header_style="bold", show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("action")
     table.add_column("full state" if full else "changed fields")
@@ -69,7 +70,7 @@ def trace_table(model, trace: Trace, title: str, full: bool = False) -> Table:
         marker = " ⟲ loop" if row["loop"] else ""
         action = row["action"] or "(initial state)"
         fields = "\n".join(f"{k} = {_short(v)}" for k, v in row["fields"].items()) or "(no change)"
-        table.add_row(f"{row['index']}{marker}", action, fields)
+        table.add_row(f"{row['index']}{marker}", escape(action), escape(fields))
     if trace.is_lasso:
         tail = "stays here forever (stuttering)" if trace.stutter else f"back to step {trace.loop + 1}, forever"
         table.caption = f"lasso: {tail}"

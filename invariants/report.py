@@ -1,0 +1,101 @@
+"""The reviewers' report: findings x presets, each with the command that reproduces it, the
+verdict beside what the documents claim, and the counterexample as a step table and a Mermaid
+sequence diagram. Builds data and text; printing is the command line's job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from explorer.trace import mermaid_sequence, trace_rows, trace_to_json
+
+from .catalog import FindingVerdict
+
+
+def reproduce_command(verdict_or_outcome, preset: str | None = None) -> str:
+    """The command line that re-runs one check."""
+    outcome = verdict_or_outcome
+    check = outcome.check
+    parts = ["recover-check", "check", "--preset", preset or outcome.preset, "--property", check.prop]
+    for key, value in check.config.items():
+        shown = ",".join(value) if isinstance(value, (tuple, list)) else str(value).lower() if isinstance(value, bool) else value
+        parts += ["--set", f"{key}={shown}"]
+    return " ".join(str(p) for p in parts)
+
+
+def step_rows(model, trace) -> list[dict[str, Any]]:
+    """Trace rows with the acting actor and the Go function of each step."""
+    rows = trace_rows(model, trace)
+    for row, step in zip(rows, trace.steps):
+        row["actor"] = model.actor(step.action) if step.action is not None else ""
+        row["go"] = model.go_function(step.action) if step.action is not None else ""
+    return rows
+
+
+def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
+    shown = v.counterexample
+    return {
+        "finding": v.finding.id,
+        "preset": v.preset,
+        "verdict": v.status,
+        "pinned": pinned,
+        "matches_pin": pinned is None or pinned == v.status,
+        "documents_claim": v.finding.claim,
+        "states": v.states,
+        "seconds": round(v.seconds, 3),
+        "checks": [
+            {"property": o.property_name, "config": o.check.config, "verdict": o.status,
+             "states": o.states, "command": reproduce_command(o)}
+            for o in v.outcomes + ((v.dropped,) if v.dropped else ())
+        ],
+        "counterexample": None if shown is None or shown.trace is None else {
+            "property": shown.property_name,
+            "command": reproduce_command(shown),
+            "trace": trace_to_json(shown.model, shown.trace),
+            "mermaid": mermaid_sequence(shown.model, shown.trace),
+        },
+    }
+
+
+def markdown_report(verdicts: list[FindingVerdict], pins: dict) -> str:
+    lines = ["# recover-check findings report", "",
+             "| finding | preset | documents claim | model says | pinned | states | counterexample |",
+             "|---|---|---|---|---|---|---|"]
+    for v in verdicts:
+        pin = pins.get((v.finding.id, v.preset))
+        flag = "" if pin in (None, v.status) else " **(differs from pin)**"
+        shown = v.counterexample
+        length = f"{len(shown.trace)} steps" if shown and shown.trace else ""
+        lines.append(f"| {v.finding.id} | {v.preset} | {_cell(v.finding.claim)} | **{v.status}**{flag} "
+                     f"| {pin or ''} | {v.states:,} | {length} |")
+    for v in verdicts:
+        lines += ["", f"## {v.finding.id} on `{v.preset}`: {v.status}", "",
+                  f"*{v.finding.title}* ({v.finding.documents}). Documents claim: {v.finding.claim}",
+                  f"Expected from reading the code: {v.finding.expected}", ""]
+        if v.finding.assumption:
+            lines.append(f"Boundary assumption: {v.finding.assumption}")
+            lines.append("")
+        for o in v.outcomes + ((v.dropped,) if v.dropped else ()):
+            note = f" ({o.check.why})" if o.check.why else ""
+            lines.append(f"- `{o.property_name}`: **{o.status}**, {o.states:,} states{note}  ")
+            lines.append(f"  `{reproduce_command(o)}`")
+        shown = v.counterexample
+        if shown is None or shown.trace is None:
+            continue
+        lines += ["", f"Counterexample to `{shown.property_name}` ({len(shown.trace)} steps"
+                  + (", a lasso" if shown.trace.is_lasso else "") + "):", "",
+                  "| # | action | actor | Go function | changed fields |", "|---|---|---|---|---|"]
+        for row in step_rows(shown.model, shown.trace):
+            loop = " ⟲" if row["loop"] else ""
+            fields = "<br>".join(f"{k} = {_cell(str(val))}" for k, val in row["fields"].items())
+            if row["index"] == 1:
+                fields = "(initial state)"
+            lines.append(f"| {row['index']}{loop} | {row['action'] or ''} | {row['actor']} | {_cell(row['go'])} | {fields} |")
+        if shown.trace.is_lasso:
+            tail = "stays at the last state forever" if shown.trace.stutter else f"repeats from step {shown.trace.loop + 1}"
+            lines.append(f"\nThe behaviour {tail}.")
+        lines += ["", "```mermaid", mermaid_sequence(shown.model, shown.trace), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

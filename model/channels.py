@@ -1,0 +1,83 @@
+"""The channels (PROTOCOL.md section 2) and the environment's faults on them.
+
+``state.channels`` is one tuple per channel of ``CHANNEL_NAMES``, head first. Each channel is
+FIFO; nothing orders different channels. Capacity is the bound ``channel_capacity``: a sender
+that finds its channel full waits, so its step is simply not enabled yet (the reporter is the
+exception; it does not wait, see ``model.sink``).
+
+``send`` returns ``None`` for a full channel, and a transition that gets ``None`` returns
+``None`` too: that step must wait. This is the only enabledness that depends on a step's result.
+
+Faults, only on the channels the config names:
+
+- ``lose(channel)`` drops the head (Go: a message lost in transit, or a send that gave up).
+- ``duplicate(channel)`` repeats the head (Go: a retried send whose first copy arrived too);
+  bounded by ``max_duplicates`` per behaviour and by the capacity.
+"""
+
+from __future__ import annotations
+
+from .state import CHANNEL_NAMES, EVENTS, put
+
+
+def push(channels: tuple, c: int, message) -> tuple:
+    return put(channels, c, channels[c] + (message,))
+
+
+def pop(channels: tuple, c: int) -> tuple:
+    return put(channels, c, channels[c][1:])
+
+
+def capacity(c: int, cfg) -> int:
+    return cfg.events_capacity if c == EVENTS else cfg.channel_capacity
+
+
+def has_room(channels: tuple, c: int, cfg) -> bool:
+    return len(channels[c]) < capacity(c, cfg)
+
+
+def send(channels: tuple, c: int, message, cfg):
+    """``channels`` with ``message`` appended to channel ``c``, or ``None`` when ``c`` is full:
+    the sender waits, so the step that sends is not enabled yet."""
+    queue = channels[c]
+    if len(queue) >= capacity(c, cfg):
+        return None
+    return put(channels, c, queue + (message,))
+
+
+def channel_indices(names: tuple) -> tuple:
+    return tuple(CHANNEL_NAMES.index(name) for name in names)
+
+
+# --- lose(channel) ---------------------------------------------------------------------------
+
+
+def lose_args(s, cfg):
+    for c in channel_indices(cfg.lossy):
+        if s.channels[c]:
+            yield (c,)
+
+
+def lose(s, cfg, c):
+    """A message lost in transit (no Go function: the network or a failed send)."""
+    return s._replace(channels=pop(s.channels, c))
+
+
+# --- duplicate(channel) ----------------------------------------------------------------------
+
+
+def duplicate_args(s, cfg):
+    if s.budget.duplicates >= cfg.max_duplicates:
+        return
+    for c in channel_indices(cfg.duplicating):
+        if s.channels[c] and has_room(s.channels, c, cfg):
+            yield (c,)
+
+
+def duplicate(s, cfg, c):
+    """The head delivered twice (no Go function: a retried send whose first copy arrived)."""
+    queue = s.channels[c]
+    return s._replace(
+        channels=put(s.channels, c, queue[:1] + queue),
+        budget=s.budget._replace(duplicates=s.budget.duplicates + 1),
+    )

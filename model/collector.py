@@ -1,0 +1,31 @@
+"""The heartbeat collector's recover path (``HeartBeatCollector.sendRecoverDispatcherMessages``
+in ``downstreamadapter/dispatchermanager/heartbeat_collector.go``): it takes requests from the
+shared queue in order and sends each to the maintainer ID the request was addressed to.
+"""
+
+from __future__ import annotations
+
+from .channels import pop, send
+from .state import ABSENT, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer
+
+
+def hbc_send_args(s, cfg):
+    if s.channels[REQUESTS]:
+        yield ()
+
+
+def hbc_send(s, cfg):
+    """The head of ``requests``: to a live or removing maintainer it goes to that maintainer's
+    ``to_maintainer`` channel; to a stopped one it is dropped silently (the node is up, the
+    maintainer gone); to a maintainer that never existed the send fails after its retries and
+    the changefeed fallback ``send_failure`` is raised.
+    (``sendRecoverDispatcherMessages``, ``sendRecoverDispatcherRequestWithRetry``)"""
+    request = s.channels[REQUESTS][0]
+    channels = pop(s.channels, REQUESTS)
+    status = s.maintainers[request.target].status
+    if status == STOPPED:
+        return s._replace(channels=channels)
+    if status == ABSENT:
+        return s._replace(channels=channels, fallback=SEND_FAILURE)
+    channels = send(channels, to_maintainer(request.target), request, cfg)
+    return None if channels is None else s._replace(channels=channels)

@@ -1,0 +1,234 @@
+"""The model's configuration: the knobs of PROTOCOL.md section 4, the bounds, and the presets.
+
+A :class:`Config` is a frozen attrs value; build one with :func:`make_config` (a preset plus
+overrides), which also converts the strings a command line gives (``"on"``, ``"2"``,
+``"requests,bootstrap"``) and raises :class:`ConfigError` with one line naming the problem.
+
+Knobs (each changes protocol behaviour; PROTOCOL.md section 4):
+
+``rebind_on``               ``never`` | ``epoch_change`` | ``maintainer_change`` | ``every_bootstrap``
+``check_source``            drop a response unless ``from`` is the DM's current maintainer
+``epoch_policy``            ``per_instance`` (a new instance starts at de 1) | ``monotonic``
+``working_clears``          ``any`` | ``matching_lifecycle`` | ``never``
+``pending_before_enqueue``  write the pending entry before the request leaves
+``timeout_fuse``            ``dm_timeout_tick`` exists
+``switch_changes_epoch``    a maintainer move bumps the changefeed epoch
+
+Bounds (each keeps the state space finite and small; none changes what one step does):
+
+``dispatchers``            1-3 dispatchers ``d1..d3`` on the DM's node (default 1)
+``messages_per_instance``  0-3 messages each instance may lose to ``dml_fail`` (default 1)
+``maintainer_moves``       0-2 ``move_maintainer`` steps per behaviour (default 0)
+``other_operators``        kinds ``add_operator`` may use (default none)
+``other_operator_limit``   0-3 ``add_operator`` steps per behaviour (default 1)
+``channel_capacity``       1-4 messages per channel but ``events``; a sender finding its channel
+                           full waits (its step is disabled) (default 1)
+``events_capacity``        1-4 report events queued; the reporter does not wait: a full ``events``
+                           raises ``sink_error`` as in Go, whose channel holds 1024 (default 2)
+``lossy``                  channels ``lose`` may drop the head of (default none)
+``duplicating``            channels ``duplicate`` may repeat the head of (default none)
+``max_duplicates``         0-3 ``duplicate`` steps per behaviour (default 1)
+``restart_budget``         0-10 restart attempts a maintainer grants per dispatcher before it
+                           answers FAILED (default 2; Go's ``recoverableMaxAttempts`` is 6 and
+                           PROTOCOL.md's default is 6, but every finding needs at most two
+                           restarts and each extra one multiplies the space tenfold with a move)
+``initial_status``         ``working`` | ``initializing``: the status of the initial instances
+``slow_ticks``             on: the resend tick waits while a recover request or response is in
+                           flight (the 5 s interval outlasts a round trip); off: resends may
+                           overtake them, about twentyfold more states (default on)
+
+Channel names are those of PROTOCOL.md section 2 with the per-maintainer ones suffixed:
+``events statuses requests to_maintainer.A to_maintainer.B responses.A responses.B schedule.A
+schedule.B heartbeat bootstrap``. In ``lossy`` and ``duplicating`` the bare group names
+``to_maintainer``, ``responses`` and ``schedule`` stand for both members of the group; they are
+expanded (and the tuple sorted into channel order) when the config is built.
+
+What keeps the space finite: every instance has at most ``messages_per_instance`` failures;
+restarts are bounded by ``restart_budget`` per maintainer incarnation and incarnations by
+``maintainer_moves``; so lifecycles per dispatcher are at most
+``1 + restart_budget * (1 + maintainer_moves)``. Resends are bounded by ``channel_capacity``
+(a full ``requests`` channel disables the tick) and ``slow_ticks``, duplicates by ``max_duplicates``, other
+operators by ``other_operator_limit``; ticks at quiescence are self-loops.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .state import CHANNEL_GROUPS, CHANNEL_NAMES, OPERATOR_KINDS
+
+__all__ = ["Config", "ConfigError", "PRESETS", "make_config", "KNOBS", "BOUNDS"]
+
+
+class ConfigError(ValueError):
+    """A bad configuration; the message is one line naming the problem."""
+
+
+REBIND_ON = ("never", "epoch_change", "maintainer_change", "every_bootstrap")
+EPOCH_POLICIES = ("per_instance", "monotonic")
+WORKING_CLEARS = ("any", "matching_lifecycle", "never")
+INITIAL_STATUSES = ("working", "initializing")
+OTHER_KINDS = OPERATOR_KINDS[1:]  # every kind but "restart"
+
+
+@attrs.frozen
+class Config:
+    # knobs
+    rebind_on: str = "never"
+    check_source: bool = False
+    epoch_policy: str = "per_instance"
+    working_clears: str = "any"
+    pending_before_enqueue: bool = False
+    timeout_fuse: bool = True
+    switch_changes_epoch: bool = False
+    # bounds
+    dispatchers: int = 1
+    messages_per_instance: int = 1
+    maintainer_moves: int = 0
+    other_operators: tuple = ()
+    other_operator_limit: int = 1
+    channel_capacity: int = 1
+    events_capacity: int = 2
+    lossy: tuple = ()
+    duplicating: tuple = ()
+    max_duplicates: int = 1
+    restart_budget: int = 2
+    initial_status: str = "working"
+    slow_ticks: bool = True
+
+
+# key -> (kind, allowed): kind is "choice", "bool", "int" or "channels"/"kinds" (tuples)
+_SPEC = {
+    "rebind_on": ("choice", REBIND_ON),
+    "check_source": ("bool", None),
+    "epoch_policy": ("choice", EPOCH_POLICIES),
+    "working_clears": ("choice", WORKING_CLEARS),
+    "pending_before_enqueue": ("bool", None),
+    "timeout_fuse": ("bool", None),
+    "switch_changes_epoch": ("bool", None),
+    "dispatchers": ("int", (1, 3)),
+    "messages_per_instance": ("int", (0, 3)),
+    "maintainer_moves": ("int", (0, 2)),
+    "other_operators": ("kinds", OTHER_KINDS),
+    "other_operator_limit": ("int", (0, 3)),
+    "channel_capacity": ("int", (1, 4)),
+    "events_capacity": ("int", (1, 4)),
+    "lossy": ("channels", None),
+    "duplicating": ("channels", None),
+    "max_duplicates": ("int", (0, 3)),
+    "restart_budget": ("int", (0, 10)),
+    "initial_status": ("choice", INITIAL_STATUSES),
+    "slow_ticks": ("bool", None),
+}
+KNOBS = (
+    "rebind_on",
+    "check_source",
+    "epoch_policy",
+    "working_clears",
+    "pending_before_enqueue",
+    "timeout_fuse",
+    "switch_changes_epoch",
+)
+BOUNDS = tuple(k for k in _SPEC if k not in KNOBS)
+
+_PR4139 = {
+    "rebind_on": "never",
+    "check_source": False,
+    "epoch_policy": "per_instance",
+    "working_clears": "any",
+    "pending_before_enqueue": False,
+    "timeout_fuse": True,
+    "switch_changes_epoch": False,
+}
+_DESIGN = dict(_PR4139, rebind_on="maintainer_change", check_source=True, epoch_policy="monotonic")
+PRESETS: dict[str, dict] = {
+    "pr4139": _PR4139,
+    "design": _DESIGN,
+    # filled by the findings work: design plus what the model shows is still needed
+    "proposed": dict(_DESIGN),
+}
+
+_TRUE = ("on", "true", "yes", "1")
+_FALSE = ("off", "false", "no", "0")
+
+
+def _as_bool(key, value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"{key}: expected on/off (or true/false), got {value!r}")
+
+
+def _as_int(key, value, bounds):
+    if isinstance(value, bool):
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+    if not isinstance(value, int):
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise ConfigError(f"{key}: {value} is out of range {low}..{high}")
+    return value
+
+
+def _as_names(key, value) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"{key}: expected a list of names, got {value!r}")
+
+
+def _as_channels(key, value) -> tuple:
+    chosen = set()
+    for name in _as_names(key, value):
+        if name in CHANNEL_GROUPS:
+            chosen.update(CHANNEL_GROUPS[name])
+        elif name in CHANNEL_NAMES:
+            chosen.add(name)
+        else:
+            raise ConfigError(f"{key}: unknown channel {name!r} (channels: {', '.join(CHANNEL_NAMES)})")
+    return tuple(name for name in CHANNEL_NAMES if name in chosen)
+
+
+def _as_kinds(key, value) -> tuple:
+    names = _as_names(key, value)
+    for name in names:
+        if name not in OTHER_KINDS:
+            raise ConfigError(f"{key}: unknown operator kind {name!r} (kinds: {', '.join(OTHER_KINDS)})")
+    return tuple(kind for kind in OTHER_KINDS if kind in names)
+
+
+def convert(key: str, value):
+    """The typed value of config ``key`` (strings from a command line accepted)."""
+    if not isinstance(key, str) or key not in _SPEC:
+        raise ConfigError(f"unknown config key {key!r} (keys: {', '.join(_SPEC)})")
+    kind, allowed = _SPEC[key]
+    if kind == "bool":
+        return _as_bool(key, value)
+    if kind == "int":
+        return _as_int(key, value, allowed)
+    if kind == "channels":
+        return _as_channels(key, value)
+    if kind == "kinds":
+        return _as_kinds(key, value)
+    if not isinstance(value, str) or value.strip() not in allowed:
+        raise ConfigError(f"{key}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value.strip()
+
+
+def make_config(preset: str = "pr4139", overrides: dict | None = None) -> Config:
+    """The config of ``preset`` with ``overrides`` (config keys; values may be strings)."""
+    if not isinstance(preset, str) or preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r} (presets: {', '.join(PRESETS)})")
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ConfigError(f"config overrides must be an object, got {type(overrides).__name__}")
+    values = dict(PRESETS[preset])
+    for key, value in (overrides or {}).items():
+        values[key] = convert(key, value)
+    return Config(**values)

@@ -1,0 +1,184 @@
+"""The dispatcher manager's recover loop (``DispatcherManager.collectRecoverableEvents`` in
+``downstreamadapter/dispatchermanager/dispatcher_manager.go``) and the response handler.
+
+One goroutine runs ``dm_take_event``, ``dm_add_pending``, ``dm_resend_tick`` and
+``dm_timeout_tick``: while ``dm.held`` is non-empty (a request was built and its
+``tracker.add`` is still to come) only ``dm_add_pending`` of them is enabled. The response
+handler (``dm_recv_response``) runs on the heartbeat collector's goroutine, so it interleaves
+freely with the loop.
+
+``pending_before_enqueue`` (a knob) reorders the loop's two steps: off (Go), ``dm_take_event``
+enqueues the request and ``dm_add_pending`` writes the entry; on, ``dm_take_event`` only builds
+the identities and ``dm_add_pending`` writes the entry and then enqueues, in one step.
+"""
+
+from __future__ import annotations
+
+from . import sink, tracker
+from .channels import pop, send
+from .state import (
+    EVENTS,
+    FAILED,
+    REQUESTS,
+    RESP_A,
+    RESP_B,
+    TIMEOUT,
+    TO_A,
+    TO_B,
+    Identity,
+    Request,
+    responses_of,
+)
+
+# --- helpers shared with the other DM goroutines ----------------------------------------------
+
+
+def is_local(s, d: int) -> bool:
+    """``isLocalRecoverDispatcher``: D is in the DM's dispatcher map."""
+    return bool(s.instances[d])
+
+
+def clear_recover_state(s, d: int):
+    """``clearRecoverState``: drop the pending entry and the reporter's memory of D."""
+    return s._replace(
+        dm=s.dm._replace(pending=tracker.remove(s.dm.pending, d)),
+        reported=sink.clear(s.reported, d),
+    )
+
+
+def enqueue(s, cfg, identities: tuple):
+    """``enqueueRecoverDispatcherRequest``: one request to the maintainer ID the DM knows now;
+    ``None`` while ``requests`` is full (the loop blocks on the send)."""
+    channels = send(s.channels, REQUESTS, Request(target=s.dm.maintainer, identities=identities), cfg)
+    return None if channels is None else s._replace(channels=channels)
+
+
+# --- dm_take_event ---------------------------------------------------------------------------
+
+
+def dm_take_event_args(s, cfg):
+    if s.channels[EVENTS] and not s.dm.held:
+        yield ()
+
+
+def dm_take_event(s, cfg):
+    """The loop takes the head of ``events``: non-local D are cleared (pending and reporter),
+    local ones deduped to their max ``de``, pending ones dropped; the rest become identities
+    with the DM's current maintainer epoch and are enqueued as one request (or, with
+    ``pending_before_enqueue``, held for ``dm_add_pending``).
+    (``collectRecoverableEvents``, ``reconcileRecoverDispatchers``, ``filterNonPending``,
+    ``newRecoverIdentities``, ``enqueueRecoverDispatcherRequest``)"""
+    event = s.channels[EVENTS][0]
+    s = s._replace(channels=pop(s.channels, EVENTS))
+    local = []
+    for entry in event:
+        if is_local(s, entry.d):
+            local.append(entry)
+        else:
+            s = clear_recover_state(s, entry.d)
+    to_recover = [entry for entry in sink.normalize(tuple(local)) if not s.dm.pending[entry.d]]
+    if not to_recover:
+        return s
+    identities = tuple(Identity(d=e.d, de=e.de, me=s.dm.epoch, lifecycle=e.lifecycle) for e in to_recover)
+    if not cfg.pending_before_enqueue:
+        s = enqueue(s, cfg, identities)
+        if s is None:
+            return None
+    return s._replace(dm=s.dm._replace(held=identities))
+
+
+# --- dm_add_pending --------------------------------------------------------------------------
+
+
+def dm_add_pending_args(s, cfg):
+    if s.dm.held:
+        yield ()
+
+
+def dm_add_pending(s, cfg):
+    """``recoverTracker.add`` for the identities the loop just built (D already pending is
+    skipped); with ``pending_before_enqueue`` the request is enqueued right after.
+    (``recoverTracker.add``, ``enqueueRecoverDispatcherRequest``)"""
+    held = s.dm.held
+    s = s._replace(dm=s.dm._replace(pending=tracker.add(s.dm.pending, held), held=()))
+    if cfg.pending_before_enqueue:
+        s = enqueue(s, cfg, held)
+    return s
+
+
+# --- dm_resend_tick --------------------------------------------------------------------------
+
+
+def round_trip_in_flight(s) -> bool:
+    """A recover request or response is queued or in transit somewhere."""
+    channels = s.channels
+    return any(channels[c] for c in (REQUESTS, TO_A, TO_B, RESP_A, RESP_B))
+
+
+def dm_resend_tick_args(s, cfg):
+    # slow_ticks: the 5 s resend interval is taken to be longer than a round trip
+    if not s.dm.held and not (cfg.slow_ticks and round_trip_in_flight(s)):
+        yield ()
+
+
+def dm_resend_tick(s, cfg):
+    """The resend ticker: every pending identity of a local D not yet ``handled`` is resent in
+    one request to the current maintainer ID with the ``me`` stored in the entry; a non-local D
+    whose entry is ``removed`` is cleared (pending and reporter); a non-local one not removed
+    is skipped. With nothing to do the state is unchanged (a self-loop).
+    (``resendPendingRecoverRequests``, ``reconcileRecoverIdentities``,
+    ``clearSupersededRecoverState``, ``filterResendableIdentities``)"""
+    resend = []
+    for d, entry in enumerate(s.dm.pending):
+        if not entry:
+            continue
+        if is_local(s, d):
+            if not entry.handled:
+                resend.append(Identity(d=d, de=entry.de, me=entry.me, lifecycle=entry.lifecycle))
+        elif entry.removed:
+            s = clear_recover_state(s, d)
+    return enqueue(s, cfg, tuple(resend)) if resend else s
+
+
+# --- dm_timeout_tick -------------------------------------------------------------------------
+
+
+def dm_timeout_tick_args(s, cfg):
+    if cfg.timeout_fuse and not s.dm.held and any(s.dm.pending):
+        yield ()
+
+
+def dm_timeout_tick(s, cfg):
+    """The timeout ticker finds an expired entry and raises the changefeed fallback
+    ``timeout``. Time is abstract: any pending entry may have expired.
+    (``reportRecoverPendingTimeout``, ``recoverTracker.takeExpired``)"""
+    return s._replace(fallback=TIMEOUT)
+
+
+# --- dm_recv_response(from) ------------------------------------------------------------------
+
+
+def dm_recv_response_args(s, cfg):
+    for m in (0, 1):
+        if s.channels[responses_of(m)]:
+            yield (m,)
+
+
+def dm_recv_response(s, cfg, m):
+    """The head of ``responses[m]``, entry by entry: ACCEPTED, RUNNING and SUPERSEDED mark the
+    matching entry ``handled``; FAILED removes the matching entry and clears the reporter. With
+    ``check_source`` a response from another maintainer than the current one is dropped.
+    (``HeartBeatCollector.RecvMessages``, ``onRecoverDispatcherResponse``)"""
+    c = responses_of(m)
+    response = s.channels[c][0]
+    s = s._replace(channels=pop(s.channels, c))
+    if cfg.check_source and response.sender != s.dm.maintainer:
+        return s
+    for answer in response.answers:
+        identity = answer.identity
+        if answer.state == FAILED:
+            if tracker.removable_by(s.dm.pending, identity):
+                s = clear_recover_state(s, identity.d)
+        else:
+            s = s._replace(dm=s.dm._replace(pending=tracker.mark_handled(s.dm.pending, identity)))
+    return s

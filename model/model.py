@@ -1,0 +1,108 @@
+"""``RecoverModel``: the engine interface over the actor modules.
+
+Successors come in a deterministic order: the order of ``ACTIONS`` (PROTOCOL.md section 3),
+then each action's enabled arguments in ascending internal order (dispatcher, maintainer and
+channel indices). Once a fallback is raised there are no successors and the state is terminal.
+No other state lacks successors: ``dm_resend_tick`` is enabled whenever the recover loop is not
+between ``dm_take_event`` and ``dm_add_pending`` (and then ``dm_add_pending`` is), unless
+``requests`` is full, and then ``hbc_send`` is. At quiescence the tick is a self-loop.
+"""
+
+from __future__ import annotations
+
+from .actions import ACTIONS, Action, actor_of, label_values
+from .observe import flatten, observe
+from .state import initial_state
+
+_MASK = (1 << 64) - 1
+
+
+class RecoverModel:
+    def __init__(self, config):
+        self.config = config
+        # (spec, enabled-args function, transition) per action in scope, bound once
+        self._steps = tuple(
+            (spec, getattr(spec.module, spec.name + "_args"), getattr(spec.module, spec.name))
+            for spec in ACTIONS.values()
+            if self.out_of_scope(spec.name) is None
+        )
+        self._labels: dict = {}
+
+    # --- engine interface -----------------------------------------------------------------
+
+    def init_states(self) -> list:
+        return [initial_state(self.config)]
+
+    def successors(self, state) -> list:
+        if state.fallback:
+            return []
+        cfg = self.config
+        out = []
+        for spec, enabled, transition in self._steps:
+            for args in enabled(state, cfg):
+                nxt = transition(state, cfg, *args)
+                if nxt is not None:
+                    out.append((self._action(spec, state, args), nxt))
+        return out
+
+    def is_terminal(self, state) -> bool:
+        return bool(state.fallback)
+
+    def fields(self, state) -> dict:
+        return flatten(observe(state))
+
+    def observe(self, state) -> dict:
+        return observe(state)
+
+    def fingerprint(self, state) -> int:
+        # every leaf is an int or bool and every node a tuple: hash() is process-independent
+        return hash(state) & _MASK
+
+    def action_names(self) -> tuple:
+        return tuple(ACTIONS)
+
+    def actor(self, action: Action) -> str:
+        return actor_of(action)
+
+    def go_function(self, action: Action) -> str:
+        return ACTIONS[action.name].go
+
+    def out_of_scope(self, name: str) -> str | None:
+        """Why this config makes action ``name`` impossible, or ``None``."""
+        cfg = self.config
+        if name not in ACTIONS:
+            raise KeyError(name)
+        reasons = {
+            "dml_fail": "messages_per_instance=0" if cfg.messages_per_instance == 0 else None,
+            "first_event": (
+                "initial_status=working and restart_budget=0"
+                if cfg.initial_status == "working" and cfg.restart_budget == 0
+                else None
+            ),
+            "move_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
+            "stop_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
+            "dm_recv_bootstrap": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
+            "add_operator": (
+                "other_operators is empty" if not cfg.other_operators
+                else "other_operator_limit=0" if cfg.other_operator_limit == 0 else None
+            ),
+            "lose": "no lossy channel" if not cfg.lossy else None,
+            "duplicate": (
+                "no duplicating channel" if not cfg.duplicating
+                else "max_duplicates=0" if cfg.max_duplicates == 0 else None
+            ),
+            "dm_timeout_tick": "timeout_fuse=off" if not cfg.timeout_fuse else None,
+        }
+        return reasons.get(name)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _action(self, spec, state, args) -> Action:
+        # dml_fail's label shows a lifecycle its internal args do not hold
+        key = (spec.name, args, state.producer[args[0]][args[1]].lifecycle) if spec.name == "dml_fail" else (spec.name, args)
+        action = self._labels.get(key)
+        if action is None:
+            values = label_values(spec, state, args)
+            action = Action(spec.name, tuple(zip((p for p, _ in spec.params), values)))
+            self._labels[key] = action
+        return action

@@ -1,0 +1,259 @@
+"""Scenario files (PROTOCOL.md section 6): parse, replay, check.
+
+A scenario is a JSON object::
+
+    {"preset": "pr4139",                        # optional, default "pr4139"
+     "config": {"dispatchers": 1},              # optional overrides (config keys)
+     "description": "...",                      # optional, free text
+     "steps": [{"action": "dml_fail", "d": "d1", "lifecycle": 1}, {"action": "dm_take_event"}],
+     "expect": {"dm": {"pending": {}}},         # optional, see below
+     "expect_enabled": [{"action": "dm_timeout_tick"}],      # optional
+     "expect_disabled": [{"action": "dm_resend_tick"}],      # optional
+     "variants": [{"name": "design", "preset": "design", "config": {...}, "expect": {...}}]}
+
+Each step names an action and, optionally, some of its arguments (names of PROTOCOL.md
+section 3: ``d``, ``lifecycle``, ``m``, ``from``, ``to``, ``kind``, ``channel``); it must match
+exactly one enabled transition (values compare as text, so ``1`` and ``"1"`` match), else
+replay stops with :class:`model.ScenarioError`, one line naming the step number (1-based), the
+step and the enabled labels.
+
+Checks after the last step:
+
+``expect``           a subset of the observation, compared recursively: every key given must be
+                     present with a matching value (dicts: subset; lists: same length, items
+                     matched in order; anything else: equal). ``{}`` matches only an empty dict.
+``expect_enabled``   step objects that must each match at least one enabled transition;
+``expect_disabled``  step objects that must match none.
+
+``variants`` replay the same steps under other configs: each variant may give ``preset``
+(default: the scenario's), ``config`` (merged over the scenario's), its own ``expect``,
+``expect_enabled``, ``expect_disabled`` (default: none) and ``expect_error`` (a substring of the
+ScenarioError the replay must stop with, for a knob that disables a step). ``check(scenario)``
+runs the scenario and every variant and returns the list of failures (empty: all hold).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import attrs
+
+from . import ScenarioError
+from .actions import ACTIONS, Action
+from .config import Config, ConfigError, make_config
+from .model import RecoverModel
+
+_TOP_KEYS = {"preset", "config", "description", "steps", "expect", "expect_enabled", "expect_disabled", "variants"}
+_VARIANT_KEYS = {"name", "preset", "config", "expect", "expect_enabled", "expect_disabled", "expect_error"}
+
+
+@attrs.frozen
+class Scenario:
+    config: Config
+    steps: tuple  # of dicts {"action": name, arg: value, ...}
+    expect: dict | None = None
+    expect_enabled: tuple = ()
+    expect_disabled: tuple = ()
+    expect_error: str | None = None
+    name: str = ""
+    variants: tuple = ()  # of Scenario (their own variants empty)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _step_text(step: dict) -> str:
+    return json.dumps(step, sort_keys=False)
+
+
+def _check_step(index: int, step) -> dict:
+    """``step`` validated against ``ACTIONS`` (name and argument names)."""
+    where = f"step {index}"
+    if not isinstance(step, dict):
+        raise ScenarioError(f"{where}: expected an object, got {_one_line(json.dumps(step))}")
+    name = step.get("action")
+    if not isinstance(name, str):
+        raise ScenarioError(f"{where}: missing \"action\" in {_step_text(step)}")
+    if name not in ACTIONS:
+        raise ScenarioError(f"{where}: unknown action {name!r} (actions: {', '.join(ACTIONS)})")
+    params = [p for p, _ in ACTIONS[name].params]
+    for key in step:
+        if key != "action" and key not in params:
+            expects = ", ".join(params) if params else "no arguments"
+            raise ScenarioError(f"{where}: unknown argument {key!r} for {name} (expects {expects})")
+    return step
+
+
+def _config(preset, overrides, base: dict | None = None) -> Config:
+    merged = dict(base or {})
+    if overrides is not None:
+        if not isinstance(overrides, dict):
+            raise ScenarioError(f"bad config: \"config\" must be an object, got {_one_line(json.dumps(overrides))}")
+        merged.update(overrides)
+    try:
+        return make_config(preset, merged)
+    except ConfigError as error:
+        raise ScenarioError(f"bad config: {_one_line(error)}") from None
+
+
+def _step_list(key: str, value) -> tuple:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ScenarioError(f"\"{key}\" must be a list of steps")
+    return tuple(_check_step(i, step) for i, step in enumerate(value, 1))
+
+
+def _read(text_or_path) -> str:
+    if isinstance(text_or_path, os.PathLike) or (
+        isinstance(text_or_path, str) and not text_or_path.lstrip().startswith(("{", "[")) and os.path.exists(text_or_path)
+    ):
+        try:
+            with open(text_or_path, encoding="utf-8") as f:
+                return f.read()
+        except OSError as error:
+            raise ScenarioError(f"cannot read scenario: {_one_line(error)}") from None
+    if not isinstance(text_or_path, str):
+        raise ScenarioError(f"expected scenario text or a path, got {type(text_or_path).__name__}")
+    return text_or_path
+
+
+def load_scenario(text_or_path) -> Scenario:
+    """Parse a scenario from JSON text or a file path."""
+    text = _read(text_or_path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ScenarioError(f"not JSON: {_one_line(error)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"a scenario must be a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ScenarioError(f"unknown scenario key {unknown[0]!r} (keys: {', '.join(sorted(_TOP_KEYS))})")
+    if not isinstance(data.get("steps"), list):
+        raise ScenarioError("a scenario needs \"steps\", a list of steps")
+    preset = data.get("preset", "pr4139")
+    overrides = data.get("config") or {}
+    steps = _step_list("steps", data["steps"])
+    expect = data.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        raise ScenarioError("\"expect\" must be an object (a subset of the observation)")
+    variants = []
+    for i, variant in enumerate(data.get("variants") or (), 1):
+        if not isinstance(variant, dict):
+            raise ScenarioError(f"variant {i}: expected an object")
+        unknown = sorted(set(variant) - _VARIANT_KEYS)
+        if unknown:
+            raise ScenarioError(f"variant {i}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(_VARIANT_KEYS))})")
+        variants.append(
+            Scenario(
+                config=_config(variant.get("preset", preset), variant.get("config"), overrides),
+                steps=steps,
+                expect=variant.get("expect"),
+                expect_enabled=_step_list("expect_enabled", variant.get("expect_enabled")),
+                expect_disabled=_step_list("expect_disabled", variant.get("expect_disabled")),
+                expect_error=variant.get("expect_error"),
+                name=str(variant.get("name", f"variant {i}")),
+            )
+        )
+    return Scenario(
+        config=_config(preset, overrides),
+        steps=steps,
+        expect=expect,
+        expect_enabled=_step_list("expect_enabled", data.get("expect_enabled")),
+        expect_disabled=_step_list("expect_disabled", data.get("expect_disabled")),
+        name="base",
+        variants=tuple(variants),
+    )
+
+
+def matches(action: Action, step: dict) -> bool:
+    """Whether ``action`` has the step's name and every argument the step gives."""
+    if action.name != step["action"]:
+        return False
+    given = dict(action.args)
+    return all(str(given.get(key)) == str(value) for key, value in step.items() if key != "action")
+
+
+def replay(scenario: Scenario, model: RecoverModel | None = None) -> list:
+    """``[(None, init), (action, state), ...]``, one entry per step."""
+    model = model or RecoverModel(scenario.config)
+    state = model.init_states()[0]
+    trace = [(None, state)]
+    for index, step in enumerate(scenario.steps, 1):
+        enabled = model.successors(state)
+        chosen = [(a, s) for a, s in enabled if matches(a, step)]
+        if len(chosen) != 1:
+            labels = ", ".join(str(a) for a, _ in enabled) or "nothing"
+            if not chosen:
+                problem = f"{step['action']} matches no enabled transition"
+            else:
+                problem = f"ambiguous, {len(chosen)} transitions match ({', '.join(str(a) for a, _ in chosen)})"
+            raise ScenarioError(f"step {index}: {_step_text(step)}: {problem} (enabled: {labels})")
+        trace.append(chosen[0])
+        state = chosen[0][1]
+    return trace
+
+
+def subset_mismatch(expected, actual, path: str = "") -> str | None:
+    """Where ``expected`` is not a subset of ``actual`` (see the module docstring), or None."""
+    here = path or "observation"
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return f"{here}: expected an object, got {json.dumps(actual)}"
+        if not expected and actual:
+            return f"{here}: expected {{}}, got {json.dumps(actual)}"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{here}.{key}: missing (have {', '.join(map(str, actual)) or 'nothing'})"
+            problem = subset_mismatch(value, actual[key], f"{path}.{key}" if path else key)
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return f"{here}: expected {json.dumps(expected)}, got {json.dumps(actual)}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            problem = subset_mismatch(e, a, f"{here}[{i}]")
+            if problem:
+                return problem
+        return None
+    if expected != actual or type(expected) is bool and type(actual) is not bool:
+        return f"{here}: expected {json.dumps(expected)}, got {json.dumps(actual)}"
+    return None
+
+
+def _check_one(scenario: Scenario) -> list:
+    model = RecoverModel(scenario.config)
+    try:
+        trace = replay(scenario, model)
+    except ScenarioError as error:
+        if scenario.expect_error is not None and scenario.expect_error in str(error):
+            return []
+        return [f"{scenario.name}: {error}"]
+    if scenario.expect_error is not None:
+        return [f"{scenario.name}: replay succeeded, expected an error containing {scenario.expect_error!r}"]
+    state = trace[-1][1]
+    failures = []
+    if scenario.expect is not None:
+        problem = subset_mismatch(scenario.expect, model.observe(state))
+        if problem:
+            failures.append(f"{scenario.name}: {problem}")
+    enabled = [a for a, _ in model.successors(state)]
+    for step in scenario.expect_enabled:
+        if not any(matches(a, step) for a in enabled):
+            failures.append(f"{scenario.name}: expected enabled: {_step_text(step)}")
+    for step in scenario.expect_disabled:
+        if any(matches(a, step) for a in enabled):
+            failures.append(f"{scenario.name}: expected not enabled: {_step_text(step)}")
+    return failures
+
+
+def check(scenario: Scenario) -> list:
+    """Replay the scenario and its variants; the list of failed checks (one line each)."""
+    failures = _check_one(scenario)
+    for variant in scenario.variants:
+        failures.extend(_check_one(variant))
+    return failures

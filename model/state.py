@@ -1,0 +1,314 @@
+"""The model's state: immutable records whose leaves are small ints, bools and tuples.
+
+Every record is a ``NamedTuple``: construction is cheap, equality and hashing are the tuple's,
+and because no leaf is a ``str`` or ``None`` the built-in ``hash()`` of a state is the same in
+every process whatever PYTHONHASHSEED is (CPython hashes ints by value and combines tuple
+members deterministically). "Absent" is the empty tuple ``()``, never ``None``.
+
+Layout of :class:`State` (``n`` = number of dispatchers, indices 0..n-1 for ``d1..dn``;
+maintainers 0 = ``A``, 1 = ``B``):
+
+``fallback``     0 none, else the index of the reason in ``FALLBACKS``
+``reported``     per D: the reporter's max ``de`` enqueued, 0 = nothing reported
+``producer``     per D: messages still in the Kafka producer that may fail (``Message``)
+``instances``    per D: the instance in the DM's dispatcher map (``Instance``) or ``()``
+``epoch_base``   per D: the last ``de`` handed out (read only by the ``monotonic`` policy)
+``dm``           the dispatcher manager (``Dm``): maintainer ID and epoch, tracker, held request
+``maintainers``  ``(A, B)``, each a ``Maintainer``
+``spans``        per D: where the maintainers' span of D lives (``SPAN_*``)
+``channels``     one tuple (FIFO, head first) per channel of ``CHANNEL_NAMES``
+``budget``       what the environment has used of its bounds (``Budget``)
+``ghost``        property-only counters (``Ghost``)
+
+Ghost fields (listed in ``GHOST_FIELDS``) exist only for properties and traces: the lifecycle
+number of an instance and of everything stamped by it, whether an instance was hit by a restart,
+restart counters. Protocol logic never reads them (``tests/test_model_ghosts.py`` shows it),
+with one documented exception: the knob value ``working_clears=matching_lifecycle`` is an
+idealised check that compares the lifecycle of a Working status with the pending entry's.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# --- names of the encoded values ------------------------------------------------------------
+
+MAINTAINERS = ("A", "B")
+FALLBACKS = ("none", "timeout", "send_failure", "sink_error", "budget_exhausted")
+NO_FALLBACK, TIMEOUT, SEND_FAILURE, SINK_ERROR, BUDGET_EXHAUSTED = range(5)
+
+# maintainer incarnation status; ABSENT = never started under this name
+MAINTAINER_STATUSES = ("absent", "alive", "removing", "stopped")
+ABSENT, ALIVE, REMOVING, STOPPED = range(4)
+
+OPERATOR_KINDS = ("restart", "move", "split", "merge_source", "add", "move_dest", "merge_target")
+RESTART = 0
+REMOVING_KINDS = frozenset({1, 2, 3})  # move, split, merge_source: Remove(D) on this node
+# restart operator phases; REMOTE = the span lives on another node, outside the model
+PHASES = ("remove", "add", "remote")
+PHASE_REMOVE, PHASE_ADD, PHASE_REMOTE = range(3)
+
+ANSWERS = ("ACCEPTED", "RUNNING", "SUPERSEDED", "FAILED")
+ACCEPTED, RUNNING, SUPERSEDED, FAILED = range(4)
+
+SPAN_PLACES = ("local", "elsewhere", "missing")
+SPAN_LOCAL, SPAN_ELSEWHERE, SPAN_MISSING = range(3)
+
+COMMANDS = ("remove", "create")
+CMD_REMOVE, CMD_CREATE = range(2)
+
+CHANNEL_NAMES = (
+    "events",
+    "statuses",
+    "requests",
+    "to_maintainer.A",
+    "to_maintainer.B",
+    "responses.A",
+    "responses.B",
+    "schedule.A",
+    "schedule.B",
+    "heartbeat",
+    "bootstrap",
+)
+EVENTS, STATUSES, REQUESTS, TO_A, TO_B, RESP_A, RESP_B, SCHED_A, SCHED_B, HEARTBEAT, BOOTSTRAP = range(11)
+CHANNEL_GROUPS = {
+    "to_maintainer": ("to_maintainer.A", "to_maintainer.B"),
+    "responses": ("responses.A", "responses.B"),
+    "schedule": ("schedule.A", "schedule.B"),
+}
+
+
+def to_maintainer(m: int) -> int:
+    return TO_A + m
+
+
+def responses_of(m: int) -> int:
+    return RESP_A + m
+
+
+def schedule_of(m: int) -> int:
+    return SCHED_A + m
+
+
+def dispatcher_name(d: int) -> str:
+    return f"d{d + 1}"
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+class Message(NamedTuple):
+    """A message of one instance in the Kafka producer that may still fail."""
+
+    de: int  # the dispatcherEpoch it was stamped with
+    fails_left: int  # failures it may still suffer (messages_per_instance at start)
+    live: bool  # its instance is still in the DM's map (a failure blocks it)
+    lifecycle: int  # ghost
+
+
+class Instance(NamedTuple):
+    """One life of a dispatcher in the DM's dispatcher map."""
+
+    de: int
+    working: bool  # False = initializing (its first event is still to come)
+    blocked: bool  # a message of it failed and its callback never ran
+    removing: bool
+    lifecycle: int  # ghost
+    restarted: bool  # ghost: a restart operator's Remove reached it
+
+
+class Pending(NamedTuple):
+    """The recover tracker's entry for a dispatcher (recoverPendingState)."""
+
+    de: int
+    me: int
+    removed: bool
+    handled: bool
+    lifecycle: int  # ghost: lifecycle of the failure that created it
+
+
+class Identity(NamedTuple):
+    """recoverDispatcherIdentity (D, de, me)."""
+
+    d: int
+    de: int
+    me: int
+    lifecycle: int  # ghost
+
+
+class Report(NamedTuple):
+    """One (D, de) of a report event on ``events``."""
+
+    d: int
+    de: int
+    lifecycle: int  # ghost
+
+
+class Working(NamedTuple):
+    """A Working status on ``statuses``."""
+
+    d: int
+    lifecycle: int  # ghost (read only by working_clears=matching_lifecycle)
+
+
+class Request(NamedTuple):
+    """RecoverDispatcherRequest with the maintainer ID it is addressed to."""
+
+    target: int
+    identities: tuple  # of Identity
+
+
+class Answer(NamedTuple):
+    identity: Identity
+    state: int  # ANSWERS
+
+
+class Response(NamedTuple):
+    sender: int
+    answers: tuple  # of Answer
+
+
+class Command(NamedTuple):
+    """Remove(D) or Create(D) on ``schedule[m]``."""
+
+    op: int  # COMMANDS
+    d: int
+    by_restart: bool  # ghost: sent by a restart operator
+
+
+class Beat(NamedTuple):
+    """A dispatcher status on ``heartbeat``, addressed to the maintainer the DM knew."""
+
+    target: int
+    working: bool  # True = Working(D), False = Stopped(D)
+    d: int
+
+
+class Bootstrap(NamedTuple):
+    sender: int
+    epoch: int
+
+
+class Operator(NamedTuple):
+    kind: int  # OPERATOR_KINDS
+    phase: int  # PHASES for a restart, 0 otherwise
+
+
+class Maintainer(NamedTuple):
+    status: int  # MAINTAINER_STATUSES
+    initialized: bool
+    epoch: int
+    operators: tuple  # per D: Operator or ()
+    attempts: tuple  # per D: restart attempts granted
+
+
+class Dm(NamedTuple):
+    maintainer: int  # the maintainer ID the DM believes current
+    epoch: int  # maintainerEpoch
+    pending: tuple  # per D: Pending or ()
+    held: tuple  # identities built by dm_take_event, not yet added (Identity...)
+
+
+class Budget(NamedTuple):
+    moves: int
+    other_operators: int
+    duplicates: int
+
+
+class Ghost(NamedTuple):
+    lifecycles: tuple  # per D: the last lifecycle number handed out
+    restarts: tuple  # per D: restart operators accepted
+    remote_restarts: int  # restarts accepted for a span living on another node
+
+
+class State(NamedTuple):
+    fallback: int
+    reported: tuple
+    producer: tuple
+    instances: tuple
+    epoch_base: tuple
+    dm: Dm
+    maintainers: tuple
+    spans: tuple
+    channels: tuple
+    budget: Budget
+    ghost: Ghost
+
+
+# --- ghost fields ----------------------------------------------------------------------------
+
+LIFECYCLE, FLAG, COUNT = "lifecycle", "flag", "count"
+# record type -> {field index: kind of ghost value}
+GHOST_FIELDS: dict[type, dict[int, str]] = {
+    Message: {3: LIFECYCLE},
+    Instance: {4: LIFECYCLE, 5: FLAG},
+    Pending: {4: LIFECYCLE},
+    Identity: {3: LIFECYCLE},
+    Report: {2: LIFECYCLE},
+    Working: {1: LIFECYCLE},
+    Command: {2: FLAG},
+    Ghost: {0: LIFECYCLE, 1: COUNT, 2: COUNT},
+}
+
+
+def map_ghosts(value, lifecycle=None, other=None):
+    """``value`` with every lifecycle ghost replaced by ``lifecycle(x)`` and every other ghost
+    by ``other(x)`` (``None`` = keep). Ghost tuples (``Ghost.lifecycles``) map member-wise."""
+    kind = type(value)
+    if kind is int or kind is bool:
+        return value
+    ghosts = GHOST_FIELDS.get(kind)
+    items = []
+    for i, item in enumerate(value):
+        role = ghosts.get(i) if ghosts else None
+        if role is None:
+            items.append(map_ghosts(item, lifecycle, other))
+            continue
+        fn = lifecycle if role == LIFECYCLE else other
+        if fn is None:
+            items.append(item)
+        elif type(item) is tuple:
+            items.append(tuple(fn(x) for x in item))
+        else:
+            items.append(fn(item))
+    return kind(*items) if kind is not tuple else tuple(items)
+
+
+def erase_ghosts(value):
+    """``value`` with every ghost set to 0: the part protocol logic may depend on."""
+    return map_ghosts(value, lambda _: 0, lambda _: 0)
+
+
+# --- the initial state -----------------------------------------------------------------------
+
+
+def initial_state(cfg) -> State:
+    """PROTOCOL.md section 6: A alive and initialized at epoch 1 and known to the DM; every
+    dispatcher local, lifecycle 1, de 1, working (or initializing); nothing pending."""
+    n = cfg.dispatchers
+    working = cfg.initial_status == "working"
+    instance = Instance(de=1, working=working, blocked=False, removing=False, lifecycle=1, restarted=False)
+    messages = (Message(de=1, fails_left=cfg.messages_per_instance, live=True, lifecycle=1),)
+    no_ops = ((),) * n
+    zeros = (0,) * n
+    return State(
+        fallback=NO_FALLBACK,
+        reported=zeros,
+        producer=(messages if working and cfg.messages_per_instance else (),) * n,
+        instances=(instance,) * n,
+        epoch_base=(1,) * n,
+        dm=Dm(maintainer=0, epoch=1, pending=((),) * n, held=()),
+        maintainers=(
+            Maintainer(status=ALIVE, initialized=True, epoch=1, operators=no_ops, attempts=zeros),
+            Maintainer(status=ABSENT, initialized=False, epoch=0, operators=no_ops, attempts=zeros),
+        ),
+        spans=(SPAN_LOCAL,) * n,
+        channels=((),) * len(CHANNEL_NAMES),
+        budget=Budget(moves=0, other_operators=0, duplicates=0),
+        ghost=Ghost(lifecycles=(1,) * n, restarts=zeros, remote_restarts=0),
+    )
+
+
+def put(items: tuple, i: int, value) -> tuple:
+    """``items`` with position ``i`` replaced by ``value``."""
+    return items[:i] + (value,) + items[i + 1 :]

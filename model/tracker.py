@@ -1,0 +1,53 @@
+"""The recover tracker (``downstreamadapter/dispatchermanager/recover_tracker.go``) as pure
+functions on ``dm.pending`` (per dispatcher: a :class:`~model.state.Pending` or ``()``).
+
+``firstSeen`` is not kept: time is abstracted away (the timeout may fire whenever an entry is
+pending), see ``model.abstractions``.
+"""
+
+from __future__ import annotations
+
+from .state import Identity, Pending, put
+
+
+def same_identity(entry: Pending, identity: Identity) -> bool:
+    """``recoverDispatcherIdentity.equal`` (the D is the index already compared)."""
+    return entry.de == identity.de and entry.me == identity.me
+
+
+def add(pending: tuple, identities: tuple) -> tuple:
+    """``recoverTracker.add``: a new entry per identity whose D is not pending yet."""
+    for identity in identities:
+        if not pending[identity.d]:
+            entry = Pending(de=identity.de, me=identity.me, removed=False, handled=False, lifecycle=identity.lifecycle)
+            pending = put(pending, identity.d, entry)
+    return pending
+
+
+def mark_removed(pending: tuple, d: int) -> tuple:
+    """``recoverTracker.markRemoved`` (caller checks the entry exists)."""
+    return put(pending, d, pending[d]._replace(removed=True))
+
+
+def remove(pending: tuple, d: int) -> tuple:
+    """``recoverTracker.remove``."""
+    return put(pending, d, ()) if pending[d] else pending
+
+
+def mark_handled(pending: tuple, identity: Identity) -> tuple:
+    """``recoverTracker.markResponseHandled``: only on a full identity match."""
+    entry = pending[identity.d]
+    if entry and same_identity(entry, identity) and not entry.handled:
+        return put(pending, identity.d, entry._replace(handled=True))
+    return pending
+
+
+def removable_by(pending: tuple, identity: Identity) -> bool:
+    """Whether ``recoverTracker.removeByIdentity(identity)`` would remove an entry."""
+    entry = pending[identity.d]
+    return bool(entry) and same_identity(entry, identity)
+
+
+def rebind(pending: tuple, me: int) -> tuple:
+    """The design's ``rebindMaintainerEpoch``: every entry takes ``me`` and may be resent."""
+    return tuple(entry._replace(me=me, handled=False) if entry else () for entry in pending)

@@ -1,0 +1,94 @@
+"""Unit checks of the pure pieces: reporter batches, the DM's FAILED branch, labels, fields,
+out-of-scope reasons, terminal states and quiescent self-loops."""
+
+from __future__ import annotations
+
+from model import Action, RecoverModel, make_config
+from model import dm, sink
+from model.state import FAILED, RESP_A, SUPERSEDED, Answer, Identity, Pending, Report, Response, put
+
+
+def test_reporter_keeps_the_max_epoch_of_a_batch():
+    batch = (Report(0, 3, 1), Report(1, 2, 1), Report(0, 5, 1), Report(0, 4, 1))
+    assert sink.normalize(batch) == (Report(0, 5, 1), Report(1, 2, 1))
+
+
+def test_reporter_ignores_epochs_not_above_the_reported_max():
+    reported = (5, 0)
+    assert sink.candidates(reported, (Report(0, 4, 1), Report(1, 1, 1))) == (Report(1, 1, 1),)
+    assert sink.candidates(reported, (Report(0, 6, 1),)) == (Report(0, 6, 1),)
+    assert sink.candidates(sink.clear(reported, 0), (Report(0, 1, 2),)) == (Report(0, 1, 2),)
+
+
+def _with_pending_and_response(state, entry, answer):
+    channels = put(state.channels, RESP_A, (Response(sender=0, answers=(answer,)),))
+    return state._replace(dm=state.dm._replace(pending=(entry,)), reported=(1,), channels=channels)
+
+
+def test_failed_answer_removes_the_matching_entry_and_clears_the_reporter():
+    cfg = make_config("pr4139")
+    state = RecoverModel(cfg).init_states()[0]
+    entry = Pending(de=1, me=1, removed=False, handled=False, lifecycle=1)
+    failed = _with_pending_and_response(state, entry, Answer(Identity(0, 1, 1, 1), FAILED))
+    after = dm.dm_recv_response(failed, cfg, 0)
+    assert after.dm.pending == ((),) and after.reported == (0,)
+    mismatched = _with_pending_and_response(state, entry, Answer(Identity(0, 2, 1, 1), FAILED))
+    assert dm.dm_recv_response(mismatched, cfg, 0).dm.pending == (entry,)
+
+
+def test_a_mismatched_identity_is_ignored():
+    cfg = make_config("pr4139")
+    state = RecoverModel(cfg).init_states()[0]
+    entry = Pending(de=5, me=9, removed=False, handled=False, lifecycle=1)
+    stale = _with_pending_and_response(state, entry, Answer(Identity(0, 4, 9, 1), SUPERSEDED))
+    assert dm.dm_recv_response(stale, cfg, 0).dm.pending == (entry,)
+
+
+def test_action_labels():
+    assert str(Action("dml_fail", (("d", "d1"), ("lifecycle", 1)))) == "dml_fail(d=d1, lifecycle=1)"
+    assert str(Action("dm_take_event")) == "dm_take_event"
+    assert hash(Action("lose", (("channel", "requests"),))) == hash(Action("lose", (("channel", "requests"),)))
+
+
+def test_initial_successors_and_quiescent_tick_is_a_self_loop():
+    model = RecoverModel(make_config("pr4139"))
+    init = model.init_states()[0]
+    succ = model.successors(init)
+    assert [str(a) for a, _ in succ] == ["dml_fail(d=d1, lifecycle=1)", "dm_resend_tick"]
+    assert succ[1][1] is init
+    assert not model.is_terminal(init)
+
+
+def test_fallback_is_terminal_with_no_successors():
+    model = RecoverModel(make_config("pr4139"))
+    state = model.init_states()[0]._replace(fallback=1)
+    assert model.is_terminal(state) and model.successors(state) == []
+    assert model.observe(state)["fallback"] == "timeout"
+
+
+def test_actor_and_go_function_come_from_the_table():
+    model = RecoverModel(make_config("pr4139"))
+    assert model.actor(Action("maintainer_recv_request", (("m", "B"),))) == "maintainer:B"
+    assert model.actor(Action("hbc_send")) == "collector"
+    assert "recoverTracker.add" in model.go_function(Action("dm_add_pending"))
+    assert len(model.action_names()) == 19
+
+
+def test_out_of_scope_reasons():
+    model = RecoverModel(make_config("pr4139", {"timeout_fuse": "off"}))
+    assert model.out_of_scope("move_maintainer") == "maintainer_moves=0"
+    assert model.out_of_scope("dm_timeout_tick") == "timeout_fuse=off"
+    assert model.out_of_scope("lose") == "no lossy channel"
+    assert model.out_of_scope("dm_take_event") is None
+    assert RecoverModel(make_config("pr4139", {"maintainer_moves": 1})).out_of_scope("move_maintainer") is None
+
+
+def test_fields_are_flat_and_keep_records_whole():
+    model = RecoverModel(make_config("pr4139"))
+    state = model.init_states()[0]
+    (_, failed), = [(a, s) for a, s in model.successors(state) if a.name == "dml_fail"]
+    fields = model.fields(failed)
+    assert fields["dispatchers.d1.blocked"] is True
+    assert fields["channels.events"] == [[{"d": "d1", "de": 1, "lifecycle": 1}]]
+    assert fields["dm.reported.d1"] == 1
+    assert "dm.pending.d1" not in fields
