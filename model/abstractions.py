@@ -32,8 +32,10 @@ Abstractions
   maintainer from the status loop, after ``onDispatcherStatusForRecover``, and also in the
   periodic full heartbeat; the model puts it on ``heartbeat`` at ``first_event``, which covers
   both orders.
-- **Channel capacity is a bound.** A sender finding its channel full waits (the step is not
-  enabled), which only delays; the reporter does not wait: a full ``events`` raises
+- **Channel capacity is a bound** on the request path only (``requests``, ``to_maintainer.*``,
+  ``responses.*``, which ticks could refill without end). A sender finding it full waits (the
+  step is not enabled), which only delays: the chain ends at the DM's response handler, which
+  never waits, so no cycle of waits (deadlock) can form; the reporter does not wait: a full ``events`` raises
   ``sink_error`` (``events_capacity``, Go's 1024). A stopped maintainer's queued requests are
   dropped at ``stop_maintainer``; its responses and schedule commands already sent stay in
   flight.

@@ -1,9 +1,11 @@
 """The channels (PROTOCOL.md section 2) and the environment's faults on them.
 
 ``state.channels`` is one tuple per channel of ``CHANNEL_NAMES``, head first. Each channel is
-FIFO; nothing orders different channels. Capacity is the bound ``channel_capacity``: a sender
-that finds its channel full waits, so its step is simply not enabled yet (the reporter is the
-exception; it does not wait, see ``model.sink``).
+FIFO; nothing orders different channels. The request path (``requests``, ``to_maintainer.*``,
+``responses.*``) holds at most ``channel_capacity`` messages: a sender that finds it full waits,
+so its step is simply not enabled yet; the chain ends at the DM's response handler, which never
+waits, so waits cannot form a cycle. ``events`` holds ``events_capacity`` and its sender, the
+reporter, does not wait (see ``model.sink``). The other channels are bounded by their senders.
 
 ``send`` returns ``None`` for a full channel, and a transition that gets ``None`` returns
 ``None`` too: that step must wait. This is the only enabledness that depends on a step's result.
@@ -17,7 +19,7 @@ Faults, only on the channels the config names:
 
 from __future__ import annotations
 
-from .state import CHANNEL_NAMES, EVENTS, put
+from .state import CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, put
 
 
 def push(channels: tuple, c: int, message) -> tuple:
@@ -28,8 +30,17 @@ def pop(channels: tuple, c: int) -> tuple:
     return put(channels, c, channels[c][1:])
 
 
+# channels a sender may refill without bound (ticks): only these are capped; the others are
+# bounded by their senders (one status per instance, two commands per operator, one bootstrap
+# per move), and capping them lets waits form a cycle (a deadlock the protocol does not have)
+_CAPPED = frozenset({REQUESTS, TO_A, TO_B, RESP_A, RESP_B})
+_UNCAPPED = 1 << 30
+
+
 def capacity(c: int, cfg) -> int:
-    return cfg.events_capacity if c == EVENTS else cfg.channel_capacity
+    if c == EVENTS:
+        return cfg.events_capacity
+    return cfg.channel_capacity if c in _CAPPED else _UNCAPPED
 
 
 def has_room(channels: tuple, c: int, cfg) -> bool:

@@ -21,8 +21,10 @@ Bounds (each keeps the state space finite and small; none changes what one step 
 ``maintainer_moves``       0-2 ``move_maintainer`` steps per behaviour (default 0)
 ``other_operators``        kinds ``add_operator`` may use (default none)
 ``other_operator_limit``   0-3 ``add_operator`` steps per behaviour (default 1)
-``channel_capacity``       1-4 messages per channel but ``events``; a sender finding its channel
-                           full waits (its step is disabled) (default 1)
+``channel_capacity``       1-4 messages per channel of the request path (``requests``,
+                           ``to_maintainer.*``, ``responses.*``); a sender finding it full waits
+                           (its step is disabled); other channels are bounded by their senders
+                           (default 1)
 ``events_capacity``        1-4 report events queued; the reporter does not wait: a full ``events``
                            raises ``sink_error`` as in Go, whose channel holds 1024 (default 2)
 ``lossy``                  channels ``lose`` may drop the head of (default none)
