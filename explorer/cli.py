@@ -328,7 +328,7 @@ def _findings_table(verdicts, pins):
     from .report import VERDICT_STYLE
 
     table = Table(title="findings x presets", header_style="bold", show_lines=False)
-    for column in ("finding", "title", "preset", "documents claim", "model says", "states", "time", "trace"):
+    for column in ("finding", "preset", "documents claim", "model says", "states", "time", "trace"):
         table.add_column(column, justify="right" if column in ("states", "time", "trace") else "left")
     for v in verdicts:
         style = VERDICT_STYLE.get(v.status, "magenta")
@@ -339,7 +339,7 @@ def _findings_table(verdicts, pins):
         if pin is not None and pin != v.status:
             said.append(f" (pinned {pin})", style="bold red")
         shown = v.counterexample
-        table.add_row(v.finding.id, v.finding.title, v.preset, v.finding.claim, said, f"{v.states:,}",
+        table.add_row(v.finding.id, v.preset, v.finding.claimed or "—", said, f"{v.states:,}",
                       f"{v.seconds:.2f}s", str(len(shown.trace)) if shown and shown.trace else "")
     return table
 

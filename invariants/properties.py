@@ -24,6 +24,7 @@ from model.state import (
     REMOVING_KINDS,
     RESTART,
     CMD_REMOVE,
+    EVENTS,
     responses_of,
     schedule_of,
 )
@@ -38,6 +39,17 @@ FAIRNESS = {name: "strong" for name in CHANNEL_READERS} | {name: "weak" for name
 def blocked(state, d: int) -> bool:
     inst = state.instances[d]
     return bool(inst) and inst.blocked
+
+
+def dispatcher_index(name: str) -> int:
+    return int(name[1:]) - 1
+
+
+def residual(state, d: int) -> bool:
+    """A pending entry for a D that is no longer on this node and was never marked removed:
+    nothing will clear it but the fuse."""
+    entry = state.dm.pending[d]
+    return bool(entry) and not state.instances[d] and not entry.removed
 
 
 def maintainer_index(action) -> int:
@@ -67,6 +79,19 @@ def recovers_without_fuse(d: int):
         lambda s: bool(s.fallback) or not blocked(s, d),
         FAIRNESS,
         "without the fuse, the restart path alone removes a blocked instance",
+    )
+
+
+def no_residual_pending(d: int):
+    """R6, R4, AC4: with the fuse off, an entry whose dispatcher left this node without being
+    marked removed is eventually cleared (or the dispatcher is back, or a fallback is raised):
+    no entry lingers with nothing but the timeout to end it."""
+    return leads_to(
+        f"no_residual_pending[d{d + 1}]",
+        lambda s: residual(s, d),
+        lambda s: bool(s.fallback) or not residual(s, d),
+        FAIRNESS,
+        "a pending entry of a dispatcher gone from this node does not linger",
     )
 
 
@@ -159,6 +184,19 @@ def _removal_under_way(state, d: int) -> bool:
     return False
 
 
+def report_once_per_epoch_step(state, action, nxt) -> bool:
+    """R2, AC1: no two accepted reports of the same ``(D, de)`` within one lifecycle: while an
+    instance lives, a report the reporter accepts (it reaches ``events``) never comes from the
+    lifecycle whose report it accepted last (an instance has one ``de``), e.g. after a Working
+    status cleared the reporter while the instance stayed blocked (N3)."""
+    if action.name != "dml_fail" or len(nxt.channels[EVENTS]) <= len(state.channels[EVENTS]):
+        return True
+    d, lifecycle = dispatcher_index(action.arg("d")), action.arg("lifecycle")
+    instance = state.instances[d]
+    alive = bool(instance) and instance.lifecycle == lifecycle  # a closed instance's late report is N5's
+    return not (alive and state.ghost.accepted[d] == lifecycle)
+
+
 def single_pending_step(state, action, nxt) -> bool:
     """R3, AC1: one recover flow per dispatcher: the recover loop never builds a request for a
     D that already has a pending entry (a report for a pending D sends no second request)."""
@@ -180,6 +218,9 @@ SAFETY = {
     "no_spurious_restart": StepProperty(
         "no_spurious_restart", no_spurious_restart_step,
         "a restart never hits an instance that did not fail"),
+    "report_once_per_epoch": StepProperty(
+        "report_once_per_epoch", report_once_per_epoch_step,
+        "the reporter accepts one report per (D, de) and lifecycle"),
     "single_pending": StepProperty(
         "single_pending", single_pending_step,
         "a report for a pending dispatcher builds no second request"),
@@ -188,7 +229,8 @@ SAFETY = {
         "handled only while a removal of the blocked instance is under way"),
 }
 
-LIVENESS = {"no_silent_stall": no_silent_stall, "recovers_without_fuse": recovers_without_fuse}
+LIVENESS = {"no_silent_stall": no_silent_stall, "recovers_without_fuse": recovers_without_fuse,
+            "no_residual_pending": no_residual_pending}
 
 
 def liveness_for(name: str, dispatchers: int) -> list:
@@ -198,10 +240,11 @@ def liveness_for(name: str, dispatchers: int) -> list:
 
 def properties_for(config, names=None) -> list:
     """The properties that apply to ``config``: every safety property, and the liveness
-    property that matches its fuse (``no_silent_stall`` with the fuse on,
-    ``recovers_without_fuse`` with it off). ``names`` picks some by name instead."""
+    properties that match its fuse (``no_silent_stall`` with the fuse on,
+    ``recovers_without_fuse`` and ``no_residual_pending`` with it off). ``names`` picks some by name instead."""
     if names is None:
-        names = list(SAFETY) + ["no_silent_stall" if config.timeout_fuse else "recovers_without_fuse"]
+        fuse = ["no_silent_stall"] if config.timeout_fuse else ["recovers_without_fuse", "no_residual_pending"]
+        names = list(SAFETY) + fuse
     out = []
     for name in names:
         if name in SAFETY:

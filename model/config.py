@@ -14,7 +14,25 @@ Knobs (each changes protocol behaviour; PROTOCOL.md section 4):
 ``timeout_fuse``            ``dm_timeout_tick`` exists
 ``switch_changes_epoch``    a maintainer move bumps the changefeed epoch
 
+Knobs of the proposed fixes (off in ``pr4139`` and ``design``, on in ``proposed``):
+
+``working_clears=newer_epoch``  a Working status clears ``pending[D]`` only when it comes from
+                           an instance with a larger ``de`` than the entry's (N3)
+``handled_on``              ``any_answer`` (Go: ACCEPTED, RUNNING and SUPERSEDED stop resends) |
+                           ``accepted`` (only ACCEPTED does; the others keep the entry resent) (N2)
+``maintainer_dedup``        the maintainer remembers the largest ``de`` it restarted per D and
+                           answers SUPERSEDED to an identity at or below it (N4)
+``drop_stale_reports``      the recover loop drops a report whose ``de`` is below the local
+                           instance's (a late failure of a closed instance) (N5)
+``add_checks_local``        ``dm_add_pending`` re-checks that D is still local and drops (and
+                           clears) an identity whose instance was removed meanwhile (N7)
+``rebind_held``             the bootstrap rebind also rebinds identities the recover loop built
+                           but has not added yet, so no entry is added with a stale epoch (A3)
+
 Bounds (each keeps the state space finite and small; none changes what one step does):
+
+``failures``               0-6 ``dml_fail`` steps per behaviour, all dispatchers together
+                           (default 2)
 
 ``dispatchers``            1-3 dispatchers ``d1..d3`` on the DM's node (default 1)
 ``messages_per_instance``  0-3 messages each instance may lose to ``dml_fail`` (default 1)
@@ -68,7 +86,8 @@ class ConfigError(ValueError):
 
 REBIND_ON = ("never", "epoch_change", "maintainer_change", "every_bootstrap")
 EPOCH_POLICIES = ("per_instance", "monotonic")
-WORKING_CLEARS = ("any", "matching_lifecycle", "never")
+WORKING_CLEARS = ("any", "matching_lifecycle", "newer_epoch", "never")
+HANDLED_ON = ("any_answer", "accepted")
 INITIAL_STATUSES = ("working", "initializing")
 OTHER_KINDS = OPERATOR_KINDS[1:]  # every kind but "restart"
 
@@ -83,7 +102,14 @@ class Config:
     pending_before_enqueue: bool = False
     timeout_fuse: bool = True
     switch_changes_epoch: bool = False
+    # knobs of the proposed fixes (invariants.findings names the finding each closes)
+    handled_on: str = "any_answer"
+    maintainer_dedup: bool = False
+    drop_stale_reports: bool = False
+    add_checks_local: bool = False
+    rebind_held: bool = False
     # bounds
+    failures: int = 2
     dispatchers: int = 1
     messages_per_instance: int = 1
     maintainer_moves: int = 0
@@ -108,6 +134,12 @@ _SPEC = {
     "pending_before_enqueue": ("bool", None),
     "timeout_fuse": ("bool", None),
     "switch_changes_epoch": ("bool", None),
+    "handled_on": ("choice", HANDLED_ON),
+    "maintainer_dedup": ("bool", None),
+    "drop_stale_reports": ("bool", None),
+    "add_checks_local": ("bool", None),
+    "rebind_held": ("bool", None),
+    "failures": ("int", (0, 6)),
     "dispatchers": ("int", (1, 3)),
     "messages_per_instance": ("int", (0, 3)),
     "maintainer_moves": ("int", (0, 2)),
@@ -130,6 +162,11 @@ KNOBS = (
     "pending_before_enqueue",
     "timeout_fuse",
     "switch_changes_epoch",
+    "handled_on",
+    "maintainer_dedup",
+    "drop_stale_reports",
+    "add_checks_local",
+    "rebind_held",
 )
 BOUNDS = tuple(k for k in _SPEC if k not in KNOBS)
 
@@ -141,13 +178,28 @@ _PR4139 = {
     "pending_before_enqueue": False,
     "timeout_fuse": True,
     "switch_changes_epoch": False,
+    "handled_on": "any_answer",
+    "maintainer_dedup": False,
+    "drop_stale_reports": False,
+    "add_checks_local": False,
+    "rebind_held": False,
 }
 _DESIGN = dict(_PR4139, rebind_on="maintainer_change", check_source=True, epoch_policy="monotonic")
 PRESETS: dict[str, dict] = {
     "pr4139": _PR4139,
     "design": _DESIGN,
-    # filled by the findings work: design plus what the model shows is still needed
-    "proposed": dict(_DESIGN),
+    # design plus the smallest set of fixes under which every finding holds or is a stated
+    # boundary; each knob names the finding it closes in invariants/findings.py (PROPOSED_FIXES)
+    "proposed": dict(
+        _DESIGN,
+        working_clears="newer_epoch",  # N3: onDispatcherStatusForRecover
+        handled_on="accepted",  # N2, A6: onRecoverDispatcherResponse / markResponseHandled
+        maintainer_dedup=True,  # N4: tryRecoverDispatcher
+        drop_stale_reports=True,  # N5: reconcileRecoverDispatchers
+        pending_before_enqueue=True,  # N6: collectRecoverableEvents
+        add_checks_local=True,  # N7: collectRecoverableEvents / recoverTracker.add
+        rebind_held=True,  # A3: handleBootstrapRequest's rebind vs the recover loop's add
+    ),
 }
 
 _TRUE = ("on", "true", "yes", "1")

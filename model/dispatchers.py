@@ -43,7 +43,7 @@ def first_event(s, cfg, d):
     ``statuses`` and ``heartbeat``, and from now on its DML is in the producer and may fail.
     (``BasicDispatcher.updateDispatcherStatusToWorking``)"""
     instance = s.instances[d]
-    channels = send(s.channels, STATUSES, Working(d=d, lifecycle=instance.lifecycle), cfg)
+    channels = send(s.channels, STATUSES, Working(d=d, de=instance.de, lifecycle=instance.lifecycle), cfg)
     channels = channels and send(channels, HEARTBEAT, status_beat(s, d, True), cfg)
     if channels is None:
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from . import sink, tracker
 from .channels import pop, send
 from .state import (
+    ACCEPTED,
     EVENTS,
     FAILED,
     REQUESTS,
@@ -72,10 +73,10 @@ def dm_take_event(s, cfg):
     s = s._replace(channels=pop(s.channels, EVENTS))
     local = []
     for entry in event:
-        if is_local(s, entry.d):
-            local.append(entry)
-        else:
+        if not is_local(s, entry.d):
             s = clear_recover_state(s, entry.d)
+        elif not (cfg.drop_stale_reports and entry.de < s.instances[entry.d].de):
+            local.append(entry)  # (with drop_stale_reports, a closed instance's late failure is dropped)
     to_recover = [entry for entry in sink.normalize(tuple(local)) if not s.dm.pending[entry.d]]
     if not to_recover:
         return s
@@ -100,8 +101,13 @@ def dm_add_pending(s, cfg):
     skipped); with ``pending_before_enqueue`` the request is enqueued right after.
     (``recoverTracker.add``, ``enqueueRecoverDispatcherRequest``)"""
     held = s.dm.held
+    if cfg.add_checks_local:  # the instance may have been removed since dm_take_event looked
+        for identity in held:
+            if not is_local(s, identity.d):
+                s = clear_recover_state(s, identity.d)
+        held = tuple(identity for identity in held if is_local(s, identity.d))
     s = s._replace(dm=s.dm._replace(pending=tracker.add(s.dm.pending, held), held=()))
-    if cfg.pending_before_enqueue:
+    if cfg.pending_before_enqueue and held:
         s = enqueue(s, cfg, held)
     return s
 
@@ -179,6 +185,6 @@ def dm_recv_response(s, cfg, m):
         if answer.state == FAILED:
             if tracker.removable_by(s.dm.pending, identity):
                 s = clear_recover_state(s, identity.d)
-        else:
+        elif answer.state == ACCEPTED or cfg.handled_on == "any_answer":
             s = s._replace(dm=s.dm._replace(pending=tracker.mark_handled(s.dm.pending, identity)))
     return s

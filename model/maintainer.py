@@ -74,7 +74,8 @@ def move_maintainer(s, cfg, to):
     if channels is None:
         return None
     n = cfg.dispatchers
-    fresh = Maintainer(status=ALIVE, initialized=False, epoch=epoch, operators=((),) * n, attempts=(0,) * n)
+    fresh = Maintainer(status=ALIVE, initialized=False, epoch=epoch, operators=((),) * n, attempts=(0,) * n,
+                       restarted_de=(0,) * n)
     maintainers = put(s.maintainers, old, s.maintainers[old]._replace(status=REMOVING))
     return s._replace(
         maintainers=put(maintainers, to, fresh),
@@ -96,7 +97,8 @@ def stop_maintainer(s, cfg, m):
     """A removing maintainer stops: its operators and restart attempts are gone and the
     requests queued for it are dropped. (``Maintainer.Close`` / maintainer removal)"""
     n = cfg.dispatchers
-    stopped = Maintainer(status=STOPPED, initialized=False, epoch=s.maintainers[m].epoch, operators=((),) * n, attempts=(0,) * n)
+    stopped = Maintainer(status=STOPPED, initialized=False, epoch=s.maintainers[m].epoch, operators=((),) * n,
+                         attempts=(0,) * n, restarted_de=(0,) * n)
     return s._replace(
         maintainers=put(s.maintainers, m, stopped),
         channels=put(s.channels, to_maintainer(m), ()),
@@ -159,6 +161,8 @@ def decide(s, cfg, m: int, identity):
     operator = maintainer.operators[d]
     if operator:
         return RUNNING if operator.kind == RESTART else SUPERSEDED
+    if cfg.maintainer_dedup and identity.de <= maintainer.restarted_de[d]:
+        return SUPERSEDED  # that failure was restarted already: a late or repeated request
     if maintainer.attempts[d] >= cfg.restart_budget:
         return FAILED
     if s.spans[d] == SPAN_MISSING:
@@ -166,10 +170,11 @@ def decide(s, cfg, m: int, identity):
     return ACCEPTED
 
 
-def start_restart(s, cfg, m: int, d: int):
+def start_restart(s, cfg, m: int, identity):
     """A restart operator for D at ``m``: Remove(D) to this node, or, for a span that lives on
     another node, a restart there that the model does not follow. ``None`` while
     ``schedule[m]`` is full. (``NewRestartDispatcherOperator``, ``AddOperator``)"""
+    d = identity.d
     channels = s.channels
     ghost = s.ghost._replace(restarts=put(s.ghost.restarts, d, s.ghost.restarts[d] + 1))
     if s.spans[d] == SPAN_ELSEWHERE:
@@ -185,6 +190,8 @@ def start_restart(s, cfg, m: int, d: int):
         operators=put(maintainer.operators, d, Operator(kind=RESTART, phase=phase)),
         attempts=put(maintainer.attempts, d, maintainer.attempts[d] + 1),
     )
+    if cfg.maintainer_dedup:
+        maintainer = maintainer._replace(restarted_de=put(maintainer.restarted_de, d, identity.de))
     return s._replace(maintainers=put(s.maintainers, m, maintainer), channels=channels, ghost=ghost)
 
 
@@ -214,7 +221,7 @@ def maintainer_recv_request(s, cfg, m):
             s = s._replace(fallback=BUDGET_EXHAUSTED)
             break
         if state == ACCEPTED:
-            s = start_restart(s, cfg, m, identity.d)
+            s = start_restart(s, cfg, m, identity)
             if s is None:
                 return None
     channels = send(s.channels, responses_of(m), Response(sender=m, answers=tuple(answers)), cfg)

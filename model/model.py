@@ -64,6 +64,21 @@ class RecoverModel:
     def actor(self, action: Action) -> str:
         return actor_of(action)
 
+    def message_flow(self, action: Action) -> tuple[str, str] | None:
+        """(sender, receiver) of the message a step consumes, for sequence diagrams."""
+        m = action.arg("from") or action.arg("m")
+        flows = {
+            "dml_fail": ("sink", "dm"),
+            "dm_take_event": ("sink", "dm"),
+            "hbc_send": ("dm", "collector"),
+            "maintainer_recv_request": ("collector", f"maintainer:{m}"),
+            "dm_recv_response": (f"maintainer:{m}", "dm"),
+            "dm_recv_schedule": (f"maintainer:{m}", "dm"),
+            "maintainer_recv_status": ("dm", f"maintainer:{m}"),
+            "dm_recv_bootstrap": ("maintainer", "orchestrator"),
+        }
+        return flows.get(action.name)
+
     def go_function(self, action: Action) -> str:
         return ACTIONS[action.name].go
 

@@ -68,7 +68,7 @@ def _event(event) -> list:
 
 
 def _status(status) -> dict:
-    return {"d": dispatcher_name(status.d), "status": "working", "lifecycle": status.lifecycle}
+    return {"d": dispatcher_name(status.d), "status": "working", "de": status.de, "lifecycle": status.lifecycle}
 
 
 def _command(command) -> dict:
@@ -130,6 +130,7 @@ def _maintainer(maintainer) -> dict:
         "epoch": maintainer.epoch,
         "operators": {dispatcher_name(d): _operator(op) for d, op in enumerate(maintainer.operators) if op},
         "attempts": {dispatcher_name(d): n for d, n in enumerate(maintainer.attempts) if n},
+        "restarted_de": {dispatcher_name(d): n for d, n in enumerate(maintainer.restarted_de) if n},
     }
 
 
@@ -152,9 +153,11 @@ def observe(s) -> dict:
         "maintainers": {MAINTAINERS[m]: _maintainer(x) for m, x in enumerate(s.maintainers)},
         "spans": {names[d]: SPAN_PLACES[p] for d, p in enumerate(s.spans)},
         "channels": {CHANNEL_NAMES[c]: [_RENDER[c](msg) for msg in queue] for c, queue in enumerate(s.channels)},
-        "budget": {"moves": s.budget.moves, "other_operators": s.budget.other_operators, "duplicates": s.budget.duplicates},
+        "budget": {"moves": s.budget.moves, "other_operators": s.budget.other_operators, "duplicates": s.budget.duplicates,
+                   "failures": s.budget.failures},
         "restarts": {names[d]: n for d, n in enumerate(s.ghost.restarts)},
         "remote_restarts": s.ghost.remote_restarts,
+        "accepted_report_lifecycle": {names[d]: n for d, n in enumerate(s.ghost.accepted) if n},
     }
 
 

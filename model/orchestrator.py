@@ -30,13 +30,16 @@ def dm_recv_bootstrap(s, cfg):
     """The head of ``bootstrap``: the DM takes the sender as its maintainer ID when it differs
     (Go never touches the epoch: it only logs a mismatch); with a ``rebind_on`` policy that
     fires, the DM also takes the bootstrap's epoch and every pending entry is rebound
-    (``me`` := new, ``handled`` := false). The answer makes the sender ``initialized``.
+    (``me`` := new, ``handled`` := false); with ``rebind_held`` also the identities the
+    recover loop built but has not added yet. The answer makes the sender ``initialized``.
     (``handleBootstrapRequest``, ``SetMaintainerID``; the rebind is the design's
     ``rebindMaintainerEpoch``)"""
     bootstrap = s.channels[BOOTSTRAP][0]
     dm = s.dm
     if should_rebind(cfg, dm, bootstrap):
         dm = dm._replace(epoch=bootstrap.epoch, pending=tracker.rebind(dm.pending, bootstrap.epoch))
+        if cfg.rebind_held:  # identities built but not yet added: they would be added stale
+            dm = dm._replace(held=tuple(identity._replace(me=bootstrap.epoch) for identity in dm.held))
     dm = dm._replace(maintainer=bootstrap.sender)
     maintainers = s.maintainers
     sender = maintainers[bootstrap.sender]

@@ -56,7 +56,11 @@ def report(s, cfg, batch: tuple):
         return s
     if not has_room(s.channels, EVENTS, cfg):
         return s._replace(fallback=SINK_ERROR)
-    return s._replace(reported=record(s.reported, accepted), channels=push(s.channels, EVENTS, accepted))
+    accepted_by = s.ghost.accepted
+    for entry in accepted:
+        accepted_by = put(accepted_by, entry.d, entry.lifecycle)
+    return s._replace(reported=record(s.reported, accepted), channels=push(s.channels, EVENTS, accepted),
+                      ghost=s.ghost._replace(accepted=accepted_by))
 
 
 # --- dml_fail(d, lifecycle) ------------------------------------------------------------------
@@ -64,7 +68,9 @@ def report(s, cfg, batch: tuple):
 
 def dml_fail_args(s, cfg):
     """Internal args ``(d, i)``: message ``i`` of ``producer[d]`` (the label shows its
-    lifecycle)."""
+    lifecycle), while the behaviour's ``failures`` bound is not used up."""
+    if s.budget.failures >= cfg.failures:
+        return
     for d, messages in enumerate(s.producer):
         for i in range(len(messages)):
             yield (d, i)
@@ -81,5 +87,6 @@ def dml_fail(s, cfg, d, i):
     instances = s.instances
     if message.live:
         instances = put(instances, d, instances[d]._replace(blocked=True))
-    s = s._replace(producer=put(s.producer, d, messages), instances=instances)
+    budget = s.budget._replace(failures=s.budget.failures + 1)
+    s = s._replace(producer=put(s.producer, d, messages), instances=instances, budget=budget)
     return report(s, cfg, (Report(d=d, de=message.de, lifecycle=message.lifecycle),))

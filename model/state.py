@@ -148,6 +148,7 @@ class Working(NamedTuple):
     """A Working status on ``statuses``."""
 
     d: int
+    de: int  # the instance's dispatcherEpoch (read by working_clears=newer_epoch)
     lifecycle: int  # ghost (read only by working_clears=matching_lifecycle)
 
 
@@ -200,6 +201,7 @@ class Maintainer(NamedTuple):
     epoch: int
     operators: tuple  # per D: Operator or ()
     attempts: tuple  # per D: restart attempts granted
+    restarted_de: tuple  # per D: the largest de restarted (kept only with maintainer_dedup)
 
 
 class Dm(NamedTuple):
@@ -213,12 +215,14 @@ class Budget(NamedTuple):
     moves: int
     other_operators: int
     duplicates: int
+    failures: int
 
 
 class Ghost(NamedTuple):
     lifecycles: tuple  # per D: the last lifecycle number handed out
     restarts: tuple  # per D: restart operators accepted
     remote_restarts: int  # restarts accepted for a span living on another node
+    accepted: tuple  # per D: lifecycle of the last report the reporter accepted (0 = none)
 
 
 class State(NamedTuple):
@@ -245,9 +249,9 @@ GHOST_FIELDS: dict[type, dict[int, str]] = {
     Pending: {4: LIFECYCLE},
     Identity: {3: LIFECYCLE},
     Report: {2: LIFECYCLE},
-    Working: {1: LIFECYCLE},
+    Working: {2: LIFECYCLE},
     Command: {2: FLAG},
-    Ghost: {0: LIFECYCLE, 1: COUNT, 2: COUNT},
+    Ghost: {0: LIFECYCLE, 1: COUNT, 2: COUNT, 3: LIFECYCLE},
 }
 
 
@@ -299,13 +303,13 @@ def initial_state(cfg) -> State:
         epoch_base=(1,) * n,
         dm=Dm(maintainer=0, epoch=1, pending=((),) * n, held=()),
         maintainers=(
-            Maintainer(status=ALIVE, initialized=True, epoch=1, operators=no_ops, attempts=zeros),
-            Maintainer(status=ABSENT, initialized=False, epoch=0, operators=no_ops, attempts=zeros),
+            Maintainer(status=ALIVE, initialized=True, epoch=1, operators=no_ops, attempts=zeros, restarted_de=zeros),
+            Maintainer(status=ABSENT, initialized=False, epoch=0, operators=no_ops, attempts=zeros, restarted_de=zeros),
         ),
         spans=(SPAN_LOCAL,) * n,
         channels=((),) * len(CHANNEL_NAMES),
-        budget=Budget(moves=0, other_operators=0, duplicates=0),
-        ghost=Ghost(lifecycles=(1,) * n, restarts=zeros, remote_restarts=0),
+        budget=Budget(moves=0, other_operators=0, duplicates=0, failures=0),
+        ghost=Ghost(lifecycles=(1,) * n, restarts=zeros, remote_restarts=0, accepted=zeros),
     )
 
 

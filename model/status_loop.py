@@ -33,4 +33,6 @@ def dm_status(s, cfg, d):
     # the one place protocol logic reads a ghost: an idealised check, documented in model.state
     if cfg.working_clears == "matching_lifecycle" and entry.lifecycle != status.lifecycle:
         return s
+    if cfg.working_clears == "newer_epoch" and status.de <= entry.de:
+        return s  # the status of the failed instance itself (or older): it proves nothing
     return clear_recover_state(s, d)

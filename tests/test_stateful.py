@@ -137,7 +137,7 @@ def test_drain_after_walks_finds_the_silent_stall_the_bfs_finds():
     be a real counterexample: no fair action is enabled and the instance is still blocked."""
     config, factory = recover("pr4139", SMALL_NO_FUSE)
     props = properties_for(config)
-    liveness = [p for p in props if p.kind == "liveness"]
+    liveness = [p for p in props if p.name.startswith("recovers_without_fuse")]
     bfs = explore(factory(), liveness)
     assert all(bfs.verdicts[p.name].status == "violated" for p in liveness)
     machine = make_machine(factory, liveness, 25, seed=0, drain_steps=200, name="DrainMachine")
