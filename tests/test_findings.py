@@ -1,0 +1,151 @@
+"""Every finding's verdict on every preset, pinned; every property shown to fail and to hold;
+the reviewer-facing commands."""
+
+import json
+
+import pytest
+
+from explorer import explore
+from explorer.cli import main
+from explorer.trace import replay_trace, trace_to_json
+from invariants import PROPERTY_NAMES, properties_for
+from invariants.catalog import PRESET_ORDER, decide
+from invariants.findings import BY_ID, FINDINGS, PINNED
+from model import RecoverModel, make_config
+
+
+@pytest.mark.parametrize("fid, preset", [(f.id, p) for f in FINDINGS for p in PRESET_ORDER])
+def test_verdict_is_pinned(fid, preset):
+    verdict = decide(BY_ID[fid], preset)
+    assert verdict.status == PINNED[(fid, preset)]
+    shown = verdict.counterexample
+    if verdict.status in ("violated", "boundary"):
+        # a counterexample a reviewer can replay: every step a real transition of the model
+        assert shown is not None and shown.status == "violated"
+        replay_trace(shown.model, trace_to_json(shown.model, shown.trace))
+    else:
+        assert shown is None
+
+
+def test_every_pin_names_a_finding_and_preset():
+    assert set(PINNED) == {(f.id, p) for f in FINDINGS for p in PRESET_ORDER}
+
+
+# property -> (preset and config where it is violated, preset and config where it holds)
+FAILS_AND_HOLDS = {
+    "stale_response_harmless": (("pr4139", {"failures": 1, "maintainer_moves": 1}),
+                                ("design", {"failures": 1, "maintainer_moves": 1})),
+    "identity_unique": (("pr4139", {"failures": 2, "restart_budget": 1}),
+                        ("design", {"failures": 2, "restart_budget": 1})),
+    "no_wrong_clear": (("pr4139", {"failures": 2}), ("proposed", {"failures": 2})),
+    "no_spurious_restart": (("pr4139", {"failures": 1}), ("proposed", {"failures": 1})),
+    "report_once_per_epoch": (("pr4139", {"messages_per_instance": 2, "initial_status": "initializing"}),
+                              ("proposed", {"messages_per_instance": 2, "initial_status": "initializing"})),
+    "handled_means_progress": (("pr4139", {"failures": 1, "other_operators": "add"}),
+                               ("proposed", {"failures": 1, "other_operators": "add"})),
+    "no_silent_stall": (("design", {"failures": 2}), ("proposed", {"failures": 2})),
+    "recovers_without_fuse": (("design", {"failures": 2, "timeout_fuse": False}),
+                              ("proposed", {"failures": 2, "timeout_fuse": False})),
+    "no_residual_pending": (("pr4139", {"messages_per_instance": 2, "other_operators": "move", "timeout_fuse": False}),
+                            ("proposed", {"messages_per_instance": 2, "other_operators": "move", "timeout_fuse": False})),
+}
+
+
+def verdict_of(name, preset, overrides):
+    config = make_config(preset, overrides)
+    result = explore(RecoverModel(config), properties_for(config, [name]), deadlock=False)
+    statuses = {v.status for v in result.verdicts.values()}
+    return "violated" if "violated" in statuses else statuses.pop()
+
+
+@pytest.mark.parametrize("name", sorted(FAILS_AND_HOLDS))
+def test_property_can_fail_and_can_hold(name):
+    (bad_preset, bad), (good_preset, good) = FAILS_AND_HOLDS[name]
+    assert verdict_of(name, bad_preset, bad) == "violated"
+    assert verdict_of(name, good_preset, good) == "holds"
+
+
+def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypatch):
+    """No preset violates single_pending (the reporter dedupes and the loop filters pending D);
+    a mutant whose reporter forgets nothing and whose recover loop ignores pending entries does,
+    so the property can fail."""
+    import model.dm as dm
+    import model.sink as sink
+
+    config = make_config("pr4139", {"failures": 2, "messages_per_instance": 2})
+    assert verdict_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}) == "holds"
+    real = dm.dm_take_event
+
+    def forgetful(s, cfg):
+        blind = s._replace(dm=s.dm._replace(pending=((),) * len(s.dm.pending)))
+        out = real(blind, cfg)
+        return None if out is None else out._replace(dm=out.dm._replace(pending=s.dm.pending))
+
+    monkeypatch.setattr(dm, "dm_take_event", forgetful)
+    monkeypatch.setattr(sink, "candidates", lambda reported, batch: sink.normalize(batch))
+    result = explore(RecoverModel(config), properties_for(config, ["single_pending"]), deadlock=False)
+    assert result.verdicts["single_pending"].status == "violated"
+
+
+def test_every_property_is_covered():
+    assert set(PROPERTY_NAMES) == set(FAILS_AND_HOLDS) | {"single_pending"}
+
+
+def test_findings_command_json_and_markdown(tmp_path, capsys):
+    report = tmp_path / "report.md"
+    assert main(["findings", "--json", "--markdown", str(report), "--quiet"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data) == len(FINDINGS) * 3 and all(row["matches_pin"] for row in data)
+    a5 = next(r for r in data if r["finding"] == "A5" and r["preset"] == "pr4139")
+    assert a5["verdict"] == "violated" and a5["counterexample"]["command"].startswith("recover-check check")
+    assert "sequenceDiagram" in a5["counterexample"]["mermaid"]
+    text = report.read_text()
+    assert "## A3 on `design`: violated" in text and "```mermaid" in text and "| # | action | actor | Go function" in text
+
+
+def test_findings_exit_1_when_a_pin_disagrees(monkeypatch, capsys):
+    from invariants import findings
+
+    monkeypatch.setitem(findings.PINNED, ("A5", "design"), "violated")
+    assert main(["findings", "--id", "A5", "--preset", "design", "--quiet"]) == 1
+    assert "the tests pin violated" in capsys.readouterr().out
+
+
+def test_reproduce_command_reproduces(capsys):
+    assert main(["findings", "--json", "--id", "N3", "--preset", "pr4139", "--quiet"]) == 0
+    command = json.loads(capsys.readouterr().out)[0]["counterexample"]["command"].split()
+    assert main(command[1:] + ["--quiet"]) == 1
+    assert "no_silent_stall[d1]" in capsys.readouterr().out
+
+
+def test_trace_formats(capsys):
+    assert main(["trace", "A5", "--preset", "pr4139", "--format", "mermaid"]) == 1
+    assert capsys.readouterr().out.startswith("sequenceDiagram")
+    assert main(["trace", "A5", "--preset", "pr4139", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["steps"][-1]["go"] and data["steps"][-1]["actor"] == "dm"
+    assert main(["trace", "A5", "--preset", "design"]) == 0
+    assert "holds" in capsys.readouterr().out
+
+
+def test_diff_reports_changed_verdicts(capsys):
+    argv = ["diff", "pr4139", "design", "--set", "failures=1", "--set", "maintainer_moves=1",
+            "--property", "stale_response_harmless", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "stale_response_harmless" in out and "newly reachable" not in out
+    assert "no longer reachable in design" in out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["check", "--preset", "pr4139", "--property", "nope"], "unknown property"),
+    (["check", "--property", "identity_unique"], "needs --preset"),
+    (["findings", "--id", "Z9"], "unknown finding"),
+    (["trace", "A2", "--preset", "nope"], "unknown preset"),
+    (["explore", "--preset", "pr4139", "--set", "failures=99"], "out of range"),
+    (["explore", "--preset", "nope"], "unknown preset"),
+])
+def test_bad_input_one_line_exit_2(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err
