@@ -72,3 +72,10 @@ def test_bad_bounds_are_refused():
         explore(WaterJug(), max_states=0)
     with pytest.raises(ValueError):
         explore(WaterJug(), [Invariant("deadlock", lambda s: True)])
+
+
+def test_memory_bound_cuts():
+    model = TwoPhaseCommit(8)
+    result = explore(model, [], max_memory_mb=1)
+    assert result.truncated == "max_memory"
+    assert result.verdicts["deadlock"].status == "incomplete"
