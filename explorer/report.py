@@ -16,10 +16,17 @@ from .trace import jsonable, trace_rows, trace_to_json
 VERDICT_STYLE = {HOLDS: "green", VIOLATED: "bold red", INCOMPLETE: "yellow"}
 
 
-def summary_panel(result: Result, title: str = "exploration") -> Panel:
+def key_value_grid(rows) -> Table:
+    """A two-column grid of (name, value) rows, names in bold."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
+    for name, value in rows:
+        grid.add_row(name, value)
+    return grid
+
+
+def summary_panel(result: Result, title: str = "exploration") -> Panel:
     search = "exhaustive" if result.complete else f"[yellow]cut short: {result.truncated}[/]"
     rows = [
         ("search", search),
@@ -31,8 +38,7 @@ def summary_panel(result: Result, title: str = "exploration") -> Panel:
         ("memory", f"{result.bytes_per_state:,.0f} bytes/state (peak RSS growth)"),
         ("fingerprint collision", f"{result.collision_probability:.1e} (optimistic estimate)"),
     ]
-    for name, value in rows:
-        grid.add_row(name, value)
+    grid = key_value_grid(rows)
     verdicts = Table(show_header=True, header_style="bold", box=None)
     verdicts.add_column("property")
     verdicts.add_column("kind")

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .cli import EXIT_INTERRUPTED, UsageError, _add_model_options, _positive_int, target_from_args
-from .report import trace_table
+from .report import key_value_grid, trace_table
 from .simulate import SimulationResult, simulate
 from .trace import trace_to_json
 
@@ -78,9 +78,6 @@ def _progress_display(console: Console, quiet: bool):
 
 
 def simulation_panel(result: SimulationResult, title: str) -> Panel:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
     rate = result.steps / result.elapsed if result.elapsed > 0 else 0.0
     rows = [
         ("search", "random walks (a sample: no violation found proves nothing)"
@@ -90,8 +87,7 @@ def simulation_panel(result: SimulationResult, title: str) -> Panel:
         ("distinct states", f"{result.distinct:,}"),
         ("time", f"{result.elapsed:.2f} s"),
     ]
-    for name, value in rows:
-        grid.add_row(name, value)
+    grid = key_value_grid(rows)
     verdicts = Table(show_header=True, header_style="bold", box=None)
     for column in ("property", "verdict", "shortest trace"):
         verdicts.add_column(column)

@@ -57,42 +57,40 @@ def maintainer_index(action) -> int:
 
 
 # -- liveness --------------------------------------------------------------------------------
+def _ends_or_fallback(name: str, d: int, condition, description: str):
+    """``condition(s, d) ~> (not condition(s, d) or a fallback)`` for dispatcher ``d``."""
+    return leads_to(
+        f"{name}[d{d + 1}]",
+        lambda s: condition(s, d),
+        lambda s: bool(s.fallback) or not condition(s, d),
+        FAIRNESS,
+        description,
+    )
+
+
 def no_silent_stall(d: int):
     """R10, R4, AC5: a blocked instance of ``d`` is eventually removed from the DM (closed),
     or a changefeed fallback is raised. Checked with the fuse on."""
-    return leads_to(
-        f"no_silent_stall[d{d + 1}]",
-        lambda s: blocked(s, d),
-        lambda s: bool(s.fallback) or not blocked(s, d),
-        FAIRNESS,
-        "a blocked instance is eventually removed, or a fallback is raised",
-    )
+    return _ends_or_fallback("no_silent_stall", d, blocked,
+                             "a blocked instance is eventually removed, or a fallback is raised")
 
 
 def recovers_without_fuse(d: int):
     """R6 (the timeout is only a last fuse), R7, AC2, AC4: with the fuse off and fair delivery,
     a blocked instance of ``d`` is eventually removed by the restart path (or a determinate
-    fallback other than the timeout ends the changefeed: FAILED, a send or sink failure)."""
-    return leads_to(
-        f"recovers_without_fuse[d{d + 1}]",
-        lambda s: blocked(s, d),
-        lambda s: bool(s.fallback) or not blocked(s, d),
-        FAIRNESS,
-        "without the fuse, the restart path alone removes a blocked instance",
-    )
+    fallback other than the timeout ends the changefeed: FAILED, a send or sink failure).
+    The same formula as ``no_silent_stall``; the difference is the configuration it is
+    checked on (the fuse off), which leaves the restart path alone to satisfy it."""
+    return _ends_or_fallback("recovers_without_fuse", d, blocked,
+                             "without the fuse, the restart path alone removes a blocked instance")
 
 
 def no_residual_pending(d: int):
     """R6, R4, AC4: with the fuse off, an entry whose dispatcher left this node without being
     marked removed is eventually cleared (or the dispatcher is back, or a fallback is raised):
     no entry lingers with nothing but the timeout to end it."""
-    return leads_to(
-        f"no_residual_pending[d{d + 1}]",
-        lambda s: residual(s, d),
-        lambda s: bool(s.fallback) or not residual(s, d),
-        FAIRNESS,
-        "a pending entry of a dispatcher gone from this node does not linger",
-    )
+    return _ends_or_fallback("no_residual_pending", d, residual,
+                             "a pending entry of a dispatcher gone from this node does not linger")
 
 
 # -- step properties -------------------------------------------------------------------------
