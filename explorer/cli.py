@@ -22,6 +22,7 @@ from .export import write_dot, write_graphml
 from .report import print_result, result_to_json, trace_table
 from .result import Result
 from .search import explore
+from .symmetry import SymmetricModel, check_symmetry_safe
 from .trace import TraceError, replay_trace, trace_rows
 
 EXIT_BAD_INPUT = 2
@@ -140,6 +141,8 @@ def _add_bounds(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-depth", type=_positive_int, metavar="N")
     g.add_argument("--max-seconds", type=_positive_float, metavar="S")
     g.add_argument("--max-memory", type=_positive_float, metavar="MB", help="RSS growth allowed")
+    g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                   help="search on N processes (safety properties only; same results)")
 
 
 def _positive_int(text: str) -> int:
@@ -176,6 +179,25 @@ def _progress_display(console: Console, quiet: bool):
     return live, update
 
 
+def with_symmetry(target: Target, args) -> Target:
+    """``--symmetry``: search up to renaming of dispatchers (explorer/symmetry.py). ``explore``
+    leaves the liveness properties out (and says so in its title); ``check`` refuses one."""
+    if not getattr(args, "symmetry", False):
+        return target
+    if getattr(args, "graphml", None) or getattr(args, "dot", None):
+        raise UsageError("--symmetry explores orbits, not states: no --graphml/--dot with it")
+    properties = target.properties
+    if args.command == "explore":
+        properties = [p for p in properties if p.kind != "liveness"]
+    try:
+        check_symmetry_safe(properties)
+        model = SymmetricModel(target.model)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return attrs.evolve(target, model=model, properties=properties,
+                        title=f"{target.title}, safety only, up to dispatcher symmetry")
+
+
 def run_search(target: Target, args, err: Console) -> Result:
     live, update = _progress_display(err, getattr(args, "quiet", False))
     options = dict(max_states=args.max_states, max_depth=args.max_depth,
@@ -183,7 +205,9 @@ def run_search(target: Target, args, err: Console) -> Result:
                    stop_at_first=getattr(args, "stop_at_first", False),
                    deadlock=not getattr(args, "no_deadlock", False),
                    keep_graph=bool(getattr(args, "graphml", None) or getattr(args, "dot", None)),
-                   progress=update)
+                   progress=update, workers=getattr(args, "workers", 1))
+    if options["workers"] > 1 and any(p.kind == "liveness" for p in target.properties):
+        raise UsageError("liveness properties need the whole graph in one process: use --workers 1")
     if live is None:
         return explore(target.model, target.properties, **options)
     with live:
@@ -191,7 +215,7 @@ def run_search(target: Target, args, err: Console) -> Result:
 
 
 def cmd_explore(args, out: Console, err: Console) -> int:
-    return cmd_explore_target(target_from_args(args), args, out, err)
+    return cmd_explore_target(with_symmetry(target_from_args(args), args), args, out, err)
 
 
 def cmd_explore_target(target: Target, args, out: Console, err: Console) -> int:
@@ -380,6 +404,7 @@ def cmd_check(args, out: Console, err: Console) -> int:
         raise UsageError(f"unknown property {args.property!r} (known: {', '.join(PROPERTY_NAMES)})")
     target = target_from_args(args)
     target = attrs.evolve(target, properties=properties_for(target.model.config, [args.property]))
+    target = with_symmetry(target, args)
     args.no_deadlock = True
     return cmd_explore_target(target, args, out, err)
 
@@ -435,6 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--graphml", metavar="FILE", help="write the explored graph as GraphML")
     p.add_argument("--dot", metavar="FILE", help="write the explored graph as Graphviz DOT")
+    p.add_argument("--symmetry", action="store_true",
+                   help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
     p.set_defaults(func=cmd_explore)
 
     p = sub.add_parser("findings", help="verdict of every finding on every preset (the main job)")
@@ -457,6 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         if name == "check":
             p.add_argument("--property", required=True)
+            p.add_argument("--symmetry", action="store_true",
+                           help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
         else:
             p.add_argument("a", help="the preset before")
             p.add_argument("b", help="the preset after")

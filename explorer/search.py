@@ -404,22 +404,27 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
             max_depth: int | None = None, max_seconds: float | None = None,
             max_memory_mb: float | None = None, stop_at_first: bool = False,
             progress: Callable[[dict], None] | None = None, progress_interval: float = 0.5,
-            keep_graph: bool = False) -> Result:
+            keep_graph: bool = False, workers: int = 1) -> Result:
     """Explore every reachable state of ``model`` breadth-first and check ``properties``.
 
     Bounds (``max_states``, ``max_depth`` with initial states at depth 1, ``max_seconds``,
     ``max_memory_mb`` above the RSS at the start) cut the search; a property not violated
     before the cut is then *incomplete*, never *holds*. ``deadlock`` adds the built-in check
     that every non-terminal state has a successor. Ctrl-C stops the search the same way.
+    ``workers`` > 1 searches on that many processes (:mod:`explorer.parallel`): the same
+    states, verdicts and counterexamples; liveness and ``keep_graph`` need one worker.
     """
     names = [p.name for p in properties]
     if len(set(names)) != len(names) or (deadlock and DEADLOCK in names):
         raise ValueError("property names must be unique (and 'deadlock' is built in)")
-    for bound, value in (("max_states", max_states), ("max_depth", max_depth)):
+    for bound, value in (("max_states", max_states), ("max_depth", max_depth), ("workers", workers)):
         if value is not None and value < 1:
             raise ValueError(f"{bound} must be at least 1")
-    search = _Search(model, properties, deadlock=deadlock, max_states=max_states,
-                     max_depth=max_depth, max_seconds=max_seconds, max_memory_mb=max_memory_mb,
-                     stop_at_first=stop_at_first, progress=progress,
-                     progress_interval=progress_interval, keep_graph=keep_graph)
-    return search.run()
+    options = dict(deadlock=deadlock, max_states=max_states, max_depth=max_depth,
+                   max_seconds=max_seconds, max_memory_mb=max_memory_mb, stop_at_first=stop_at_first,
+                   progress=progress, progress_interval=progress_interval, keep_graph=keep_graph)
+    if workers > 1:
+        from .parallel import _ParallelSearch
+
+        return _ParallelSearch(model, properties, workers=workers, **options).run()
+    return _Search(model, properties, **options).run()

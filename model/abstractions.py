@@ -17,6 +17,11 @@ Abstractions
   5 s interval is taken to be longer than a round trip. Without it, resends overtaking
   in-flight requests multiply the state space about twentyfold; ``slow_ticks=off`` restores
   them, and ``duplicate`` on ``requests`` still produces two copies in flight.
+- **resend_order (bound, default sorted).** ``resendPendingRecoverRequests`` ranges over the
+  tracker's map, so Go resends a batch in any order; the model lists it in ascending dispatcher
+  order. The order matters downstream (the maintainer answers in order, queues Remove(D) in
+  order, and a FAILED ends the batch). ``resend_order=any`` makes every order a successor; it is
+  the setting under which dispatchers are interchangeable (``model.symmetry``).
 - **Atomic steps.** Each action is one atomic step of one goroutine: the recover loop's event
   handling is ``dm_take_event`` + ``dm_add_pending`` (the window N6/N7 live in), everything
   else one step. Go's locks make the finer interleavings equivalent for the tracker.

@@ -56,6 +56,11 @@ Bounds (each keeps the state space finite and small; none changes what one step 
 ``slow_ticks``             on: the resend tick waits while a recover request or response is in
                            flight (the 5 s interval outlasts a round trip); off: resends may
                            overtake them, about twentyfold more states (default on)
+``resend_order``           ``sorted``: ``dm_resend_tick`` lists the identities it resends in
+                           ascending dispatcher order (default); ``any``: every order is a
+                           successor, as Go's ``range t.pending`` over a map may yield any. Only a
+                           batch of two or more differs. ``sorted`` singles out ``d1``, so the
+                           dispatcher symmetry reduction (``model.symmetry``) needs ``any``
 
 Channel names are those of PROTOCOL.md section 2 with the per-maintainer ones suffixed:
 ``events statuses requests to_maintainer.A to_maintainer.B responses.A responses.B schedule.A
@@ -89,6 +94,7 @@ EPOCH_POLICIES = ("per_instance", "monotonic")
 WORKING_CLEARS = ("any", "matching_lifecycle", "newer_epoch", "never")
 HANDLED_ON = ("any_answer", "accepted")
 INITIAL_STATUSES = ("working", "initializing")
+RESEND_ORDERS = ("sorted", "any")
 OTHER_KINDS = OPERATOR_KINDS[1:]  # every kind but "restart"
 
 
@@ -123,6 +129,7 @@ class Config:
     restart_budget: int = 2
     initial_status: str = "working"
     slow_ticks: bool = True
+    resend_order: str = "sorted"
 
 
 # key -> (kind, allowed): kind is "choice", "bool", "int" or "channels"/"kinds" (tuples)
@@ -153,6 +160,7 @@ _SPEC = {
     "restart_budget": ("int", (0, 10)),
     "initial_status": ("choice", INITIAL_STATUSES),
     "slow_ticks": ("bool", None),
+    "resend_order": ("choice", RESEND_ORDERS),
 }
 KNOBS = (
     "rebind_on",

@@ -14,6 +14,8 @@ the identities and ``dm_add_pending`` writes the entry and then enqueues, in one
 
 from __future__ import annotations
 
+from itertools import permutations
+
 from . import sink, tracker
 from .channels import pop, send
 from .state import (
@@ -121,17 +123,30 @@ def round_trip_in_flight(s) -> bool:
     return any(channels[c] for c in (REQUESTS, TO_A, TO_B, RESP_A, RESP_B))
 
 
+def resendable(s) -> list:
+    """The dispatchers whose entry ``dm_resend_tick`` resends: local and not ``handled``."""
+    return [d for d, entry in enumerate(s.dm.pending) if entry and not entry.handled and is_local(s, d)]
+
+
 def dm_resend_tick_args(s, cfg):
     # slow_ticks: the 5 s resend interval is taken to be longer than a round trip
-    if not s.dm.held and not (cfg.slow_ticks and round_trip_in_flight(s)):
-        yield ()
+    if s.dm.held or (cfg.slow_ticks and round_trip_in_flight(s)):
+        return
+    batch = resendable(s) if cfg.resend_order == "any" else ()
+    if len(batch) < 2:
+        yield ()  # ascending dispatcher order (resend_order=sorted, or nothing to order)
+        return
+    for order in permutations(batch):  # Go ranges over a map: any order may come out
+        yield (order,)
 
 
-def dm_resend_tick(s, cfg):
+def dm_resend_tick(s, cfg, order=None):
     """The resend ticker: every pending identity of a local D not yet ``handled`` is resent in
     one request to the current maintainer ID with the ``me`` stored in the entry; a non-local D
     whose entry is ``removed`` is cleared (pending and reporter); a non-local one not removed
     is skipped. With nothing to do the state is unchanged (a self-loop).
+    ``order`` (``resend_order=any`` only) lists the resent dispatchers in the order of the
+    request; by default it is ascending.
     (``resendPendingRecoverRequests``, ``reconcileRecoverIdentities``,
     ``clearSupersededRecoverState``, ``filterResendableIdentities``)"""
     resend = []
@@ -143,6 +158,8 @@ def dm_resend_tick(s, cfg):
                 resend.append(Identity(d=d, de=entry.de, me=entry.me, lifecycle=entry.lifecycle))
         elif entry.removed:
             s = clear_recover_state(s, d)
+    if order is not None:
+        resend.sort(key=lambda identity: order.index(identity.d))
     return enqueue(s, cfg, tuple(resend)) if resend else s
 
 

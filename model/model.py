@@ -13,6 +13,7 @@ from __future__ import annotations
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
 from .state import initial_state
+from .symmetry import canonical
 
 _MASK = (1 << 64) - 1
 
@@ -57,6 +58,21 @@ class RecoverModel:
     def fingerprint(self, state) -> int:
         # every leaf is an int or bool and every node a tuple: hash() is process-independent
         return hash(state) & _MASK
+
+    def symmetry_problem(self) -> str | None:
+        """Why renaming dispatchers is not a symmetry of this configuration, or ``None``.
+        The config names no dispatcher (``model.symmetry``), but ``resend_order=sorted`` puts
+        a lower index first in every resent batch, which a renaming does not preserve."""
+        if self.config.dispatchers > 1 and self.config.resend_order != "any":
+            return ("dispatchers are interchangeable only with resend_order=any "
+                    "(resend_order=sorted resends in ascending dispatcher order)")
+        return None
+
+    def symmetric_fingerprint(self, state) -> int:
+        """The fingerprint of the canonical member of ``state``'s orbit under permutations of
+        dispatcher indices (``model.symmetry``): equal for states that differ only in which
+        dispatcher is which. Stable under any PYTHONHASHSEED, like ``fingerprint``."""
+        return hash(canonical(state)) & _MASK
 
     def action_names(self) -> tuple:
         return tuple(ACTIONS)

@@ -1,0 +1,59 @@
+"""Multi-process search: the same states, verdicts and counterexamples as one process."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explorer import Invariant, StepProperty, always_eventually, explore
+from explorer.examples import TwoPhaseCommit, WaterJug
+from explorer.examples.explicit import ExplicitGraph
+from invariants import SAFETY
+from model import RecoverModel, make_config
+
+
+def outcome(result):
+    return (result.distinct, result.depth, result.truncated,
+            {name: (v.status, None if v.trace is None else [(str(s.action), s.state) for s in v.trace.steps])
+             for name, v in result.verdicts.items()})
+
+
+def test_two_phase_commit_same_for_any_worker_count():
+    model = TwoPhaseCommit(5)
+    single = explore(model, model.properties())
+    for workers in (2, 3):
+        many = explore(model, model.properties(), workers=workers)
+        assert outcome(many) == outcome(single)
+        assert many.generated == single.generated == 37346
+
+
+def test_recover_model_same_counterexamples():
+    model = RecoverModel(make_config("pr4139", {"failures": 2, "maintainer_moves": 1}))
+    props = list(SAFETY.values())
+    assert outcome(explore(model, props, workers=2)) == outcome(explore(model, props))
+
+
+def test_early_stop_and_bounds_cut_where_one_process_does():
+    model = WaterJug()
+    for options in ({}, {"stop_at_first": True}, {"max_states": 9}, {"max_depth": 4}):
+        single = explore(model, model.properties(), **options)
+        assert outcome(explore(model, model.properties(), workers=2, **options)) == outcome(single)
+    first = explore(model, model.properties(), workers=2, stop_at_first=True)
+    assert first.truncated == "stopped at first violation" and first.distinct < 16
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 7).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)), max_size=3 * n, unique=True),
+    st.integers(0, n - 1))))
+def test_random_graphs_agree(graph):
+    n, edges, bad = graph
+    model = ExplicitGraph([0], edges)
+    props = [Invariant("not_bad", lambda s: s != bad), StepProperty("no_c", lambda s, a, t: a != "c")]
+    assert outcome(explore(model, props, workers=2)) == outcome(explore(model, props))
+
+
+def test_liveness_is_refused():
+    prop = always_eventually("empty", lambda s: s == (0, 0))
+    with pytest.raises(ValueError, match="one worker"):
+        explore(WaterJug(), [prop], workers=2)
