@@ -1,21 +1,25 @@
-"""Multi-process breadth-first search, partitioned by fingerprint.
+"""Multi-process breadth-first search.
 
-Worker ``w`` of ``W`` owns every state whose fingerprint is ``w`` modulo ``W``: it keeps the
-visited set of its share, expands the states it owns, and receives from the other workers the
-successors they found that it owns. The search goes level by level:
+Workers expand states; the coordinator decides which successors are new, on fingerprints
+alone, and numbers them. A new state stays in the worker that found it (no state crosses a
+process boundary unless the coordinator rebalances the frontiers), so only small ints travel on
+the hot path. The search goes level by level:
 
-1. each worker expands its frontier in state-number order, checks step properties and
-   deadlock, keeps the successors it owns and sends every other one, once, to its owner;
-2. each owner keeps, per new fingerprint, the candidate with the smallest key (parent number,
-   position in the parent's successor list): the one a single-process BFS would meet first;
-   it checks invariants and "sometimes" properties on its new states;
-3. the coordinator merges the workers' sorted keys, numbers the new states in that order and
-   hands the numbers back.
+1. each worker expands its share of the frontier, checks step properties and deadlock, and
+   reports, per fingerprint it found, the smallest key (parent number, position in the
+   parent's successor list);
+2. the coordinator keeps, per fingerprint never seen, the smallest key over all workers: the
+   successor a single-process BFS meets first; it numbers the winners in key order and tells
+   each worker which of its states won, under which numbers;
+3. the workers check invariants and "sometimes" properties on their winners, which become
+   their next frontier; the coordinator evens out frontiers that drift apart.
 
 So states get the very numbers, parents and successor positions the single-process search
 gives them, and counterexamples (rebuilt by the coordinator by replaying positions) are the
-same shortest ones, for any number of workers. Models and properties reach the workers by
-``fork``; states travel pickled. Liveness needs the whole graph in one place: it is refused.
+same shortest ones, for any number of workers; even where a single process would stop early
+(every property violated, the first violation, a bound), the coordinator cuts at the same
+state. Models and properties reach the workers by ``fork``. Liveness needs the whole graph in
+one place: it is refused.
 """
 
 from __future__ import annotations
@@ -25,56 +29,48 @@ import multiprocessing
 import signal
 import time
 from collections import Counter
-from heapq import merge
 
 from .properties import DEADLOCK
 from .result import Step, Trace
 from .search import FP_MASK, _Search, current_rss
 
+_COMMANDS = ("seed", "expand", "winners", "give", "receive", "stop")
+
 
 class _Worker:
     """One worker's share of the search (runs in a forked process)."""
 
-    def __init__(self, search: _Search, me: int, workers: int, inboxes, outbox):
-        self.search, self.me, self.workers = search, me, workers
+    def __init__(self, search: _Search, me: int, inboxes, outbox):
+        self.search, self.me = search, me
         self.inboxes, self.outbox = inboxes, outbox
-        self.mailbox = _Mailbox(inboxes[me])  # peers' candidates may overtake the coordinator
+        self.mailbox = _Mailbox(inboxes[me])  # a peer's states may overtake the coordinator
         self.fingerprint = search.fingerprint
-        self.seen: set[int] = set()
-        self.forwarded: set[int] = set()  # fingerprints already sent to their owner
         self.frontier: list[tuple[int, object]] = []  # (state number, state), in number order
-        self.candidates: dict[int, tuple] = {}
-
-    def owner(self, f: int) -> int:
-        return f % self.workers
+        self.candidates: dict[int, tuple] = {}  # fingerprint -> (key, action, state)
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-        # The cyclic collector would walk the heap inherited from the coordinator and every
-        # unpickled state again and again; states are acyclic tuples, freed by refcounting.
+        # The cyclic collector would walk the heap inherited from the coordinator again and
+        # again; states are acyclic tuples, freed by reference counting.
         gc.disable()
         rss_base = peak = current_rss()
         while True:
-            command, payload = self.mailbox.take(("seed", "expand", "numbers", "stop"))[0]
+            command, payload = self.mailbox.take(_COMMANDS)[0]
             if command == "stop":
-                self.outbox.put(("rss", max(peak, current_rss()) - rss_base))
+                self.outbox.put(("rss", self.me, max(peak, current_rss()) - rss_base))
                 return
-            if command == "seed":  # initial states this worker owns: (key, f, state)
-                self.candidates = {f: (key, None, state) for key, f, state in payload}
-                self.outbox.put(("new", self.me, self._settle()))
-            elif command == "expand":
-                self._expand(keep_new=payload)
-            elif command == "numbers":
-                self.frontier = list(zip(payload, self.pending_states))
+            getattr(self, "_" + command)(payload)
             peak = max(peak, current_rss())
 
-    def _expand(self, keep_new: bool) -> None:
-        search, fingerprint, owner = self.search, self.fingerprint, self.owner
+    def _seed(self, payload) -> None:
+        self.candidates = {f: (key, None, state) for f, key, state in payload}
+
+    def _expand(self, _) -> None:
+        search, fingerprint = self.search, self.fingerprint
         successors = search.model.successors
         fired: Counter = Counter()
         step_violations, dead, counts = [], [], []
-        outgoing: list[list] = [[] for _ in range(self.workers)]
-        self.candidates = {}
+        candidates: dict[int, tuple] = {}
         for number, state in self.frontier:
             succs = successors(state)
             counts.append((number, len(succs)))
@@ -85,85 +81,80 @@ class _Worker:
                 for prop in search.step_properties:
                     if not prop.predicate(state, action, nxt):
                         step_violations.append((prop.name, number, k))
-                if not keep_new:
-                    continue
                 f = fingerprint(nxt) & FP_MASK
-                w = owner(f)
-                if w == self.me:
-                    if f not in self.seen and f not in self.candidates:
-                        self.candidates[f] = ((number, k), action, nxt)
-                elif f not in self.forwarded:
-                    self.forwarded.add(f)
-                    outgoing[w].append((f, (number, k), action, nxt))
-        for w, batch in enumerate(outgoing):
-            if w != self.me:
-                self.inboxes[w].put(("candidates", batch))
-        self.outbox.put(("expanded", self.me, (counts, fired, step_violations, dead)))
-        for _, batch in self.mailbox.take("candidates", self.workers - 1):
-            for f, key, action, nxt in batch:
-                if f in self.seen:
-                    continue
-                known = self.candidates.get(f)
-                if known is None or key < known[0]:
-                    self.candidates[f] = (key, action, nxt)
-        self.outbox.put(("new", self.me, self._settle()))
+                if f not in candidates:  # the frontier is in number order: the first key is the least
+                    candidates[f] = ((number, k), action, nxt)
+        self.candidates = candidates
+        found = [(f, key) for f, (key, _, _) in candidates.items()]
+        self.outbox.put(("expanded", self.me, (counts, fired, step_violations, dead, found)))
 
-    def _settle(self) -> tuple:
-        """Mark this level's new states seen; report their keys (sorted), the labels that found
-        them, and which invariants fail / "sometimes" properties hold on them."""
+    def _winners(self, payload) -> None:
+        """``payload``: (fingerprint, number) of this worker's new states, in number order."""
         search = self.search
-        fresh = sorted(self.candidates.values(), key=lambda c: c[0])
-        self.seen.update(self.candidates)
+        won = [(number, self.candidates[f]) for f, number in payload]
         self.candidates = {}
-        self.pending_states = [state for _, _, state in fresh]
-        keys = [key for key, _, _ in fresh]
-        labels = [action for _, action, _ in fresh]
-        failing = [(p.name, i) for i, (_, _, s) in enumerate(fresh) for p in search.invariants if not p.predicate(s)]
-        witnessed = [(p.name, i) for i, (_, _, s) in enumerate(fresh) for p in search.sometimes if p.predicate(s)]
-        return keys, labels, failing, witnessed
+        self.frontier = [(number, state) for number, (_, _, state) in won]
+        labels = [(number, action) for number, (_, action, _) in won if action is not None]
+        failing = [(p.name, number) for number, (_, _, s) in won for p in search.invariants if not p.predicate(s)]
+        witnessed = [(p.name, number) for number, (_, _, s) in won for p in search.sometimes if p.predicate(s)]
+        self.outbox.put(("checked", self.me, (labels, failing, witnessed)))
+
+    def _give(self, payload) -> None:
+        """Hand the last ``count`` states of the frontier to worker ``to``."""
+        count, to = payload
+        self.frontier, given = self.frontier[:-count], self.frontier[-count:]
+        self.inboxes[to].put(("states", given))
+
+    def _receive(self, _) -> None:
+        [(_, states)] = self.mailbox.take("states")
+        self.frontier = sorted(self.frontier + states, key=lambda item: item[0])
 
 
 class _ParallelSearch(_Search):
-    """The coordinator: numbers states, keeps parent links, decides verdicts."""
+    """The coordinator: decides what is new, numbers states, keeps parent links, verdicts."""
 
     def __init__(self, *args, workers: int, **kwargs):
         super().__init__(*args, **kwargs)
         if self.liveness or self.graph is not None:
             raise ValueError("liveness needs the whole state graph in one process: use one worker")
         self.workers = workers
+        self.seen: set[int] = set()
         self.worker_rss = 0
 
     def _bfs(self) -> None:
         context = multiprocessing.get_context("fork")
         inboxes = [context.Queue() for _ in range(self.workers)]
         queue = context.Queue()
-        procs = [context.Process(target=_Worker(self, w, self.workers, inboxes, queue).serve, daemon=True)
+        procs = [context.Process(target=_Worker(self, w, inboxes, queue).serve, daemon=True)
                  for w in range(self.workers)]
-        outbox = _Mailbox(queue)
         for p in procs:
             p.start()
+        self.inboxes, self.outbox = inboxes, _Mailbox(queue)
         try:
-            self._levels(inboxes, outbox)
+            self._levels()
         finally:
             for box in inboxes:
                 box.put(("stop", None))
-            self.worker_rss = sum(m[1] for m in outbox.take("rss", len(procs)))
+            self.worker_rss = sum(m[2] for m in self.outbox.take("rss", len(procs)))
             for p in procs:
                 p.join(timeout=10)
 
-    def _levels(self, inboxes, outbox) -> None:
-        seeds: list[list] = [[] for _ in inboxes]
-        seen = set()
+    def _send(self, w: int, command: str, payload=None) -> None:
+        self.inboxes[w].put((command, payload))
+
+    def _levels(self) -> None:
+        seeds: list[list] = [[] for _ in range(self.workers)]
+        candidates = []
         for k, state in enumerate(self.model.init_states()):
             self.inits.append(state)
             self.generated += 1
             f = self.fingerprint(state) & FP_MASK
-            if f not in seen:
-                seen.add(f)
-                seeds[f % self.workers].append(((-1, k), f, state))
-        for w, box in enumerate(inboxes):
-            box.put(("seed", seeds[w]))
-        if self._settle_level(inboxes, outbox, {}, []):
+            w = k % self.workers
+            seeds[w].append((f, (-1, k), state))
+            candidates.append((w, [(f, (-1, k))]))
+        for w, seed in enumerate(seeds):
+            self._send(w, "seed", seed)
+        if self._settle_level(candidates, {}, []):
             return
         self.depth = 1
         while True:
@@ -171,55 +162,106 @@ class _ParallelSearch(_Search):
             if self.max_seconds is not None and time.perf_counter() - self.started > self.max_seconds:
                 self.truncated = "max_seconds"
                 return
-            for box in inboxes:
-                box.put(("expand", True))
-            counts, events = self._expansion(outbox.take("expanded", self.workers))
-            if self._settle_level(inboxes, outbox, counts, events):
+            for w in range(self.workers):
+                self._send(w, "expand")
+            counts, events, candidates = self._expansion(self.outbox.take("expanded", self.workers))
+            if self._settle_level(candidates, counts, events):
                 return
-            if self.progress is not None:
-                self.progress({"distinct": len(self.parent), "generated": self.generated, "queue":
-                               len(self.parent) - self.level_end, "depth": self.depth,
-                               "elapsed": time.perf_counter() - self.started})
             if len(self.parent) == self.level_end:  # no new state: the search is complete
                 return
+            if self.progress is not None:
+                self.progress({"distinct": len(self.parent), "generated": self.generated,
+                               "queue": len(self.parent) - self.level_end, "depth": self.depth,
+                               "elapsed": time.perf_counter() - self.started})
             self.depth += 1
 
-    def _expansion(self, reports) -> tuple[dict, list]:
-        """Successor counts by state number, and the step-property and deadlock events
-        ``(source, position, name)`` of this level."""
+    def _expansion(self, reports) -> tuple[dict, list, list]:
+        """Successor counts by state number; the step-property and deadlock events
+        ``(source, position, name)``; each worker's (fingerprint, key) candidates."""
         counts: dict[int, int] = {}
-        events = []
-        for _, _, (counts_w, fired, step_violations, dead) in reports:
+        events, candidates = [], []
+        for _, w, (counts_w, fired, step_violations, dead, found) in sorted(reports, key=lambda m: m[1]):
             counts.update(counts_w)
             self.fired.update(fired)
             events += [(number, k, name) for name, number, k in step_violations]
             if self.check_deadlock:
                 events += [(number, -1, DEADLOCK) for number in dead]
-        return counts, events
+            candidates.append((w, found))
+        return counts, events, candidates
 
-    def _settle_level(self, inboxes, outbox, counts: dict, events: list) -> bool:
+    def _winners(self, candidates) -> list[tuple]:
+        """(key, worker, fingerprint) of every fingerprint never seen, with its least key, in
+        key order: the order a single process discovers them in."""
+        best: dict[int, tuple] = {}
+        seen = self.seen
+        for w, found in candidates:
+            for f, key in found:
+                if f in seen:
+                    continue
+                known = best.get(f)
+                if known is None or key < known[0]:
+                    best[f] = (key, w)
+        return sorted((key, w, f) for f, (key, w) in best.items())
+
+    def _settle_level(self, candidates, counts: dict, events: list) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
-        results = {m[1]: m[2] for m in outbox.take("new", self.workers)}
-        merged = list(merge(*[[(key, w, i) for i, key in enumerate(results[w][0])] for w in sorted(results)]))
-        rank = {(w, i): r for r, (_, w, i) in enumerate(merged)}
-        for w, (_, _, failing, _) in results.items():
-            events += [(merged[rank[(w, i)]][0][0], rank[(w, i)], name) for name, i in failing]
-        firsts = self._first_events(events)
+        winners = self._winners(candidates)
+        if winners and self.max_depth is not None and self.depth >= self.max_depth:
+            self.truncated, winners = "max_depth", []
+        if self.max_states is not None and len(self.parent) + len(winners) > self.max_states:
+            self.truncated, winners = "max_states", winners[: self.max_states - len(self.parent)]
+        first_new = len(self.parent)
+        shares: list[list] = [[] for _ in range(self.workers)]
+        for key, w, f in winners:
+            shares[w].append((f, len(self.parent)))
+            self.parent.append(key[0])
+            self.ordinal.append(key[1])
+            self.seen.add(f)
+        for w, share in enumerate(shares):
+            self._send(w, "winners", share)
+        labels, invariant_events, witnessed = [], [], []
+        for _, _, (labels_w, failing, witnessed_w) in self.outbox.take("checked", self.workers):
+            labels += labels_w
+            invariant_events += [(self.parent[number], number, name) for name, number in failing]
+            witnessed += [(number, name) for name, number in witnessed_w]
+        firsts = self._first_events(events + invariant_events)
         stop = self._stop_point(firsts)
-        if stop is not None:
-            merged = [m for m in merged if m[0][0] <= stop]
+        if stop is not None:  # keep what a single process found before it stopped
+            keep = first_new
+            while keep < len(self.parent) and self.parent[keep] <= stop:
+                keep += 1
+            del self.parent[keep:], self.ordinal[keep:]
             firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
+        kept = len(self.parent)
         self.generated += sum(n for number, n in counts.items() if stop is None or number <= stop)
-        if merged and self.max_depth is not None and self.depth >= self.max_depth:
-            self.truncated, merged = "max_depth", []
-        if self.max_states is not None and len(self.parent) + len(merged) > self.max_states:
-            self.truncated, merged = "max_states", merged[: self.max_states - len(self.parent)]
-        numbers = self._number(merged, results)
-        self._record(firsts, numbers, results)
-        for w, box in enumerate(inboxes):
-            box.put(("numbers", [numbers[(w, i)] for (_, ww, i) in merged if ww == w]))
-        return stop is not None or self.truncated is not None
+        for number, action in labels:
+            if number < kept:
+                self.new_by_label[action] = self.new_by_label.get(action, 0) + 1
+        self._record(firsts)
+        for number, name in sorted(witnessed):
+            if number < kept and name not in self.witnesses:
+                self.witnesses[name] = self._trace_to(number)
+        if stop is not None or self.truncated is not None:
+            return True
+        self._rebalance([len(share) for share in shares])
+        return False
+
+    def _rebalance(self, loads: list[int]) -> None:
+        """Even out the workers' next frontiers: new states stay where they were found, and
+        the search starts from one initial state, so shares drift apart unless moved."""
+        total = sum(loads)
+        for _ in range(self.workers):
+            heavy = max(range(self.workers), key=lambda w: loads[w])
+            light = min(range(self.workers), key=lambda w: loads[w])
+            gap = loads[heavy] - loads[light]
+            if gap <= max(16, total // (10 * self.workers)):
+                return
+            count = gap // 2
+            self._send(heavy, "give", (count, light))
+            self._send(light, "receive")
+            loads[heavy] -= count
+            loads[light] += count
 
     def _first_events(self, events) -> dict:
         """Per property not yet violated, its first event in single-process order."""
@@ -250,33 +292,17 @@ class _ParallelSearch(_Search):
                 return source
         return None
 
-    def _number(self, merged, results) -> dict:
-        numbers = {}
-        for key, w, i in merged:
-            numbers[(w, i)] = len(self.parent)
-            self.parent.append(key[0])
-            self.ordinal.append(key[1])
-            label = results[w][1][i]
-            if label is not None:
-                self.new_by_label[label] = self.new_by_label.get(label, 0) + 1
-        return numbers
-
-    def _record(self, firsts: dict, numbers: dict, results) -> None:
-        by_rank = sorted(numbers.items(), key=lambda item: item[1])
+    def _record(self, firsts: dict) -> None:
+        steps = {p.name for p in self.step_properties}
         for name, (source, position, _) in firsts.items():
             if name == DEADLOCK:
                 self.violations[name] = self._trace_to(source)
-            elif position >= 0 and any(p.name == name for p in self.step_properties):
+            elif name in steps:
                 trace = self._trace_to(source)
                 action, nxt = self.model.successors(trace.steps[-1].state)[position]
                 self.violations[name] = Trace(trace.steps + (Step(action, nxt),))
-            else:  # an invariant: position is the rank of the failing new state
-                self.violations[name] = self._trace_to(by_rank[position][1])
-        witnessed = sorted((numbers[(w, i)], name) for w, result in results.items()
-                           for name, i in result[3] if (w, i) in numbers)
-        for number, name in witnessed:
-            if name not in self.witnesses:
-                self.witnesses[name] = self._trace_to(number)
+            else:  # an invariant: position is the number of the failing new state
+                self.violations[name] = self._trace_to(position)
 
 
 class _Mailbox:
