@@ -30,6 +30,8 @@ import signal
 import time
 from collections import Counter
 
+import numpy as np
+
 from .properties import DEADLOCK
 from .result import Step, Trace
 from .search import FP_MASK, _Search, current_rss
@@ -85,13 +87,14 @@ class _Worker:
                 if f not in candidates:  # the frontier is in number order: the first key is the least
                     candidates[f] = ((number, k), action, nxt)
         self.candidates = candidates
-        found = [(f, key) for f, (key, _, _) in candidates.items()]
+        found = _candidate_arrays(candidates)
         self.outbox.put(("expanded", self.me, (counts, fired, step_violations, dead, found)))
 
     def _winners(self, payload) -> None:
         """``payload``: (fingerprint, number) of this worker's new states, in number order."""
         search = self.search
-        won = [(number, self.candidates[f]) for f, number in payload]
+        fingerprints, numbers = payload
+        won = [(number, self.candidates[f]) for f, number in zip(fingerprints.tolist(), numbers.tolist())]
         self.candidates = {}
         self.frontier = [(number, state) for number, (_, _, state) in won]
         labels = [(number, action) for number, (_, action, _) in won if action is not None]
@@ -118,7 +121,7 @@ class _ParallelSearch(_Search):
         if self.liveness or self.graph is not None:
             raise ValueError("liveness needs the whole state graph in one process: use one worker")
         self.workers = workers
-        self.seen: set[int] = set()
+        self.seen = _FingerprintRuns()
         self.worker_rss = 0
 
     def _bfs(self) -> None:
@@ -136,6 +139,8 @@ class _ParallelSearch(_Search):
             for box in inboxes:
                 box.put(("stop", None))
             self.worker_rss = sum(m[2] for m in self.outbox.take("rss", len(procs)))
+            # memory per state counts the workers' peak growth with the coordinator's
+            self.rss_peak = max(self.rss_peak, current_rss()) + self.worker_rss
             for p in procs:
                 p.join(timeout=10)
 
@@ -151,7 +156,7 @@ class _ParallelSearch(_Search):
             f = self.fingerprint(state) & FP_MASK
             w = k % self.workers
             seeds[w].append((f, (-1, k), state))
-            candidates.append((w, [(f, (-1, k))]))
+            candidates.append((w, _candidate_arrays({f: ((-1, k), None, state)})))
         for w, seed in enumerate(seeds):
             self._send(w, "seed", seed)
         if self._settle_level(candidates, {}, []):
@@ -159,6 +164,7 @@ class _ParallelSearch(_Search):
         self.depth = 1
         while True:
             self.level_end = len(self.parent)
+            self.rss_peak = max(self.rss_peak, current_rss())
             if self.max_seconds is not None and time.perf_counter() - self.started > self.max_seconds:
                 self.truncated = "max_seconds"
                 return
@@ -189,37 +195,43 @@ class _ParallelSearch(_Search):
             candidates.append((w, found))
         return counts, events, candidates
 
-    def _winners(self, candidates) -> list[tuple]:
-        """(key, worker, fingerprint) of every fingerprint never seen, with its least key, in
-        key order: the order a single process discovers them in."""
-        best: dict[int, tuple] = {}
-        seen = self.seen
-        for w, found in candidates:
-            for f, key in found:
-                if f in seen:
-                    continue
-                known = best.get(f)
-                if known is None or key < known[0]:
-                    best[f] = (key, w)
-        return sorted((key, w, f) for f, (key, w) in best.items())
+    def _winners(self, candidates):
+        """(fingerprints, parents, positions, workers) of every fingerprint never seen, with its
+        least key, in key order: the order a single process discovers them in. Vectorised: the
+        coordinator's share of the work must not be a Python loop per successor."""
+        fps = np.concatenate([c[1][0] for c in candidates])
+        parents = np.concatenate([c[1][1] for c in candidates])
+        positions = np.concatenate([c[1][2] for c in candidates])
+        workers = np.concatenate([np.full(len(c[1][0]), c[0], dtype=np.int64) for c in candidates])
+        order = np.lexsort((positions, parents, fps))
+        sorted_fps = fps[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = sorted_fps[1:] != sorted_fps[:-1]
+        best = order[first]
+        best = best[~self.seen.contains(fps[best])]
+        best = best[np.lexsort((positions[best], parents[best]))]
+        return fps[best], parents[best], positions[best], workers[best]
 
     def _settle_level(self, candidates, counts: dict, events: list) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
-        winners = self._winners(candidates)
-        if winners and self.max_depth is not None and self.depth >= self.max_depth:
-            self.truncated, winners = "max_depth", []
-        if self.max_states is not None and len(self.parent) + len(winners) > self.max_states:
-            self.truncated, winners = "max_states", winners[: self.max_states - len(self.parent)]
+        fps, parents, positions, owners = self._winners(candidates)
+        keep = len(fps)
+        if keep and self.max_depth is not None and self.depth >= self.max_depth:
+            self.truncated, keep = "max_depth", 0
+        if self.max_states is not None and len(self.parent) + keep > self.max_states:
+            self.truncated, keep = "max_states", self.max_states - len(self.parent)
+        fps, parents, positions, owners = fps[:keep], parents[:keep], positions[:keep], owners[:keep]
         first_new = len(self.parent)
-        shares: list[list] = [[] for _ in range(self.workers)]
-        for key, w, f in winners:
-            shares[w].append((f, len(self.parent)))
-            self.parent.append(key[0])
-            self.ordinal.append(key[1])
-            self.seen.add(f)
-        for w, share in enumerate(shares):
-            self._send(w, "winners", share)
+        numbers = np.arange(first_new, first_new + keep, dtype=np.int64)
+        self.parent.extend(parents.tolist())
+        self.ordinal.extend(positions.tolist())
+        self.seen.add(fps)
+        shares = []
+        for w in range(self.workers):
+            mine = owners == w
+            shares.append(int(mine.sum()))
+            self._send(w, "winners", (fps[mine], numbers[mine]))
         labels, invariant_events, witnessed = [], [], []
         for _, _, (labels_w, failing, witnessed_w) in self.outbox.take("checked", self.workers):
             labels += labels_w
@@ -244,7 +256,7 @@ class _ParallelSearch(_Search):
                 self.witnesses[name] = self._trace_to(number)
         if stop is not None or self.truncated is not None:
             return True
-        self._rebalance([len(share) for share in shares])
+        self._rebalance(shares)
         return False
 
     def _rebalance(self, loads: list[int]) -> None:
@@ -322,3 +334,40 @@ class _Mailbox:
             message = self.queue.get()
             (got if message[0] in kinds else self.early).append(message)
         return got
+
+
+def _candidate_arrays(candidates: dict) -> tuple:
+    """(fingerprints, parents, positions) of a worker's candidates, as int64 arrays."""
+    count = len(candidates)
+    fps = np.fromiter(candidates.keys(), dtype=np.int64, count=count)
+    keys = [key for key, _, _ in candidates.values()]
+    parents = np.fromiter((key[0] for key in keys), dtype=np.int64, count=count)
+    positions = np.fromiter((key[1] for key in keys), dtype=np.int64, count=count)
+    return fps, parents, positions
+
+
+class _FingerprintRuns:
+    """The visited set as sorted runs of int64 fingerprints (8 bytes a state, no Python object
+    per state); runs of similar size are merged, so a look-up searches O(log n) runs."""
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(run) for run in self.runs)
+
+    def contains(self, fps: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(fps), dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, fps)
+            at[at == len(run)] = 0
+            found |= run[at] == fps if len(run) else False
+        return found
+
+    def add(self, fps: np.ndarray) -> None:
+        if not len(fps):
+            return
+        self.runs.append(np.sort(fps))
+        while len(self.runs) > 1 and len(self.runs[-1]) * 2 >= len(self.runs[-2]):
+            last = self.runs.pop()
+            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="mergesort")
