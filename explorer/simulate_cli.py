@@ -44,8 +44,6 @@ def add_simulate_parser(sub) -> argparse.ArgumentParser:
 
 
 def cmd_simulate(args, out: Console, err: Console) -> int:
-    from .cli import UsageError
-
     if args.drain < 0:
         raise UsageError(f"--drain must be at least 0, got {args.drain}")
     target = target_from_args(args)

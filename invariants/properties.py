@@ -18,7 +18,6 @@ from __future__ import annotations
 from explorer import Invariant, StepProperty, leads_to
 from model.state import (
     ALIVE,
-    FAILED,
     MAINTAINERS,
     REMOVING,
     REMOVING_KINDS,
