@@ -32,19 +32,32 @@ class TwoPhaseCommit:
         self.commit_msg = 1 << (self.msgs_shift + rms)
         self.abort_msg = 1 << (self.msgs_shift + rms + 1)
         self.all_prepared = ((1 << rms) - 1) << self.prepared_shift
-        # per RM, everything the hot path needs, computed once: labels, field masks and the
-        # field values already shifted into place
-        self.per_rm = tuple(
-            (f"RMPrepare(rm=r{r + 1})", f"RMChooseToAbort(rm=r{r + 1})",
-             f"RMRcvCommitMsg(rm=r{r + 1})", f"RMRcvAbortMsg(rm=r{r + 1})",
-             3 << 2 * r, PREPARED << 2 * r | 1 << (self.msgs_shift + r),
-             COMMITTED << 2 * r, ABORTED << 2 * r)
-            for r in range(rms))
+        # the RMs' moves as a small table computed once: for each (Commit sent, Abort sent)
+        # and each RM, its moves by its current state, as (label, bits to flip)
+        self.rm_moves = tuple(
+            tuple((2 * r, tuple(self._rm_moves(r, rm, commit_sent, abort_sent) for rm in range(4)))
+                  for r in range(rms))
+            for commit_sent, abort_sent in ((False, False), (True, False), (False, True), (True, True)))
         self.tm_receives = tuple(
             (f"TMRcvPrepared(rm=r{r + 1})", 1 << (self.msgs_shift + r), 1 << (self.prepared_shift + r))
             for r in range(rms))
         self.commit_step = (TM_COMMITTED - TM_INIT) << self.tm_shift | self.commit_msg
         self.abort_step = (TM_ABORTED - TM_INIT) << self.tm_shift | self.abort_msg
+
+    def _rm_moves(self, r: int, rm: int, commit_sent: bool, abort_sent: bool) -> tuple:
+        """RM r's moves from state ``rm`` (RMPrepare, RMChooseToAbort, RMRcvCommitMsg,
+        RMRcvAbortMsg), each as the bits it flips in the packed state."""
+        name = f"rm=r{r + 1}"
+        flip = lambda new: (rm ^ new) << 2 * r  # noqa: E731 - the RM field from rm to new
+        moves = []
+        if rm == WORKING:
+            moves.append((f"RMPrepare({name})", flip(PREPARED) | 1 << (self.msgs_shift + r)))
+            moves.append((f"RMChooseToAbort({name})", flip(ABORTED)))
+        if commit_sent and rm != COMMITTED:
+            moves.append((f"RMRcvCommitMsg({name})", flip(COMMITTED)))
+        if abort_sent and rm != ABORTED:
+            moves.append((f"RMRcvAbortMsg({name})", flip(ABORTED)))
+        return tuple(moves)
 
     def init_states(self):
         return [0]  # every RM working, TM init, nothing prepared or sent
@@ -59,17 +72,10 @@ class TwoPhaseCommit:
             if state & self.all_prepared == self.all_prepared:
                 add(("TMCommit", state | self.commit_step))
             add(("TMAbort", state | self.abort_step))
-        commit_sent, abort_sent = state & self.commit_msg, state & self.abort_msg
-        for prepare, choose_abort, rcv_commit, rcv_abort, mask, prepared, committed, aborted in self.per_rm:
-            rm = state & mask
-            cleared = state ^ rm
-            if not rm:  # working
-                add((prepare, cleared | prepared))
-                add((choose_abort, cleared | aborted))
-            if commit_sent and rm != committed:
-                add((rcv_commit, cleared | committed))
-            if abort_sent and rm != aborted:
-                add((rcv_abort, cleared | aborted))
+        sent = (1 if state & self.commit_msg else 0) | (2 if state & self.abort_msg else 0)
+        for shift, by_state in self.rm_moves[sent]:
+            for label, flip in by_state[state >> shift & 3]:
+                add((label, state ^ flip))
         return out
 
     def rm_states(self, state) -> list[int]:
