@@ -294,9 +294,7 @@ class _ParallelSearch(_Search):
             return ordered[0][0]
         if self.sometimes or self.liveness:
             return None
-        undecided = {p.name for p in self.invariants + self.step_properties} - set(self.violations)
-        if self.check_deadlock and DEADLOCK not in self.violations:
-            undecided.add(DEADLOCK)
+        undecided = self.undecided_safety()
         for source, _, name in ordered:
             undecided.discard(name)
             if not undecided:
@@ -361,7 +359,7 @@ class _FingerprintRuns:
         for run in self.runs:
             at = np.searchsorted(run, fps)
             at[at == len(run)] = 0
-            found |= run[at] == fps if len(run) else False
+            found |= run[at] == fps  # runs are never empty: add() skips empty batches
         return found
 
     def add(self, fps: np.ndarray) -> None:

@@ -289,14 +289,18 @@ class _Search:
         if self.stop_at_first:
             self.truncated = self.truncated or "stopped at first violation"
             return True
-        undecided = [p for p in self.invariants + self.step_properties if p.name not in self.violations]
-        if self.check_deadlock and DEADLOCK not in self.violations:
-            undecided.append(DEADLOCK)
         # every verdict is in (the others need the whole graph): the rest would be wasted work
-        if undecided or self.sometimes or self.liveness:
+        if self.undecided_safety() or self.sometimes or self.liveness:
             return False
         self.truncated = self.truncated or "every property violated"
         return True
+
+    def undecided_safety(self) -> set[str]:
+        """Safety properties (deadlock included) not violated yet."""
+        names = {p.name for p in self.invariants + self.step_properties}
+        if self.check_deadlock:
+            names.add(DEADLOCK)
+        return names - set(self.violations)
 
     def _over_budget(self, queued: int, generated: int) -> bool:
         elapsed = time.perf_counter() - self.started
