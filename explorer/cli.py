@@ -17,11 +17,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from .batched import is_vectorised
 from .examples import EXAMPLES
 from .export import write_dot, write_graphml
 from .report import print_result, result_to_json, trace_table
 from .result import Result
-from .search import explore
+from .search import ENGINES, explore
 from .symmetry import SymmetricModel, check_symmetry_safe
 from .trace import TraceError, replay_trace, trace_rows
 
@@ -143,6 +144,9 @@ def _add_bounds(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-memory", type=_positive_float, metavar="MB", help="RSS growth allowed")
     g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                    help="search on N processes (safety properties only; same results)")
+    g.add_argument("--engine", choices=ENGINES, default="auto",
+                   help="states: one at a time (liveness, graphs); batched: fingerprint mode "
+                        "(least memory; vectorised where the model is); auto: batched where it can")
 
 
 def _positive_int(text: str) -> int:
@@ -205,9 +209,15 @@ def run_search(target: Target, args, err: Console) -> Result:
                    stop_at_first=getattr(args, "stop_at_first", False),
                    deadlock=not getattr(args, "no_deadlock", False),
                    keep_graph=bool(getattr(args, "graphml", None) or getattr(args, "dot", None)),
-                   progress=update, workers=getattr(args, "workers", 1))
+                   progress=update, workers=getattr(args, "workers", 1),
+                   engine=getattr(args, "engine", "auto"))
     if options["workers"] > 1 and any(p.kind == "liveness" for p in target.properties):
         raise UsageError("liveness properties need the whole graph in one process: use --workers 1")
+    if options["engine"] == "batched":
+        if options["keep_graph"] or any(p.kind == "liveness" for p in target.properties):
+            raise UsageError("--engine batched cannot check liveness or export the graph: use --engine states")
+        if options["workers"] > 1 and not is_vectorised(target.model):
+            raise UsageError("--engine batched runs several workers only on a vectorised model: use --engine states")
     if live is None:
         return explore(target.model, target.properties, **options)
     with live:

@@ -32,9 +32,9 @@ from collections import Counter
 
 import numpy as np
 
+from .levels import FingerprintRuns, _LevelSearch, in_key_order, least_unseen
 from .properties import DEADLOCK
-from .result import Step, Trace
-from .search import FP_MASK, _Search, current_rss
+from .search import FP_MASK, _count_elements, _first, _Search, current_rss
 
 _COMMANDS = ("seed", "expand", "winners", "give", "receive", "stop")
 
@@ -69,20 +69,22 @@ class _Worker:
 
     def _expand(self, _) -> None:
         search, fingerprint = self.search, self.fingerprint
-        successors = search.model.successors
+        successors, step_properties = search.model.successors, search.step_properties
         fired: Counter = Counter()
         step_violations, dead, counts = [], [], []
         candidates: dict[int, tuple] = {}
         for number, state in self.frontier:
             succs = successors(state)
             counts.append((number, len(succs)))
-            if not succs and search.check_deadlock and not search.is_terminal(state):
-                dead.append(number)
+            if not succs:
+                if search.check_deadlock and not search.is_terminal(state):
+                    dead.append(number)
+                continue
+            _count_elements(fired, map(_first, succs))
+            if step_properties:
+                step_violations += [(prop.name, number, k) for k, (action, nxt) in enumerate(succs)
+                                    for prop in step_properties if not prop.predicate(state, action, nxt)]
             for k, (action, nxt) in enumerate(succs):
-                fired[action] += 1
-                for prop in search.step_properties:
-                    if not prop.predicate(state, action, nxt):
-                        step_violations.append((prop.name, number, k))
                 f = fingerprint(nxt) & FP_MASK
                 if f not in candidates:  # the frontier is in number order: the first key is the least
                     candidates[f] = ((number, k), action, nxt)
@@ -113,7 +115,7 @@ class _Worker:
         self.frontier = sorted(self.frontier + states, key=lambda item: item[0])
 
 
-class _ParallelSearch(_Search):
+class _ParallelSearch(_LevelSearch):
     """The coordinator: decides what is new, numbers states, keeps parent links, verdicts."""
 
     def __init__(self, *args, workers: int, **kwargs):
@@ -121,7 +123,8 @@ class _ParallelSearch(_Search):
         if self.liveness or self.graph is not None:
             raise ValueError("liveness needs the whole state graph in one process: use one worker")
         self.workers = workers
-        self.seen = _FingerprintRuns()
+        self.engine = f"{workers} processes"
+        self.seen = FingerprintRuns()
         self.worker_rss = 0
 
     def _bfs(self) -> None:
@@ -197,30 +200,20 @@ class _ParallelSearch(_Search):
 
     def _winners(self, candidates):
         """(fingerprints, parents, positions, workers) of every fingerprint never seen, with its
-        least key, in key order: the order a single process discovers them in. Vectorised: the
-        coordinator's share of the work must not be a Python loop per successor."""
+        least key, in key order: the order a single process discovers them in."""
         fps = np.concatenate([c[1][0] for c in candidates])
         parents = np.concatenate([c[1][1] for c in candidates])
         positions = np.concatenate([c[1][2] for c in candidates])
         workers = np.concatenate([np.full(len(c[1][0]), c[0], dtype=np.int64) for c in candidates])
-        order = np.lexsort((positions, parents, fps))
-        sorted_fps = fps[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = sorted_fps[1:] != sorted_fps[:-1]
-        best = order[first]
-        best = best[~self.seen.contains(fps[best])]
-        best = best[np.lexsort((positions[best], parents[best]))]
+        order = in_key_order(parents, positions)
+        best = order[least_unseen(fps[order], self.seen)]
         return fps[best], parents[best], positions[best], workers[best]
 
     def _settle_level(self, candidates, counts: dict, events: list) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
         fps, parents, positions, owners = self._winners(candidates)
-        keep = len(fps)
-        if keep and self.max_depth is not None and self.depth >= self.max_depth:
-            self.truncated, keep = "max_depth", 0
-        if self.max_states is not None and len(self.parent) + keep > self.max_states:
-            self.truncated, keep = "max_states", self.max_states - len(self.parent)
+        keep = self._depth_and_state_cut(len(fps))
         fps, parents, positions, owners = fps[:keep], parents[:keep], positions[:keep], owners[:keep]
         first_new = len(self.parent)
         numbers = np.arange(first_new, first_new + keep, dtype=np.int64)
@@ -275,45 +268,6 @@ class _ParallelSearch(_Search):
             loads[heavy] -= count
             loads[light] += count
 
-    def _first_events(self, events) -> dict:
-        """Per property not yet violated, its first event in single-process order."""
-        firsts: dict = {}
-        for event in sorted(events):
-            name = event[2]
-            if name not in self.violations and name not in firsts:
-                firsts[name] = event
-        return firsts
-
-    def _stop_point(self, firsts: dict) -> int | None:
-        """The source after which the single-process search stops in this level, if it does."""
-        if not firsts:
-            return None
-        ordered = sorted(firsts.values())
-        if self.stop_at_first:
-            self.truncated = "stopped at first violation"
-            return ordered[0][0]
-        if self.sometimes or self.liveness:
-            return None
-        undecided = self.undecided_safety()
-        for source, _, name in ordered:
-            undecided.discard(name)
-            if not undecided:
-                self.truncated = "every property violated"
-                return source
-        return None
-
-    def _record(self, firsts: dict) -> None:
-        steps = {p.name for p in self.step_properties}
-        for name, (source, position, _) in firsts.items():
-            if name == DEADLOCK:
-                self.violations[name] = self._trace_to(source)
-            elif name in steps:
-                trace = self._trace_to(source)
-                action, nxt = self.model.successors(trace.steps[-1].state)[position]
-                self.violations[name] = Trace(trace.steps + (Step(action, nxt),))
-            else:  # an invariant: position is the number of the failing new state
-                self.violations[name] = self._trace_to(position)
-
 
 class _Mailbox:
     """The coordinator's inbox: workers' messages arrive in any order; take them by kind."""
@@ -342,30 +296,3 @@ def _candidate_arrays(candidates: dict) -> tuple:
     parents = np.fromiter((key[0] for key in keys), dtype=np.int64, count=count)
     positions = np.fromiter((key[1] for key in keys), dtype=np.int64, count=count)
     return fps, parents, positions
-
-
-class _FingerprintRuns:
-    """The visited set as sorted runs of int64 fingerprints (8 bytes a state, no Python object
-    per state); runs of similar size are merged, so a look-up searches O(log n) runs."""
-
-    def __init__(self) -> None:
-        self.runs: list[np.ndarray] = []
-
-    def __len__(self) -> int:
-        return sum(len(run) for run in self.runs)
-
-    def contains(self, fps: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(fps), dtype=bool)
-        for run in self.runs:
-            at = np.searchsorted(run, fps)
-            at[at == len(run)] = 0
-            found |= run[at] == fps  # runs are never empty: add() skips empty batches
-        return found
-
-    def add(self, fps: np.ndarray) -> None:
-        if not len(fps):
-            return
-        self.runs.append(np.sort(fps))
-        while len(self.runs) > 1 and len(self.runs[-1]) * 2 >= len(self.runs[-2]):
-            last = self.runs.pop()
-            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="mergesort")

@@ -1,7 +1,9 @@
 """The kinds of property the engine checks.
 
 A property is data: a name, a predicate and, for liveness, the fairness it assumes. The engine
-never looks inside a predicate; it only calls it on states (or steps) it has reached.
+never looks inside a predicate; it only calls it on states (or steps) it has reached. A safety
+property may also give ``vector``: the same predicate over numpy arrays of packed states, which
+the batched search (:mod:`explorer.batched`) calls on a whole batch of a vectorised model.
 
 Fairness is declared per action *name* and applies to every label of that name separately
 (``WF(dm_recv_response(from=A))`` and ``WF(dm_recv_response(from=B))``, as TLA+'s
@@ -40,6 +42,7 @@ class Invariant:
     name: str
     predicate: StatePredicate
     description: str = ""
+    vector: Callable | None = attrs.field(default=None, kw_only=True)  # states -> bool array
     kind = "invariant"
 
 
@@ -50,6 +53,8 @@ class StepProperty:
     name: str
     predicate: StepPredicate
     description: str = ""
+    # (states, label ids, next states) -> bool array
+    vector: Callable | None = attrs.field(default=None, kw_only=True)
     kind = "step"
 
 
@@ -60,6 +65,7 @@ class Sometimes:
     name: str
     predicate: StatePredicate
     description: str = ""
+    vector: Callable | None = attrs.field(default=None, kw_only=True)  # states -> bool array
     kind = "sometimes"
 
 

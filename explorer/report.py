@@ -30,6 +30,7 @@ def summary_panel(result: Result, title: str = "exploration") -> Panel:
     search = "exhaustive" if result.complete else f"[yellow]cut short: {result.truncated}[/]"
     rows = [
         ("search", search),
+        ("engine", result.engine),
         ("distinct states", f"{result.distinct:,}"),
         ("states generated", f"{result.generated:,}"),
         ("depth", str(result.depth)),
@@ -96,6 +97,7 @@ def result_to_json(model, result: Result, context: dict[str, Any] | None = None)
         "model": context or {},
         "complete": result.complete,
         "truncated": result.truncated,
+        "engine": result.engine,
         "distinct_states": result.distinct,
         "states_generated": result.generated,
         "depth": result.depth,

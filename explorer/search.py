@@ -15,6 +15,7 @@ the queue needs no indices.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from array import array
@@ -42,6 +43,7 @@ from .result import (
     Verdict,
 )
 
+ENGINES = ("auto", "states", "batched")
 # fingerprints are kept to 60 bits: a CPython int below 2**60 takes 32 bytes, one above 48
 FP_BITS = 60
 FP_MASK = (1 << FP_BITS) - 1
@@ -99,6 +101,8 @@ class StateGraph:
 class _Search:
     """One run of the BFS; kept as an object so that bounds, traces and liveness share it."""
 
+    engine = "one state at a time"
+
     def __init__(self, model, properties, *, deadlock, max_states, max_depth, max_seconds,
                  max_memory_mb, stop_at_first, progress, progress_interval, keep_graph):
         self.model = model
@@ -142,11 +146,19 @@ class _Search:
     def run(self) -> Result:
         self.started = time.perf_counter()
         self.rss_base = self.rss_peak = current_rss()
+        # The cyclic collector would walk the frontier's states again and again (a third of
+        # the time on the recover model); states are acyclic values, freed by reference
+        # counting, so it is paused for the search and restored after.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._bfs()
         except KeyboardInterrupt:
             self.interrupted = True
             self.truncated = self.truncated or "interrupted"
+        finally:
+            if collecting:
+                gc.enable()
         if len(self.parent) > self.level_end:  # cut while the next level was being found
             self.depth += 1
         elapsed = time.perf_counter() - self.started
@@ -164,6 +176,7 @@ class _Search:
             interrupted=self.interrupted,
             collision_probability=self._collision_probability(),
             graph=self._finished_graph(),
+            engine=self.engine,
         )
 
     def _finished_graph(self) -> StateGraph | None:
@@ -185,6 +198,7 @@ class _Search:
                 self._discover(seen, f, -1, k, state)
                 queue.append(state)
         self.depth = 1 if queue else 0
+        self.level_end = len(self.parent)
         if self._should_stop():
             return
 
@@ -383,10 +397,9 @@ class _Search:
         return ordered
 
     def _coverage(self) -> tuple[ActionCoverage, ...]:
-        by_name: dict[str, ActionCoverage] = {}
         names = getattr(self.model, "action_names", None)
-        for name in (names() if names else ()):
-            by_name[name] = ActionCoverage(name)
+        declared = tuple(names()) if names else ()
+        by_name = {name: ActionCoverage(name) for name in declared}
         for label, fired in self.fired.items():
             cov = by_name.setdefault(action_name(label), ActionCoverage(action_name(label)))
             cov.fired += fired
@@ -396,7 +409,9 @@ class _Search:
             for cov in by_name.values():
                 if cov.fired == 0:
                     cov.scope_note = scope(cov.name)
-        return tuple(by_name.values())
+        # names the model does not declare come last, by name: the same for every search
+        undeclared = sorted(set(by_name) - set(declared), key=str)
+        return tuple(by_name[name] for name in declared + tuple(undeclared))
 
     def _collision_probability(self) -> float:
         """TLC's optimistic estimate: n * (generated - n) / 2**64."""
@@ -408,15 +423,20 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
             max_depth: int | None = None, max_seconds: float | None = None,
             max_memory_mb: float | None = None, stop_at_first: bool = False,
             progress: Callable[[dict], None] | None = None, progress_interval: float = 0.5,
-            keep_graph: bool = False, workers: int = 1) -> Result:
+            keep_graph: bool = False, workers: int = 1, engine: str = "auto") -> Result:
     """Explore every reachable state of ``model`` breadth-first and check ``properties``.
 
     Bounds (``max_states``, ``max_depth`` with initial states at depth 1, ``max_seconds``,
     ``max_memory_mb`` above the RSS at the start) cut the search; a property not violated
     before the cut is then *incomplete*, never *holds*. ``deadlock`` adds the built-in check
     that every non-terminal state has a successor. Ctrl-C stops the search the same way.
-    ``workers`` > 1 searches on that many processes (:mod:`explorer.parallel`): the same
-    states, verdicts and counterexamples; liveness and ``keep_graph`` need one worker.
+    ``engine``: ``states`` searches one state at a time with a set of fingerprints (liveness and
+    ``keep_graph`` need it); ``batched`` is fingerprint mode (:mod:`explorer.batched`): 8-byte
+    fingerprints in numpy, and no Python loop per state for a model with a vectorised form;
+    ``auto`` picks ``batched`` wherever it can run. ``workers`` > 1 searches on that many
+    threads (batched, vectorised model) or processes (:mod:`explorer.parallel`, one state at a
+    time; liveness and ``keep_graph`` need one worker). All give the same states, verdicts and
+    counterexamples.
     """
     names = [p.name for p in properties]
     if len(set(names)) != len(names) or (deadlock and DEADLOCK in names):
@@ -427,6 +447,17 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     options = dict(deadlock=deadlock, max_states=max_states, max_depth=max_depth,
                    max_seconds=max_seconds, max_memory_mb=max_memory_mb, stop_at_first=stop_at_first,
                    progress=progress, progress_interval=progress_interval, keep_graph=keep_graph)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    needs_graph = keep_graph or any(p.kind == "liveness" for p in properties)
+    if engine == "auto":
+        from .batched import is_vectorised
+
+        engine = "states" if needs_graph or (workers > 1 and not is_vectorised(model)) else "batched"
+    if engine == "batched":
+        from .batched import _BatchedSearch
+
+        return _BatchedSearch(model, properties, workers=workers, **options).run()
     if workers > 1:
         from .parallel import _ParallelSearch
 

@@ -49,19 +49,31 @@ def test_liveness_on_a_cut_search_is_incomplete():
     assert result.verdicts["sometime_empty"].status == "incomplete"
 
 
-def test_interrupt_returns_partial_incomplete_result():
+class OneStateOnly:
+    """A model with only the one-state interface: the batched search loops over its states."""
+
+    def __init__(self, model):
+        self.init_states, self.successors = model.init_states, model.successors
+
+
+@pytest.mark.parametrize("form, engine", [("one state", "states"), ("one state", "batched"),
+                                          ("vectorised", "batched")])
+def test_interrupt_returns_partial_incomplete_result(form, engine):
     model = TwoPhaseCommit(5)
+    method = "vector_successors" if form == "vectorised" else "successors"
     calls = {"n": 0}
-    real = model.successors
+    real = getattr(model, method)
 
-    def interrupting(state):
+    def interrupting(states):
         calls["n"] += 1
-        if calls["n"] == 200:
+        if calls["n"] == (5 if form == "vectorised" else 200):  # a vectorised call takes a batch
             raise KeyboardInterrupt
-        return real(state)
+        return real(states)
 
-    model.successors = interrupting
-    result = explore(model, [Invariant("true", lambda s: True)])
+    setattr(model, method, interrupting)
+    if form == "one state":
+        model = OneStateOnly(model)
+    result = explore(model, [Invariant("true", lambda s: True)], engine=engine)
     assert result.interrupted and result.truncated == "interrupted"
     assert result.verdicts["true"].status == "incomplete"
     assert 0 < result.distinct < 8832

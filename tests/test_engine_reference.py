@@ -34,13 +34,14 @@ def reference_distances(inits, edges):
 
 
 @settings(max_examples=300, deadline=None)
-@given(graphs(), st.data())
-def test_reachable_set_distances_and_verdicts_match_reference(graph, data):
+@given(graphs(), st.data(), st.sampled_from(["states", "batched"]))
+def test_reachable_set_distances_and_verdicts_match_reference(graph, data, engine):
+    """Both searches: one state at a time, and batched (explorer.batched)."""
     n, inits, edges = graph
     dist = reference_distances(inits, edges)
     bad = data.draw(st.integers(0, n - 1))
     model = ExplicitGraph(inits, edges)
-    result = explore(model, [Invariant("not_bad", lambda s: s != bad)])
+    result = explore(model, [Invariant("not_bad", lambda s: s != bad)], engine=engine)
     if result.complete:
         assert result.distinct == len(dist)
         assert result.depth == max(dist.values())

@@ -21,7 +21,7 @@ def test_two_phase_commit_same_for_any_worker_count():
     model = TwoPhaseCommit(5)
     single = explore(model, model.properties())
     for workers in (2, 3):
-        many = explore(model, model.properties(), workers=workers)
+        many = explore(model, model.properties(), workers=workers, engine="states")
         assert outcome(many) == outcome(single)
         assert many.generated == single.generated == 37346
 
@@ -29,15 +29,15 @@ def test_two_phase_commit_same_for_any_worker_count():
 def test_recover_model_same_counterexamples():
     model = RecoverModel(make_config("pr4139", {"failures": 2, "maintainer_moves": 1}))
     props = list(SAFETY.values())
-    assert outcome(explore(model, props, workers=2)) == outcome(explore(model, props))
+    assert outcome(explore(model, props, workers=2, engine="states")) == outcome(explore(model, props))
 
 
 def test_early_stop_and_bounds_cut_where_one_process_does():
     model = WaterJug()
     for options in ({}, {"stop_at_first": True}, {"max_states": 9}, {"max_depth": 4}):
         single = explore(model, model.properties(), **options)
-        assert outcome(explore(model, model.properties(), workers=2, **options)) == outcome(single)
-    first = explore(model, model.properties(), workers=2, stop_at_first=True)
+        assert outcome(explore(model, model.properties(), workers=2, engine="states", **options)) == outcome(single)
+    first = explore(model, model.properties(), workers=2, engine="states", stop_at_first=True)
     assert first.truncated == "stopped at first violation" and first.distinct < 16
 
 
@@ -50,10 +50,10 @@ def test_random_graphs_agree(graph):
     n, edges, bad = graph
     model = ExplicitGraph([0], edges)
     props = [Invariant("not_bad", lambda s: s != bad), StepProperty("no_c", lambda s, a, t: a != "c")]
-    assert outcome(explore(model, props, workers=2)) == outcome(explore(model, props))
+    assert outcome(explore(model, props, workers=2, engine="states")) == outcome(explore(model, props))
 
 
 def test_liveness_is_refused():
     prop = always_eventually("empty", lambda s: s == (0, 0))
     with pytest.raises(ValueError, match="one worker"):
-        explore(WaterJug(), [prop], workers=2)
+        explore(WaterJug(), [prop], workers=2, engine="states")

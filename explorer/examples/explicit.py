@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class ExplicitGraph:
     """``edges`` are ``(source, label, destination)``; states are ints; ``terminal`` states
@@ -27,3 +29,32 @@ class ExplicitGraph:
 
     def fields(self, state):
         return {"node": state}
+
+    # -- the vectorised form (explorer.vector), from the edges in compressed rows --
+    def vector_labels(self):
+        return tuple(dict.fromkeys(label for succs in self.out.values() for label, _ in succs))
+
+    def _rows(self):
+        """(nodes with out-edges, sorted; their first edge; their degree; edge labels and
+        destinations in that order), built once."""
+        if not hasattr(self, "_csr"):
+            label_ids = {label: i for i, label in enumerate(self.vector_labels())}
+            nodes = sorted(self.out)
+            edges = [edge for node in nodes for edge in self.out[node]]
+            degree = np.array([len(self.out[node]) for node in nodes], dtype=np.int64)
+            self._csr = (np.array(nodes, dtype=np.int64), np.cumsum(degree) - degree, degree,
+                         np.array([label_ids[label] for label, _ in edges], dtype=np.int64),
+                         np.array([dst for _, dst in edges], dtype=np.int64))
+        return self._csr
+
+    def vector_successors(self, states):
+        nodes, first_edge, degree, labels, dsts = self._rows()
+        if not len(nodes):
+            none = np.zeros(0, dtype=np.int64)
+            return none, none, none, none
+        row = np.minimum(np.searchsorted(nodes, states), len(nodes) - 1)
+        counts = np.where(nodes[row] == states, degree[row], 0)
+        sources = np.repeat(np.arange(len(states)), counts)
+        positions = np.arange(len(sources)) - np.repeat(np.cumsum(counts) - counts, counts)
+        edge = np.repeat(first_edge[row], counts) + positions
+        return sources, positions, labels[edge], dsts[edge]

@@ -10,6 +10,8 @@ RMs, 8,832 for 5, 296,448 for 7, 1,745,408 for 8.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..properties import Invariant, StepProperty, Sometimes
 
 WORKING, PREPARED, COMMITTED, ABORTED = range(4)
@@ -78,6 +80,49 @@ class TwoPhaseCommit:
                 add((label, state ^ flip))
         return out
 
+    # -- the vectorised form (explorer.vector): the same successors, for an array of states --
+    def vector_labels(self) -> tuple:
+        """Every label, in the order ``successors`` lists them for one state."""
+        labels = [label for label, _, _ in self.tm_receives] + ["TMCommit", "TMAbort"]
+        for r in range(self.n):
+            labels += [f"{move}(rm=r{r + 1})" for move in RM_ACTIONS[1:]]
+        return tuple(labels)
+
+    def _vector_moves(self, states):
+        """Per label, in ``vector_labels`` order: (enabled mask, the next state where enabled)."""
+        tm_init = states >> self.tm_shift == TM_INIT
+        for _, msg, seen in self.tm_receives:
+            yield tm_init & (states & msg != 0) & (states & seen == 0), lambda s, seen=seen: s | seen
+        yield tm_init & (states & self.all_prepared == self.all_prepared), lambda s: s | self.commit_step
+        yield tm_init, lambda s: s | self.abort_step
+        commit_sent, abort_sent = states & self.commit_msg != 0, states & self.abort_msg != 0
+        for r in range(self.n):
+            rm, field = states >> 2 * r & 3, 3 << 2 * r
+            prepare = (WORKING ^ PREPARED) << 2 * r | 1 << (self.msgs_shift + r)
+            yield rm == WORKING, lambda s, flip=prepare: s ^ flip
+            yield rm == WORKING, lambda s, flip=(WORKING ^ ABORTED) << 2 * r: s ^ flip
+            yield commit_sent & (rm != COMMITTED), lambda s, f=field, r=r: s & ~f | COMMITTED << 2 * r
+            yield abort_sent & (rm != ABORTED), lambda s, f=field, r=r: s & ~f | ABORTED << 2 * r
+
+    def vector_successors(self, states):
+        """(sources, positions, label ids, next states) of every successor of ``states``, in
+        the order of the one-state lists: by source, then position."""
+        sources, label_ids, nexts = [], [], []
+        for label_id, (enabled, step) in enumerate(self._vector_moves(states)):
+            at = np.flatnonzero(enabled)
+            sources.append(at)
+            label_ids.append(np.full(len(at), label_id, dtype=np.int64))
+            nexts.append(step(states[at]))
+        sources = np.concatenate(sources)
+        # a stable sort by source keeps each state's moves in label order, its list's order
+        # (numpy sorts 16-bit keys stably by radix, in linear time)
+        key = sources.astype(np.uint16) if len(states) <= 1 << 16 else sources
+        order = np.argsort(key, kind="stable")
+        sources = sources[order]
+        starts = np.searchsorted(sources, sources)  # where each source's run begins
+        positions = np.arange(len(sources)) - starts
+        return sources, positions, np.concatenate(label_ids)[order], np.concatenate(nexts)[order]
+
     def rm_states(self, state) -> list[int]:
         return [state >> (2 * r) & 3 for r in range(self.n)]
 
@@ -109,8 +154,25 @@ class TwoPhaseCommit:
             return all(x == y or x not in (COMMITTED, ABORTED)
                        for x, y in zip(self.rm_states(state), self.rm_states(nxt)))
 
+        def consistent_vector(states):
+            fields = [states >> 2 * r & 3 for r in range(self.n)]
+            return ~(np.logical_or.reduce([f == COMMITTED for f in fields])
+                     & np.logical_or.reduce([f == ABORTED for f in fields]))
+
+        def decisions_stick_vector(states, label_ids, nexts):
+            ok = np.ones(len(states), dtype=bool)
+            for r in range(self.n):
+                x, y = states >> 2 * r & 3, nexts >> 2 * r & 3
+                ok &= (x == y) | (x < COMMITTED)
+            return ok
+
+        def can_commit(state):
+            return state >> self.tm_shift == TM_COMMITTED
+
         return [
-            Invariant("consistent", consistent, "no RM has committed while another has aborted"),
-            StepProperty("decisions_stick", decisions_stick, "a decided RM never changes its mind"),
-            Sometimes("can_commit", lambda s: s >> self.tm_shift == TM_COMMITTED, "a commit is reachable"),
+            Invariant("consistent", consistent, "no RM has committed while another has aborted",
+                      vector=consistent_vector),
+            StepProperty("decisions_stick", decisions_stick, "a decided RM never changes its mind",
+                         vector=decisions_stick_vector),
+            Sometimes("can_commit", can_commit, "a commit is reachable", vector=can_commit),
         ]

@@ -1,0 +1,342 @@
+"""Batched breadth-first search in fingerprint mode: the visited set holds 8-byte fingerprints
+in numpy (:class:`explorer.levels.FingerprintRuns`), never a Python object per visited state.
+
+A batch of up to ``BATCH`` frontier states is expanded, its successors' fingerprints are
+deduplicated against the visited set in a few numpy calls, and the new states are numbered,
+checked and cut in exactly the order of the one-state search (:mod:`explorer.levels`), so
+counts, coverage, verdicts and counterexamples are the same; parent links and successor
+positions are kept the same way (4 + 2 bytes a state), and traces are replayed the same way.
+
+Any model can be searched so: its ``successors`` are called one state at a time and only the
+frontier holds states. A model may also offer a vectorised form, and then the search has no
+Python loop per state at all:
+
+* ``vector_labels()``: the action labels, a label id being an index into them;
+* ``vector_successors(states)``: for an int64 numpy array of states, every successor as four
+  arrays ``(sources, positions, label_ids, next_states)``: the index of the state in
+  ``states``, the successor's position in ``successors(state)``, its label id and the next
+  state, ordered by (source, position): the one-state lists, concatenated.
+
+Its states are ints below 2**60, each its own fingerprint (``fingerprint(s) & FP_MASK == s``,
+checked on the initial states), so no two states can share a fingerprint. Safety properties
+that give a ``vector`` predicate are evaluated on whole arrays; the others state by state.
+Liveness and ``keep_graph`` need the one-state search.
+"""
+
+from __future__ import annotations
+
+from array import array
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
+from operator import itemgetter
+
+import numpy as np
+
+from .levels import FingerprintRuns, _LevelSearch, extend, least_unseen
+from .properties import DEADLOCK
+from .search import FP_MASK
+
+BATCH = 8192  # frontier states per batch: bigger batches cost memory (successor arrays), not speed
+_first, _second = itemgetter(0), itemgetter(1)
+
+
+def is_vectorised(model) -> bool:
+    return hasattr(model, "vector_successors") and hasattr(model, "vector_labels")
+
+
+class _PackedStates:
+    """A vectorised model's states: int64 arrays, each state its own fingerprint."""
+
+    vectorised = True
+
+    def __init__(self, model, fingerprint) -> None:
+        self.model, self.fingerprint = model, fingerprint
+        self.labels = list(model.vector_labels())
+
+    def initial(self, inits: list) -> tuple[np.ndarray, np.ndarray]:
+        for state in inits:
+            if not isinstance(state, int) or self.fingerprint(state) & FP_MASK != state:
+                raise ValueError("a vectorised model's states must be ints that are their own fingerprints")
+        states = np.array(inits, dtype=np.int64)
+        return states, states
+
+    def expand(self, batch: np.ndarray, threads: _Threads) -> tuple:
+        """(sources, positions, label ids, next states, their fingerprints)."""
+        sources, positions, label_ids, nexts = threads.successors(self.model, batch)
+        return sources, positions, label_ids, nexts, nexts
+
+    @staticmethod
+    def take(states: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return states[at]
+
+    @staticmethod
+    def join(parts: list) -> np.ndarray:
+        return np.concatenate(parts)
+
+    @staticmethod
+    def values(states: np.ndarray) -> list:
+        return states.tolist()
+
+
+class _ObjectStates:
+    """Any model's states: Python objects in lists, expanded one state at a time."""
+
+    vectorised = False
+
+    def __init__(self, model, fingerprint) -> None:
+        self.successors, self.fingerprint = model.successors, fingerprint
+        self.label_ids = _LabelIds()
+        self.labels = self.label_ids.labels
+
+    def initial(self, inits: list) -> tuple[list, np.ndarray]:
+        return inits, self._fingerprints(inits)
+
+    def _fingerprints(self, states: list) -> np.ndarray:
+        return np.fromiter(map(FP_MASK.__and__, map(self.fingerprint, states)), dtype=np.int64, count=len(states))
+
+    def expand(self, batch: list, threads: _Threads) -> tuple:
+        successors = self.successors
+        lists = [successors(state) for state in batch]
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        steps = list(chain.from_iterable(lists))
+        nexts = list(map(_second, steps))
+        label_ids = np.fromiter(map(self.label_ids.__getitem__, map(_first, steps)), dtype=np.int64,
+                                count=len(steps))
+        sources = np.repeat(np.arange(len(batch)), counts)
+        positions = np.arange(len(steps)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return sources, positions, label_ids, nexts, self._fingerprints(nexts)
+
+    @staticmethod
+    def take(states: list, at: np.ndarray) -> list:
+        return [states[i] for i in at.tolist()]
+
+    @staticmethod
+    def join(parts: list) -> list:
+        return list(chain.from_iterable(parts))
+
+    @staticmethod
+    def values(states: list) -> list:
+        return states
+
+
+class _LabelIds(dict):
+    """Label -> id, numbering labels as they are first met (a look-up stays in C)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: list = []
+
+    def __missing__(self, label) -> int:
+        self[label] = len(self.labels)
+        self.labels.append(label)
+        return self[label]
+
+
+class _Threads:
+    """The threads of a batched search over a vectorised model. numpy lets go of the GIL in its
+    array loops, so threads can expand parts of a batch, and deduplicate disjoint shares of its
+    fingerprints (each thread owns the visited fingerprints of its share), at the same time.
+    With one thread everything runs in the caller."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.pool = ThreadPoolExecutor(count - 1) if count > 1 else None
+        self.seen = [FingerprintRuns() for _ in range(count)]
+
+    def map(self, function, items: list) -> list:
+        """``function`` over ``items``, the first in this thread, in the items' order."""
+        pending = [self.pool.submit(function, item) for item in items[1:]]
+        return [function(items[0])] + [p.result() for p in pending]
+
+    def successors(self, model, batch: np.ndarray) -> tuple:
+        """``model.vector_successors(batch)``, the batch cut into one part per thread."""
+        if self.count == 1:
+            return model.vector_successors(batch)
+        bounds = np.linspace(0, len(batch), self.count + 1).astype(np.int64).tolist()
+        parts = self.map(lambda span: model.vector_successors(batch[span[0]:span[1]]),
+                         list(zip(bounds, bounds[1:])))
+        sources = np.concatenate([lo + part[0] for lo, part in zip(bounds, parts)])
+        return (sources,) + tuple(np.concatenate([part[i] for part in parts]) for i in (1, 2, 3))
+
+    def _shares(self, fps: np.ndarray) -> list:
+        spread = fps.view(np.uint64) * np.uint64(0xD6E8FEB86659FD93)  # not FingerprintRuns' hash
+        owner = (spread >> np.uint64(32)) % np.uint64(self.count)
+        return [np.flatnonzero(owner == w) for w in range(self.count)]
+
+    def least_unseen(self, fps: np.ndarray) -> np.ndarray:
+        if self.count == 1:
+            return least_unseen(fps, self.seen[0])
+        shares = self._shares(fps)
+        found = self.map(lambda w: shares[w][least_unseen(fps[shares[w]], self.seen[w])], list(range(self.count)))
+        return np.sort(np.concatenate(found))
+
+    def add(self, fps: np.ndarray) -> None:
+        if self.count == 1:
+            return self.seen[0].add(fps)
+        shares = self._shares(fps)
+        self.map(lambda w: self.seen[w].add(fps[shares[w]]), list(range(self.count)))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+class _BatchedSearch(_LevelSearch):
+    def __init__(self, *args, workers: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.liveness or self.graph is not None:
+            raise ValueError("liveness and keep_graph need the one-state search")
+        store = _PackedStates if is_vectorised(self.model) else _ObjectStates
+        self.states = store(self.model, self.fingerprint)
+        if workers > 1 and not self.states.vectorised:
+            raise ValueError("several workers batch only a vectorised model; "
+                             "the one-state search runs on processes")
+        self.threads = _Threads(workers)
+        self.engine = "batched, vectorised model" if self.states.vectorised else "batched"
+        if workers > 1:
+            self.engine += f", {workers} threads"
+        self.fired_ids = np.zeros(0, dtype=np.int64)
+        self.new_ids = np.zeros(0, dtype=np.int64)
+        self.parent = array("i")  # 4 bytes a state; widened past 2**31 states
+
+    def _bfs(self) -> None:
+        try:
+            self._levels()
+        finally:
+            self.threads.close()
+            for label, fired, new in zip(self.states.labels, self.fired_ids.tolist(), self.new_ids.tolist()):
+                if fired:
+                    self.fired[label] += fired
+                if new:
+                    self.new_by_label[label] = self.new_by_label.get(label, 0) + new
+
+    def _levels(self) -> None:
+        self.inits = list(self.model.init_states())
+        self.generated = count = len(self.inits)
+        states, fps = self.states.initial(self.inits)
+        frontier, stop = self._settle(states, fps, np.full(count, -1, dtype=np.int64),
+                                      np.arange(count, dtype=np.int64), None, [])
+        self.depth = 1 if len(frontier) else 0
+        self.level_end = len(self.parent)
+        while len(frontier) and not stop:
+            first = len(self.parent) - len(frontier)  # the level's states are numbered last
+            found = []
+            for start in range(0, len(frontier), BATCH):
+                if self._over_budget(len(frontier) - start, 0):
+                    return
+                new, stop = self._expand(frontier[start:start + BATCH], first + start)
+                found.append(new)
+                if stop:
+                    return  # run() counts the level being found, as for one process
+            frontier = self.states.join(found)
+            if len(frontier):
+                self.level_end = len(self.parent)
+                self.depth += 1
+
+    def _expand(self, batch, first: int) -> tuple:
+        """Expand states numbered ``first, first + 1, ...``; the new states and whether the
+        search stops here."""
+        sources, positions, label_ids, nexts, fps = self.states.expand(batch, self.threads)
+        numbers = sources + first
+        events = self._step_events(batch, sources, positions, label_ids, nexts, numbers)
+        if self.check_deadlock:
+            events += self._deadlock_events(batch, sources, first)
+        return self._settle(nexts, fps, numbers, positions, label_ids, events)
+
+    def _settle(self, nexts, fps, numbers, positions, label_ids, events) -> tuple:
+        """Keep, number and check the batch's new states; cut it where one process stops."""
+        best = self.threads.least_unseen(fps)  # successors come in key order
+        keep = self._depth_and_state_cut(len(best))
+        last_source = numbers[-1] if len(numbers) else -1
+        if keep < len(best) and self.truncated == "max_states":
+            last_source = numbers[best[keep]]  # one process returns on meeting that state
+            events = [e for e in events if e[0] <= last_source]
+        best = best[:keep]
+        first_new = len(self.parent)
+        if first_new + len(best) >= 2**31 and self.parent.typecode == "i":
+            self.parent = array("l", self.parent)
+        new = self.states.take(nexts, best)
+        events += self._invariant_events(new, numbers[best], first_new)
+        firsts = self._first_events(events)
+        stop = self._stop_point(firsts)
+        if stop is not None:
+            last_source = min(last_source, stop)
+            firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
+            kept = int(np.searchsorted(numbers[best], stop, side="right"))
+            best, new = best[:kept], new[:kept]
+        extend(self.parent, numbers[best])
+        extend(self.ordinal, positions[best])
+        self.threads.add(fps[best])
+        if label_ids is not None:
+            expanded = int(np.searchsorted(numbers, last_source, side="right"))
+            self.generated += expanded
+            self.fired_ids = _tally(self.fired_ids, label_ids[:expanded], len(self.states.labels))
+            self.new_ids = _tally(self.new_ids, label_ids[best], len(self.states.labels))
+        self._record(firsts)
+        self._witness(new, first_new)
+        # a depth cut still expands the whole level (for step properties and deadlock)
+        return new, stop is not None or self.truncated == "max_states"
+
+    def _step_events(self, batch, sources, positions, label_ids, nexts, numbers) -> list:
+        events = []
+        for prop in self.step_properties:
+            if prop.name in self.violations:
+                continue
+            if prop.vector is not None and self.states.vectorised:
+                ok = prop.vector(batch[sources], label_ids, nexts)
+            else:
+                values, labels = self.states.values(batch), self.states.labels
+                ok = np.fromiter((prop.predicate(values[s], labels[a], t) for s, a, t in
+                                  zip(sources.tolist(), label_ids.tolist(), self.states.values(nexts))),
+                                 dtype=bool, count=len(sources))
+            bad = np.flatnonzero(~ok)
+            if len(bad):
+                events.append((int(numbers[bad[0]]), int(positions[bad[0]]), prop.name))
+        return events
+
+    def _deadlock_events(self, batch, sources, first) -> list:
+        """The first state of the batch without successors that is not terminal."""
+        if DEADLOCK in self.violations:
+            return []
+        values = self.states.values(batch)
+        for i in np.flatnonzero(np.bincount(sources, minlength=len(batch)) == 0).tolist():
+            if not self.is_terminal(values[i]):
+                return [(first + i, -1, DEADLOCK)]
+        return []
+
+    def _invariant_events(self, new, parents, first_new) -> list:
+        events = []
+        for prop in self.invariants:
+            if prop.name in self.violations:
+                continue
+            bad = np.flatnonzero(~self._holds(prop, new))
+            if len(bad):
+                events.append((int(parents[bad[0]]), first_new + int(bad[0]), prop.name))
+        return events
+
+    def _witness(self, new, first_new) -> None:
+        for prop in self.sometimes:
+            if prop.name in self.witnesses:
+                continue
+            good = np.flatnonzero(self._holds(prop, new))
+            if len(good):
+                self.witnesses[prop.name] = self._trace_to(first_new + int(good[0]))
+
+    def _holds(self, prop, states) -> np.ndarray:
+        """A state predicate over a batch of states: its vector form, or state by state."""
+        if prop.vector is not None and self.states.vectorised:
+            return np.asarray(prop.vector(states), dtype=bool)
+        return np.fromiter(map(prop.predicate, self.states.values(states)), dtype=bool, count=len(states))
+
+    def _collision_probability(self) -> float:
+        if self.states.vectorised:
+            return 0.0  # each state is its own fingerprint: no two states share one
+        return super()._collision_probability()
+
+
+def _tally(counts: np.ndarray, label_ids: np.ndarray, labels: int) -> np.ndarray:
+    """``counts`` (per label id) plus the label ids' occurrences; grows with new labels."""
+    added = np.bincount(label_ids, minlength=labels)
+    if len(counts) < len(added):
+        counts = np.concatenate([counts, np.zeros(len(added) - len(counts), dtype=np.int64)])
+    return counts + added

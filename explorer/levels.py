@@ -1,0 +1,155 @@
+"""What the batched searches share: the multi-process one (:mod:`explorer.parallel`) and the
+vectorised one (:mod:`explorer.vector`) both decide a batch of successors at a time, on
+fingerprints alone, and must number, check and cut exactly where the one-state-at-a-time
+search (:mod:`explorer.search`) does.
+
+A batch is a run of sources in number order with, per successor, its fingerprint and its key
+(source number, position in the source's successor list). The winners are the fingerprints
+never seen, each with its least key, in key order: the order a single process discovers them
+in. Events (a step property or deadlock at a source, an invariant at a new state) are tuples
+``(source, position, name)``; a single process stops after expanding the source of the event
+that decides its last verdict, so a batch is cut there.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+
+from .properties import DEADLOCK
+from .result import Step, Trace
+from .search import _Search
+
+
+class _Runs:
+    """Sorted runs of int64 fingerprints; runs of similar size are merged, so a look-up
+    searches O(log n) runs."""
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def contains(self, fps: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(fps), dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, fps)
+            at[at == len(run)] = 0
+            found |= run[at] == fps  # runs are never empty: add() skips empty batches
+        return found
+
+    def add(self, fps: np.ndarray) -> None:
+        if not len(fps):
+            return
+        self.runs.append(np.sort(fps))
+        while len(self.runs) > 1 and len(self.runs[-1]) * 2 >= len(self.runs[-2]):
+            last = self.runs.pop()
+            merged = np.concatenate([self.runs.pop(), last])
+            del last
+            merged.sort(kind="mergesort")  # in place: two sorted runs, one copy at the peak
+            self.runs.append(merged)
+
+
+class FingerprintRuns:
+    """The visited set: 8 bytes a fingerprint, no Python object per state. Fingerprints are
+    spread over ``BUCKETS`` sets of sorted runs by a multiplicative hash, so merging runs
+    copies at most a bucket at a time: the memory peak stays near 8 bytes a state."""
+
+    BUCKETS = 16
+
+    def __init__(self) -> None:
+        self.buckets = [_Runs() for _ in range(self.BUCKETS)]
+
+    def __len__(self) -> int:
+        return sum(len(run) for bucket in self.buckets for run in bucket.runs)
+
+    def _split(self, fps: np.ndarray):
+        """(bucket, indices of ``fps`` in it) for every bucket that gets some."""
+        spread = fps.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+        bucket = (spread >> np.uint64(60)).astype(np.uint8)
+        order = np.argsort(bucket, kind="stable")  # a radix sort on 8-bit keys
+        bounds = np.searchsorted(bucket[order], np.arange(self.BUCKETS + 1)).tolist()
+        for b in range(self.BUCKETS):
+            if bounds[b] < bounds[b + 1]:
+                yield self.buckets[b], order[bounds[b]:bounds[b + 1]]
+
+    def contains(self, fps: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(fps), dtype=bool)
+        for bucket, at in self._split(fps):
+            found[at] = bucket.contains(fps[at])
+        return found
+
+    def add(self, fps: np.ndarray) -> None:
+        for bucket, at in self._split(fps):
+            bucket.add(fps[at])
+
+
+def least_unseen(fps: np.ndarray, seen: FingerprintRuns) -> np.ndarray:
+    """Indices of the batch's winners, the batch being in key order: the first occurrence of
+    each fingerprint not in ``seen``, in order. Vectorised: no Python loop per successor."""
+    unique, first = np.unique(fps, return_index=True)  # a stable sort: first occurrences
+    first = first[~seen.contains(unique)]
+    first.sort()
+    return first
+
+
+def in_key_order(sources: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The permutation that puts a batch in key order: by source, then position."""
+    return np.lexsort((positions, sources))
+
+
+def extend(target: array, values: np.ndarray) -> None:
+    """Append a numpy array to an ``array.array`` without a Python object per item."""
+    target.frombytes(values.astype(target.typecode).tobytes())
+
+
+class _LevelSearch(_Search):
+    """A search that settles a batch of successors at a time (see the module docstring)."""
+
+    def _depth_and_state_cut(self, count: int) -> int:
+        """How many of ``count`` new states the bounds let this batch keep."""
+        if count and self.max_depth is not None and self.depth >= self.max_depth:
+            self.truncated = "max_depth"
+            return 0
+        if self.max_states is not None and len(self.parent) + count > self.max_states:
+            self.truncated = "max_states"
+            return self.max_states - len(self.parent)
+        return count
+
+    def _first_events(self, events) -> dict:
+        """Per property not yet violated, its first event in single-process order."""
+        firsts: dict = {}
+        for event in sorted(events):
+            name = event[2]
+            if name not in self.violations and name not in firsts:
+                firsts[name] = event
+        return firsts
+
+    def _stop_point(self, firsts: dict) -> int | None:
+        """The source after which the single-process search stops in this batch, if it does."""
+        if not firsts:
+            return None
+        ordered = sorted(firsts.values())
+        if self.stop_at_first:
+            self.truncated = "stopped at first violation"
+            return ordered[0][0]
+        if self.sometimes or self.liveness:
+            return None
+        undecided = self.undecided_safety()
+        for source, _, name in ordered:
+            undecided.discard(name)
+            if not undecided:
+                self.truncated = "every property violated"
+                return source
+        return None
+
+    def _record(self, firsts: dict) -> None:
+        steps = {p.name for p in self.step_properties}
+        for name, (source, position, _) in firsts.items():
+            if name == DEADLOCK:
+                self.violations[name] = self._trace_to(source)
+            elif name in steps:
+                trace = self._trace_to(source)
+                action, nxt = self.model.successors(trace.steps[-1].state)[position]
+                self.violations[name] = Trace(trace.steps + (Step(action, nxt),))
+            else:  # an invariant: position is the number of the failing new state
+                self.violations[name] = self._trace_to(position)

@@ -1,0 +1,135 @@
+"""The batched search (fingerprint mode): the same states, coverage, verdicts and
+counterexamples as the one-state search, over a model's vectorised form and over its one-state
+``successors`` alike."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import explorer.batched
+from explorer import Invariant, Sometimes, StepProperty, always_eventually, explore
+from explorer.examples import TwoPhaseCommit, WaterJug
+from explorer.examples.explicit import ExplicitGraph
+from invariants import SAFETY
+from model import RecoverModel, make_config
+
+
+class OneStateOnly:
+    """A model's one-state interface alone: the batched search must loop over its states."""
+
+    def __init__(self, model):
+        self.init_states, self.successors = model.init_states, model.successors
+        self.is_terminal = getattr(model, "is_terminal", lambda s: False)
+        self.fingerprint = getattr(model, "fingerprint", None)
+
+
+def outcome(result):
+    return (result.distinct, result.generated, result.depth, result.truncated,
+            {name: (v.status, None if v.trace is None else [(str(s.action), s.state) for s in v.trace.steps])
+             for name, v in result.verdicts.items()},
+            sorted((c.name, c.fired, c.new_states) for c in result.coverage if c.fired))
+
+
+def agree(model, props, **options):
+    """The one-state search, the batched one over the vectorised form (if any, on one thread
+    and on two) and the batched one over ``successors`` give the same outcome."""
+    expected = outcome(explore(model, props, engine="states", **options))
+    batched = explore(model, props, engine="batched", **options)
+    assert outcome(batched) == expected
+    if hasattr(model, "vector_successors"):
+        assert outcome(explore(model, props, engine="batched", workers=2, **options)) == expected
+    assert outcome(explore(OneStateOnly(model), props, engine="batched", **options)) == expected
+    return batched
+
+
+@pytest.fixture
+def tiny_batches(monkeypatch):
+    """Batches of three states: levels split across batches, cuts inside a batch."""
+    monkeypatch.setattr(explorer.batched, "BATCH", 3)
+
+
+def test_vector_successors_list_what_successors_lists():
+    model = TwoPhaseCommit(4)
+    states = sorted(explore(model, [], keep_graph=True).graph.fingerprints)
+    sources, positions, labels, nexts = model.vector_successors(np.array(states, dtype=np.int64))
+    names = model.vector_labels()
+    listed = [(states[s], p, names[a], t) for s, p, a, t in
+              zip(sources.tolist(), positions.tolist(), labels.tolist(), nexts.tolist())]
+    expected = [(s, p, a, t) for s in states for p, (a, t) in enumerate(model.successors(s))]
+    assert listed == expected
+
+
+@pytest.mark.parametrize("rms, distinct", [(3, 288), (5, 8832)])
+def test_two_phase_commit(rms, distinct):
+    model = TwoPhaseCommit(rms)
+    result = agree(model, model.properties())
+    assert result.distinct == distinct and result.engine == "batched, vectorised model"
+    assert result.collision_probability == 0.0  # the states are the fingerprints
+
+
+def test_violations_and_early_stops(tiny_batches):
+    model = TwoPhaseCommit(3)
+    props = model.properties() + [
+        Invariant("never_commit", lambda s: s >> model.tm_shift != 1),  # no vector form: one by one
+        StepProperty("no_abort", lambda s, a, t: a != "TMAbort"),
+    ]
+    assert agree(model, props).verdicts["never_commit"].status == "violated"
+    for options in ({"stop_at_first": True}, {"max_states": 40}, {"max_depth": 4}):
+        agree(model, props, **options)
+    assert agree(model, props[-2:], deadlock=False).truncated == "every property violated"
+
+
+def test_recover_model_in_fingerprint_mode():
+    model = RecoverModel(make_config("pr4139", {"failures": 2, "maintainer_moves": 1}))
+    props = list(SAFETY.values())
+    expected = outcome(explore(model, props, engine="states"))
+    batched = explore(model, props, engine="batched")
+    assert outcome(batched) == expected and batched.engine == "batched"
+
+
+def test_refusals():
+    with pytest.raises(ValueError, match="liveness"):
+        explore(TwoPhaseCommit(3), [always_eventually("x", lambda s: True)], engine="batched")
+    with pytest.raises(ValueError, match="processes"):
+        explore(WaterJug(), [], engine="batched", workers=2)
+    with pytest.raises(ValueError, match="engine must be"):
+        explore(TwoPhaseCommit(3), [], engine="fast")
+    graph = ExplicitGraph([-1], [(-1, "a", 0)])  # hash(-1) == -2: not its own fingerprint
+    with pytest.raises(ValueError, match="own fingerprints"):
+        explore(graph, [], engine="batched")
+
+
+def test_auto_picks_the_batched_search_where_it_can():
+    assert explore(WaterJug(), []).engine == "batched"
+    assert explore(WaterJug(), [always_eventually("x", lambda s: True)]).engine == "one state at a time"
+    assert explore(WaterJug(), [], keep_graph=True).engine == "one state at a time"
+    assert explore(WaterJug(), [], workers=2).engine == "2 processes"
+    assert explore(TwoPhaseCommit(3), [], workers=2).engine == "batched, vectorised model, 2 threads"
+
+
+graphs = st.integers(2, 8).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)),
+             max_size=3 * n, unique=True),
+    st.integers(0, n - 1),
+    st.lists(st.integers(0, n - 1), max_size=2),
+    st.sampled_from([{}, {"stop_at_first": True}, {"max_states": 3}, {"max_depth": 2}]),
+    st.booleans()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs)
+def test_random_graphs_agree(graph):
+    n, edges, bad, terminal, options, small_batches = graph
+    model = ExplicitGraph([0], edges, terminal=terminal)
+    props = [Invariant("not_bad", lambda s: s != bad, vector=lambda s: s != bad),
+             StepProperty("no_c", lambda s, a, t: a != "c"),
+             Sometimes("reach_last", lambda s: s == n - 1)]
+    old = explorer.batched.BATCH
+    explorer.batched.BATCH = 2 if small_batches else old
+    try:
+        agree(model, props, **options)
+        agree(model, props[:2], **options)
+    finally:
+        explorer.batched.BATCH = old
