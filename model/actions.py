@@ -4,7 +4,7 @@ model's successor function, ``actor()``, ``go_function()`` and scenario parsing 
 Each row names the actor (``{m}``/``{from}`` stand for that argument's maintainer), the Go
 function(s) the action stands for, a one-line summary, its parameters in label order (with the
 kind of value each takes), which of them are ghosts, and the module functions
-``<name>_args(state, cfg)`` (the enabled internal argument tuples) and
+``<name>_args(state, cfg)`` (an iterable of the enabled internal argument tuples) and
 ``<name>(state, cfg, *args)`` (the next state, or ``None`` while a send must wait on a full
 channel). Internal arguments are small ints; labels show names (``d1``, ``A``, ``move``).
 """

@@ -19,7 +19,9 @@ Faults, only on the channels the config names:
 
 from __future__ import annotations
 
-from .state import CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, put
+from functools import cache
+
+from .state import CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, put, with_channels
 
 
 def push(channels: tuple, c: int, message) -> tuple:
@@ -56,6 +58,7 @@ def send(channels: tuple, c: int, message, cfg):
     return put(channels, c, queue + (message,))
 
 
+@cache  # called with the config's lossy/duplicating names for every state
 def channel_indices(names: tuple) -> tuple:
     return tuple(CHANNEL_NAMES.index(name) for name in names)
 
@@ -64,14 +67,15 @@ def channel_indices(names: tuple) -> tuple:
 
 
 def lose_args(s, cfg):
+    channels = s.channels
     for c in channel_indices(cfg.lossy):
-        if s.channels[c]:
+        if channels[c]:
             yield (c,)
 
 
 def lose(s, cfg, c):
     """A message lost in transit (no Go function: the network or a failed send)."""
-    return s._replace(channels=pop(s.channels, c))
+    return with_channels(s, pop(s.channels, c))
 
 
 # --- duplicate(channel) ----------------------------------------------------------------------
@@ -80,8 +84,9 @@ def lose(s, cfg, c):
 def duplicate_args(s, cfg):
     if s.budget.duplicates >= cfg.max_duplicates:
         return
+    channels = s.channels
     for c in channel_indices(cfg.duplicating):
-        if s.channels[c] and has_room(s.channels, c, cfg):
+        if channels[c] and has_room(channels, c, cfg):
             yield (c,)
 
 

@@ -6,12 +6,11 @@ shared queue in order and sends each to the maintainer ID the request was addres
 from __future__ import annotations
 
 from .channels import pop, send
-from .state import ABSENT, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer
+from .state import ABSENT, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer, with_channels
 
 
 def hbc_send_args(s, cfg):
-    if s.channels[REQUESTS]:
-        yield ()
+    return ((),) if s.channels[REQUESTS] else ()
 
 
 def hbc_send(s, cfg):
@@ -24,8 +23,8 @@ def hbc_send(s, cfg):
     channels = pop(s.channels, REQUESTS)
     status = s.maintainers[request.target].status
     if status == STOPPED:
-        return s._replace(channels=channels)
+        return with_channels(s, channels)
     if status == ABSENT:
         return s._replace(channels=channels, fallback=SEND_FAILURE)
     channels = send(channels, to_maintainer(request.target), request, cfg)
-    return None if channels is None else s._replace(channels=channels)
+    return None if channels is None else with_channels(s, channels)

@@ -19,8 +19,14 @@ from .state import (
     Instance,
     Message,
     Working,
+    maintainer_args,
     put,
     schedule_of,
+    with_channels,
+    with_dm,
+    with_instances,
+    with_pending,
+    with_producer,
 )
 
 
@@ -58,9 +64,8 @@ def first_event(s, cfg, d):
 
 
 def dm_recv_schedule_args(s, cfg):
-    for m in (0, 1):
-        if s.channels[schedule_of(m)]:
-            yield (m,)
+    channels = s.channels
+    return maintainer_args(channels[schedule_of(0)], channels[schedule_of(1)])
 
 
 def next_de(s, cfg, d: int) -> int:
@@ -94,15 +99,17 @@ def dm_recv_schedule(s, cfg, m):
     ``prepareCreateDispatcher``, ``newEventDispatchers``)"""
     c = schedule_of(m)
     command = s.channels[c][0]
-    s = s._replace(channels=pop(s.channels, c))
+    channels = pop(s.channels, c)
     d = command.d
     instance = s.instances[d]
     if command.op == CMD_REMOVE:
         if not instance:
-            channels = send(s.channels, HEARTBEAT, status_beat(s, d, False), cfg)
-            return None if channels is None else s._replace(channels=channels)
-        marked = instance._replace(removing=True, restarted=instance.restarted or command.by_restart)
-        return s._replace(instances=put(s.instances, d, marked))
+            channels = send(channels, HEARTBEAT, status_beat(s, d, False), cfg)
+            return None if channels is None else with_channels(s, channels)
+        marked = Instance(de=instance.de, working=instance.working, blocked=instance.blocked, removing=True,
+                          lifecycle=instance.lifecycle, restarted=instance.restarted or command.by_restart)
+        return with_instances(with_channels(s, channels), put(s.instances, d, marked))
+    s = with_channels(s, channels)
     return s if instance else create(s, cfg, d)
 
 
@@ -126,8 +133,11 @@ def dispatcher_close(s, cfg, d):
     if channels is None:
         return None
     if s.dm.pending[d]:
-        s = s._replace(dm=s.dm._replace(pending=tracker.mark_removed(s.dm.pending, d)))
+        s = with_dm(s, with_pending(s.dm, tracker.mark_removed(s.dm.pending, d)))
     else:
         s = clear_recover_state(s, d)
-    producer = tuple(message._replace(live=False) if message.live else message for message in s.producer[d])
-    return s._replace(instances=put(s.instances, d, ()), producer=put(s.producer, d, producer), channels=channels)
+    messages = s.producer[d]
+    if any(message.live for message in messages):  # its messages can no longer block an instance
+        messages = tuple([message._replace(live=False) if message.live else message for message in messages])
+        s = with_producer(s, put(s.producer, d, messages))
+    return with_channels(with_instances(s, put(s.instances, d, ())), channels)

@@ -30,7 +30,14 @@ from .state import (
     TO_B,
     Identity,
     Request,
+    maintainer_args,
     responses_of,
+    with_channels,
+    with_dm,
+    with_fallback,
+    with_held,
+    with_pending,
+    with_reported,
 )
 
 # --- helpers shared with the other DM goroutines ----------------------------------------------
@@ -43,25 +50,25 @@ def is_local(s, d: int) -> bool:
 
 def clear_recover_state(s, d: int):
     """``clearRecoverState``: drop the pending entry and the reporter's memory of D."""
-    return s._replace(
-        dm=s.dm._replace(pending=tracker.remove(s.dm.pending, d)),
-        reported=sink.clear(s.reported, d),
-    )
+    pending = tracker.remove(s.dm.pending, d)
+    if pending is not s.dm.pending:  # what did not change is not rebuilt
+        s = with_dm(s, with_pending(s.dm, pending))
+    reported = sink.clear(s.reported, d)
+    return s if reported is s.reported else with_reported(s, reported)
 
 
 def enqueue(s, cfg, identities: tuple):
     """``enqueueRecoverDispatcherRequest``: one request to the maintainer ID the DM knows now;
     ``None`` while ``requests`` is full (the loop blocks on the send)."""
     channels = send(s.channels, REQUESTS, Request(target=s.dm.maintainer, identities=identities), cfg)
-    return None if channels is None else s._replace(channels=channels)
+    return None if channels is None else with_channels(s, channels)
 
 
 # --- dm_take_event ---------------------------------------------------------------------------
 
 
 def dm_take_event_args(s, cfg):
-    if s.channels[EVENTS] and not s.dm.held:
-        yield ()
+    return ((),) if s.channels[EVENTS] and not s.dm.held else ()
 
 
 def dm_take_event(s, cfg):
@@ -72,7 +79,7 @@ def dm_take_event(s, cfg):
     (``collectRecoverableEvents``, ``reconcileRecoverDispatchers``, ``filterNonPending``,
     ``newRecoverIdentities``, ``enqueueRecoverDispatcherRequest``)"""
     event = s.channels[EVENTS][0]
-    s = s._replace(channels=pop(s.channels, EVENTS))
+    s = with_channels(s, pop(s.channels, EVENTS))
     local = []
     for entry in event:
         if not is_local(s, entry.d):
@@ -87,15 +94,14 @@ def dm_take_event(s, cfg):
         s = enqueue(s, cfg, identities)
         if s is None:
             return None
-    return s._replace(dm=s.dm._replace(held=identities))
+    return with_dm(s, with_held(s.dm, identities))
 
 
 # --- dm_add_pending --------------------------------------------------------------------------
 
 
 def dm_add_pending_args(s, cfg):
-    if s.dm.held:
-        yield ()
+    return ((),) if s.dm.held else ()
 
 
 def dm_add_pending(s, cfg):
@@ -108,7 +114,7 @@ def dm_add_pending(s, cfg):
             if not is_local(s, identity.d):
                 s = clear_recover_state(s, identity.d)
         held = tuple(identity for identity in held if is_local(s, identity.d))
-    s = s._replace(dm=s.dm._replace(pending=tracker.add(s.dm.pending, held), held=()))
+    s = with_dm(s, s.dm._replace(pending=tracker.add(s.dm.pending, held), held=()))
     if cfg.pending_before_enqueue and held:
         s = enqueue(s, cfg, held)
     return s
@@ -120,7 +126,7 @@ def dm_add_pending(s, cfg):
 def round_trip_in_flight(s) -> bool:
     """A recover request or response is queued or in transit somewhere."""
     channels = s.channels
-    return any(channels[c] for c in (REQUESTS, TO_A, TO_B, RESP_A, RESP_B))
+    return bool(channels[REQUESTS] or channels[TO_A] or channels[TO_B] or channels[RESP_A] or channels[RESP_B])
 
 
 def resendable(s) -> list:
@@ -131,13 +137,11 @@ def resendable(s) -> list:
 def dm_resend_tick_args(s, cfg):
     # slow_ticks: the 5 s resend interval is taken to be longer than a round trip
     if s.dm.held or (cfg.slow_ticks and round_trip_in_flight(s)):
-        return
+        return ()
     batch = resendable(s) if cfg.resend_order == "any" else ()
     if len(batch) < 2:
-        yield ()  # ascending dispatcher order (resend_order=sorted, or nothing to order)
-        return
-    for order in permutations(batch):  # Go ranges over a map: any order may come out
-        yield (order,)
+        return ((),)  # ascending dispatcher order (resend_order=sorted, or nothing to order)
+    return [(order,) for order in permutations(batch)]  # Go ranges over a map: any order may come out
 
 
 def dm_resend_tick(s, cfg, order=None):
@@ -167,24 +171,22 @@ def dm_resend_tick(s, cfg, order=None):
 
 
 def dm_timeout_tick_args(s, cfg):
-    if cfg.timeout_fuse and not s.dm.held and any(s.dm.pending):
-        yield ()
+    return ((),) if cfg.timeout_fuse and not s.dm.held and any(s.dm.pending) else ()
 
 
 def dm_timeout_tick(s, cfg):
     """The timeout ticker finds an expired entry and raises the changefeed fallback
     ``timeout``. Time is abstract: any pending entry may have expired.
     (``reportRecoverPendingTimeout``, ``recoverTracker.takeExpired``)"""
-    return s._replace(fallback=TIMEOUT)
+    return with_fallback(s, TIMEOUT)
 
 
 # --- dm_recv_response(from) ------------------------------------------------------------------
 
 
 def dm_recv_response_args(s, cfg):
-    for m in (0, 1):
-        if s.channels[responses_of(m)]:
-            yield (m,)
+    channels = s.channels
+    return maintainer_args(channels[responses_of(0)], channels[responses_of(1)])
 
 
 def dm_recv_response(s, cfg, m):
@@ -194,7 +196,7 @@ def dm_recv_response(s, cfg, m):
     (``HeartBeatCollector.RecvMessages``, ``onRecoverDispatcherResponse``)"""
     c = responses_of(m)
     response = s.channels[c][0]
-    s = s._replace(channels=pop(s.channels, c))
+    s = with_channels(s, pop(s.channels, c))
     if cfg.check_source and response.sender != s.dm.maintainer:
         return s
     for answer in response.answers:
@@ -203,5 +205,7 @@ def dm_recv_response(s, cfg, m):
             if tracker.removable_by(s.dm.pending, identity):
                 s = clear_recover_state(s, identity.d)
         elif answer.state == ACCEPTED or cfg.handled_on == "any_answer":
-            s = s._replace(dm=s.dm._replace(pending=tracker.mark_handled(s.dm.pending, identity)))
+            pending = tracker.mark_handled(s.dm.pending, identity)
+            if pending is not s.dm.pending:
+                s = with_dm(s, with_pending(s.dm, pending))
     return s

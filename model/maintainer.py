@@ -10,6 +10,8 @@ old one is ``removing``: it still answers requests and drives its operators unti
 
 from __future__ import annotations
 
+from functools import cache
+
 from .channels import pop, send
 from .state import (
     ABSENT,
@@ -40,10 +42,15 @@ from .state import (
     Maintainer,
     Operator,
     Response,
+    maintainer_args,
     put,
     responses_of,
     schedule_of,
     to_maintainer,
+    with_channels,
+    with_fallback,
+    with_maintainers,
+    with_operators,
 )
 
 
@@ -52,15 +59,21 @@ def current(s) -> int:
     return 0 if s.maintainers[0].status == ALIVE else 1
 
 
+@cache  # one shared record per value: stop_maintainer fires in most states after a move
+def blank(status: int, epoch: int, n: int) -> Maintainer:
+    """An uninitialized incarnation with no operators, attempts or restarts for ``n`` dispatchers."""
+    return Maintainer(status=status, initialized=False, epoch=epoch, operators=((),) * n, attempts=(0,) * n,
+                      restarted_de=(0,) * n)
+
+
 # --- move_maintainer(to) ---------------------------------------------------------------------
 
 
 def move_maintainer_args(s, cfg):
     if s.budget.moves >= cfg.maintainer_moves:
-        return
+        return ()
     to = 1 - current(s)
-    if s.maintainers[to].status in (ABSENT, STOPPED):
-        yield (to,)
+    return ((to,),) if s.maintainers[to].status in (ABSENT, STOPPED) else ()
 
 
 def move_maintainer(s, cfg, to):
@@ -73,12 +86,9 @@ def move_maintainer(s, cfg, to):
     channels = send(s.channels, BOOTSTRAP, Bootstrap(sender=to, epoch=epoch), cfg)
     if channels is None:
         return None
-    n = cfg.dispatchers
-    fresh = Maintainer(status=ALIVE, initialized=False, epoch=epoch, operators=((),) * n, attempts=(0,) * n,
-                       restarted_de=(0,) * n)
     maintainers = put(s.maintainers, old, s.maintainers[old]._replace(status=REMOVING))
     return s._replace(
-        maintainers=put(maintainers, to, fresh),
+        maintainers=put(maintainers, to, blank(ALIVE, epoch, cfg.dispatchers)),
         channels=channels,
         budget=s.budget._replace(moves=s.budget.moves + 1),
     )
@@ -88,21 +98,15 @@ def move_maintainer(s, cfg, to):
 
 
 def stop_maintainer_args(s, cfg):
-    for m in (0, 1):
-        if s.maintainers[m].status == REMOVING:
-            yield (m,)
+    a, b = s.maintainers
+    return maintainer_args(a.status == REMOVING, b.status == REMOVING)
 
 
 def stop_maintainer(s, cfg, m):
     """A removing maintainer stops: its operators and restart attempts are gone and the
     requests queued for it are dropped. (``Maintainer.Close`` / maintainer removal)"""
-    n = cfg.dispatchers
-    stopped = Maintainer(status=STOPPED, initialized=False, epoch=s.maintainers[m].epoch, operators=((),) * n,
-                         attempts=(0,) * n, restarted_de=(0,) * n)
-    return s._replace(
-        maintainers=put(s.maintainers, m, stopped),
-        channels=put(s.channels, to_maintainer(m), ()),
-    )
+    stopped = blank(STOPPED, s.maintainers[m].epoch, cfg.dispatchers)
+    return with_channels(with_maintainers(s, put(s.maintainers, m, stopped)), put(s.channels, to_maintainer(m), ()))
 
 
 # --- add_operator(d, kind) -------------------------------------------------------------------
@@ -111,16 +115,20 @@ def stop_maintainer(s, cfg, m):
 def add_operator_args(s, cfg):
     if s.budget.other_operators >= cfg.other_operator_limit:
         return
-    m = current(s)
-    maintainer = s.maintainers[m]
+    maintainer = s.maintainers[current(s)]
     if not maintainer.initialized:
         return
-    kinds = [OPERATOR_KINDS.index(kind) for kind in cfg.other_operators]
+    kinds = kind_indices(cfg.other_operators)
     for d in range(cfg.dispatchers):
         if maintainer.operators[d] or s.spans[d] != SPAN_LOCAL:
             continue
         for kind in kinds:
             yield (d, kind)
+
+
+@cache  # called with the config's other_operators for every state
+def kind_indices(names: tuple) -> tuple:
+    return tuple(OPERATOR_KINDS.index(kind) for kind in names)
 
 
 def add_operator(s, cfg, d, kind):
@@ -147,9 +155,8 @@ def add_operator(s, cfg, d, kind):
 
 
 def maintainer_recv_request_args(s, cfg):
-    for m in (0, 1):
-        if s.channels[to_maintainer(m)]:
-            yield (m,)
+    channels = s.channels
+    return maintainer_args(channels[to_maintainer(0)], channels[to_maintainer(1)])
 
 
 def decide(s, cfg, m: int, identity):
@@ -206,7 +213,7 @@ def maintainer_recv_request(s, cfg, m):
     ``makeDecision``)"""
     c = to_maintainer(m)
     request = s.channels[c][0]
-    s = s._replace(channels=pop(s.channels, c))
+    s = with_channels(s, pop(s.channels, c))
     if not s.maintainers[m].initialized:
         return s
     answers = []
@@ -218,22 +225,22 @@ def maintainer_recv_request(s, cfg, m):
         state = decide(s, cfg, m, identity)
         answers.append(Answer(identity=identity, state=state))
         if state == FAILED:
-            s = s._replace(fallback=BUDGET_EXHAUSTED)
+            s = with_fallback(s, BUDGET_EXHAUSTED)
             break
         if state == ACCEPTED:
             s = start_restart(s, cfg, m, identity)
             if s is None:
                 return None
     channels = send(s.channels, responses_of(m), Response(sender=m, answers=tuple(answers)), cfg)
-    return None if channels is None else s._replace(channels=channels)
+    return None if channels is None else with_channels(s, channels)
 
 
 # --- maintainer_recv_status(m) ---------------------------------------------------------------
 
 
 def maintainer_recv_status_args(s, cfg):
-    if s.channels[HEARTBEAT]:
-        yield (s.channels[HEARTBEAT][0].target,)
+    heartbeat = s.channels[HEARTBEAT]
+    return ((heartbeat[0].target,),) if heartbeat else ()
 
 
 def maintainer_recv_status(s, cfg, m):
@@ -244,15 +251,15 @@ def maintainer_recv_status(s, cfg, m):
     finish on Working(D). (``HeartBeatRequest`` handling, ``operator.Controller.UpdateOperatorStatus``,
     ``MoveDispatcherOperator.Check``)"""
     beat = s.channels[HEARTBEAT][0]
-    s = s._replace(channels=pop(s.channels, HEARTBEAT))
+    channels = pop(s.channels, HEARTBEAT)
     maintainer = s.maintainers[m]
     d = beat.d
     operator = maintainer.operators[d] if maintainer.status != STOPPED else ()
     if not operator:
-        return s
+        return with_channels(s, channels)
+    before = operator
     finished = False
     spans = s.spans
-    channels = s.channels
     if operator.kind == RESTART:
         if operator.phase == PHASE_REMOVE and not beat.working:
             channels = send(channels, schedule_of(m), Command(op=CMD_CREATE, d=d, by_restart=True), cfg)
@@ -267,5 +274,9 @@ def maintainer_recv_status(s, cfg, m):
             spans = put(spans, d, SPAN_ELSEWHERE if OPERATOR_KINDS[operator.kind] == "move" else SPAN_MISSING)
     elif beat.working:
         finished = True
-    maintainer = maintainer._replace(operators=put(maintainer.operators, d, () if finished else operator))
-    return s._replace(maintainers=put(s.maintainers, m, maintainer), spans=spans, channels=channels)
+    if finished or operator is not before:  # an operator the status does not move stays as it is
+        maintainer = with_operators(maintainer, put(maintainer.operators, d, () if finished else operator))
+        s = with_maintainers(s, put(s.maintainers, m, maintainer))
+    if spans is not s.spans:
+        s = s._replace(spans=spans)
+    return with_channels(s, channels)

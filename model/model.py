@@ -21,13 +21,15 @@ _MASK = (1 << 64) - 1
 class RecoverModel:
     def __init__(self, config):
         self.config = config
-        # (spec, enabled-args function, transition) per action in scope, bound once
+        # (spec, enabled-args function, transition, label cache) per action in scope, bound once;
+        # a label cache maps internal args (for dml_fail: args and lifecycle) to the Action
         self._steps = tuple(
-            (spec, getattr(spec.module, spec.name + "_args"), getattr(spec.module, spec.name))
+            (spec, getattr(spec.module, spec.name + "_args"), getattr(spec.module, spec.name), {})
             for spec in ACTIONS.values()
             if self.out_of_scope(spec.name) is None
         )
-        self._labels: dict = {}
+        # dml_fail's label shows a lifecycle its internal args do not hold: it joins the key
+        self._lifecycle_keyed = next((labels for spec, _, _, labels in self._steps if spec.name == "dml_fail"), None)
 
     # --- engine interface -----------------------------------------------------------------
 
@@ -38,12 +40,18 @@ class RecoverModel:
         if state.fallback:
             return []
         cfg = self.config
+        lifecycle_keyed = self._lifecycle_keyed
         out = []
-        for spec, enabled, transition in self._steps:
+        append = out.append
+        for spec, enabled, transition, labels in self._steps:
             for args in enabled(state, cfg):
                 nxt = transition(state, cfg, *args)
                 if nxt is not None:
-                    out.append((self._action(spec, state, args), nxt))
+                    key = (args, _lifecycle_of(state, args)) if labels is lifecycle_keyed else args
+                    action = labels.get(key)
+                    if action is None:
+                        action = labels[key] = _label(spec, state, args)
+                    append((action, nxt))
         return out
 
     def is_terminal(self, state) -> bool:
@@ -126,14 +134,17 @@ class RecoverModel:
         }
         return reasons.get(name)
 
-    # --- helpers ----------------------------------------------------------------------------
 
-    def _action(self, spec, state, args) -> Action:
-        # dml_fail's label shows a lifecycle its internal args do not hold
-        key = (spec.name, args, state.producer[args[0]][args[1]].lifecycle) if spec.name == "dml_fail" else (spec.name, args)
-        action = self._labels.get(key)
-        if action is None:
-            values = label_values(spec, state, args)
-            action = Action(spec.name, tuple(zip((p for p, _ in spec.params), values)))
-            self._labels[key] = action
-        return action
+# --- labels ------------------------------------------------------------------------------------
+
+
+def _lifecycle_of(state, args) -> int:
+    """The lifecycle of the message dml_fail's internal args ``(d, i)`` name."""
+    d, i = args
+    return state.producer[d][i].lifecycle
+
+
+def _label(spec, state, args) -> Action:
+    """The label of action ``spec`` with internal ``args`` in ``state``."""
+    values = label_values(spec, state, args)
+    return Action(spec.name, tuple(zip((p for p, _ in spec.params), values)))

@@ -22,8 +22,7 @@ def should_rebind(cfg, dm, bootstrap) -> bool:
 
 
 def dm_recv_bootstrap_args(s, cfg):
-    if s.channels[BOOTSTRAP]:
-        yield ()
+    return ((),) if s.channels[BOOTSTRAP] else ()
 
 
 def dm_recv_bootstrap(s, cfg):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from .channels import pop
 from .dm import clear_recover_state
-from .state import STATUSES
+from .state import STATUSES, with_channels
 
 
 def dm_status_args(s, cfg):
-    if s.channels[STATUSES]:
-        yield (s.channels[STATUSES][0].d,)
+    statuses = s.channels[STATUSES]
+    return ((statuses[0].d,),) if statuses else ()
 
 
 def dm_status(s, cfg, d):
@@ -26,7 +26,7 @@ def dm_status(s, cfg, d):
     failure of the instance that sent the status; ``never`` clears nothing.
     (``collectComponentStatusWhenChanged``, ``onDispatcherStatusForRecover``)"""
     status = s.channels[STATUSES][0]
-    s = s._replace(channels=pop(s.channels, STATUSES))
+    s = with_channels(s, pop(s.channels, STATUSES))
     entry = s.dm.pending[d]
     if not entry or cfg.working_clears == "never":
         return s
