@@ -8,6 +8,10 @@ state for each engine: one state at a time (``engine="states"``), batched in fin
 (``engine="batched"``: vectorised for two-phase commit, one state at a time for the recover
 model) and two worker processes, with the speed-ups over the one-state search, a plain Python
 BFS (a set of states and a deque) for scale, and the state reduction from dispatcher symmetry.
+The speed-up column compares a row with its one-worker counterpart: processes with the
+one-state search, the batched search with the one-state search, threads with the batched
+search; for TLC (``--tlc path/to/tla2tools.jar``, on benchmarks/tla/TwoPhase.tla) one TLC
+worker with our batched search (above 1 means TLC is slower), and two TLC workers with one.
 
 Each run is a fresh process. Memory is the peak RSS (``ru_maxrss``) minus the RSS just before
 the search, after imports and a warm-up search on a tiny model: the high-water mark, not a
@@ -20,9 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 
 ONE_RUN = r"""
 import json, resource, sys, time
@@ -90,28 +98,59 @@ def median_run(spec: dict, mode: str, workers: int, runs: int) -> dict:
 
 def row(name: str, label: str, r: dict, speedup: str = "") -> str:
     d, g, secs = r["distinct"], r["generated"], r["seconds"]
-    return (f"{name:<32} {label:<11} {d:>10,} {g:>11,} {d / secs:>11,.0f} {g / secs:>12,.0f} "
-            f"{r['bytes'] / d:>11,.0f} {speedup:>8}")
+    memory = "-" if r["bytes"] is None else f"{r['bytes'] / d:,.0f}"  # TLC's is not measured
+    return (f"{name:<32} {label:<22} {d:>10,} {g:>11,} {d / secs:>11,.0f} {g / secs:>12,.0f} "
+            f"{memory:>11} {speedup:>8}")
+
+
+def tlc_run(jar: str, rms: int, workers: int) -> dict:
+    """TLC on benchmarks/tla/TwoPhase.tla: wall time of the whole java process (JVM start
+    included), distinct and generated states from its report."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tla")
+    with tempfile.TemporaryDirectory() as work:
+        for name in ("TwoPhase.tla", f"TwoPhase{rms}.cfg"):
+            shutil.copy(os.path.join(here, name), work)
+        started = time.perf_counter()
+        out = subprocess.run(["java", "-XX:+UseParallelGC", "-cp", jar, "tlc2.TLC", "-workers", str(workers),
+                              "-deadlock", "-config", f"TwoPhase{rms}.cfg", "TwoPhase.tla"],
+                             cwd=work, capture_output=True, text=True, check=True).stdout
+        seconds = time.perf_counter() - started
+    found = re.search(r"([\d,]+) states generated, ([\d,]+) distinct states found", out)
+    generated, distinct = (int(x.replace(",", "")) for x in found.groups())
+    return {"distinct": distinct, "generated": generated, "seconds": seconds, "bytes": None}
+
+
+def median_tlc(jar: str, rms: int, workers: int, runs: int) -> dict:
+    results = [tlc_run(jar, rms, workers) for _ in range(runs)]
+    return dict(results[0], seconds=statistics.median(r["seconds"] for r in results))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="skip the two largest cases")
+    parser.add_argument("--tlc", metavar="JAR", help="also run TLC (tla2tools.jar) on two-phase commit")
     args = parser.parse_args()
     cases = [c for c in CASES if not (args.quick and c[0] in ("2pc-8", "recover pr4139 2d+move+lossy"))]
     print(f"machine: {os.cpu_count()} cores; median of {args.runs} runs, each in a fresh process")
-    print(f"{'model':<32} {'search':<11} {'distinct':>10} {'generated':>11} {'distinct/s':>11} "
+    print(f"{'model':<32} {'search':<22} {'distinct':>10} {'generated':>11} {'distinct/s':>11} "
           f"{'generated/s':>12} {'bytes/state':>11} {'speed-up':>8}")
     for name, spec in cases:
         one = median_run(spec, "engine", 1, args.runs)
+        processes = median_run(spec, "engine", 2, args.runs)
         batched = median_run(spec, "batched", 1, args.runs)
-        two = median_run(spec, "engine", 2, args.runs)
-        plain = median_run(spec, "plain_bfs", 1, args.runs)
         print(row(name, "one state", one))
+        print(row(name, "one state, 2 processes", processes, f"{one['seconds'] / processes['seconds']:.2f}x"))
         print(row(name, "batched", batched, f"{one['seconds'] / batched['seconds']:.2f}x"))
-        print(row(name, "2 workers", two, f"{one['seconds'] / two['seconds']:.2f}x"))
-        print(row(name, "plain BFS", plain))
+        if spec["model"] == "2pc":  # vectorised: threads
+            threads = median_run(spec, "batched", 2, args.runs)
+            print(row(name, "batched, 2 threads", threads, f"{batched['seconds'] / threads['seconds']:.2f}x"))
+        print(row(name, "plain BFS", median_run(spec, "plain_bfs", 1, args.runs)))
+        if args.tlc and spec["model"] == "2pc":
+            tlc_one = median_tlc(args.tlc, spec["rms"], 1, args.runs)
+            tlc_two = median_tlc(args.tlc, spec["rms"], 2, args.runs)
+            print(row(name, "TLC, 1 worker", tlc_one, f"{tlc_one['seconds'] / batched['seconds']:.2f}x"))
+            print(row(name, "TLC, 2 workers", tlc_two, f"{tlc_one['seconds'] / tlc_two['seconds']:.2f}x"))
     name, spec = SYMMETRY_CASE
     full = median_run(spec, "engine", 1, args.runs)
     reduced = median_run(spec, "symmetry", 1, args.runs)

@@ -221,10 +221,11 @@ class _BatchedSearch(_LevelSearch):
         while len(frontier) and not stop:
             first = len(self.parent) - len(frontier)  # the level's states are numbered last
             found = []
-            for start in range(0, len(frontier), BATCH):
+            size = BATCH * self.threads.count  # a batch's worth for each thread
+            for start in range(0, len(frontier), size):
                 if self._over_budget(len(frontier) - start, 0):
                     return
-                new, stop = self._expand(frontier[start:start + BATCH], first + start)
+                new, stop = self._expand(frontier[start:start + size], first + start)
                 found.append(new)
                 if stop:
                     return  # run() counts the level being found, as for one process
