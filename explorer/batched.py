@@ -28,16 +28,14 @@ from __future__ import annotations
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
-from operator import itemgetter
 
 import numpy as np
 
-from .levels import FingerprintRuns, _LevelSearch, extend, least_unseen
+from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, least_unseen
 from .properties import DEADLOCK
-from .search import FP_MASK
+from .search import FP_MASK, _first, _second
 
 BATCH = 8192  # frontier states per batch: bigger batches cost memory (successor arrays), not speed
-_first, _second = itemgetter(0), itemgetter(1)
 
 
 def is_vectorised(model) -> bool:
@@ -85,7 +83,7 @@ class _ObjectStates:
 
     def __init__(self, model, fingerprint) -> None:
         self.successors, self.fingerprint = model.successors, fingerprint
-        self.label_ids = _LabelIds()
+        self.label_ids = LabelIds()
         self.labels = self.label_ids.labels
 
     def initial(self, inits: list) -> tuple[list, np.ndarray]:
@@ -117,19 +115,6 @@ class _ObjectStates:
     @staticmethod
     def values(states: list) -> list:
         return states
-
-
-class _LabelIds(dict):
-    """Label -> id, numbering labels as they are first met (a look-up stays in C)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.labels: list = []
-
-    def __missing__(self, label) -> int:
-        self[label] = len(self.labels)
-        self.labels.append(label)
-        return self[label]
 
 
 class _Threads:

@@ -102,6 +102,19 @@ def extend(target: array, values: np.ndarray) -> None:
     target.frombytes(values.astype(target.typecode).tobytes())
 
 
+class LabelIds(dict):
+    """Label -> id, numbering labels as they are first met (a look-up stays in C)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: list = []
+
+    def __missing__(self, label) -> int:
+        self[label] = len(self.labels)
+        self.labels.append(label)
+        return self[label]
+
+
 class _LevelSearch(_Search):
     """A search that settles a batch of successors at a time (see the module docstring)."""
 

@@ -32,9 +32,9 @@ from collections import Counter
 
 import numpy as np
 
-from .levels import FingerprintRuns, _LevelSearch, in_key_order, least_unseen
+from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, in_key_order, least_unseen
 from .properties import DEADLOCK
-from .search import FP_MASK, _count_elements, _first, _Search, current_rss
+from .search import FP_MASK, _count_elements, _first, _second, _Search, current_rss
 
 _COMMANDS = ("seed", "expand", "winners", "give", "receive", "stop")
 
@@ -46,6 +46,8 @@ class _Worker:
         self.search, self.me = search, me
         self.inboxes, self.outbox = inboxes, outbox
         self.mailbox = _Mailbox(inboxes[me])  # a peer's states may overtake the coordinator
+        self.label_ids = LabelIds()  # labels travel as this worker's ids: pickling is costly
+        self.labels_sent = 0
         self.fingerprint = search.fingerprint
         self.frontier: list[tuple[int, object]] = []  # (state number, state), in number order
         self.candidates: dict[int, tuple] = {}  # fingerprint -> (key, action, state)
@@ -75,7 +77,7 @@ class _Worker:
         candidates: dict[int, tuple] = {}
         for number, state in self.frontier:
             succs = successors(state)
-            counts.append((number, len(succs)))
+            counts.append(len(succs))
             if not succs:
                 if search.check_deadlock and not search.is_terminal(state):
                     dead.append(number)
@@ -90,6 +92,8 @@ class _Worker:
                     candidates[f] = ((number, k), action, nxt)
         self.candidates = candidates
         found = _candidate_arrays(candidates)
+        counts = (np.fromiter(map(_first, self.frontier), dtype=np.int64, count=len(counts)),
+                  np.array(counts, dtype=np.int64))  # (state numbers, their successor counts)
         self.outbox.put(("expanded", self.me, (counts, fired, step_violations, dead, found)))
 
     def _winners(self, payload) -> None:
@@ -99,10 +103,14 @@ class _Worker:
         won = [(number, self.candidates[f]) for f, number in zip(fingerprints.tolist(), numbers.tolist())]
         self.candidates = {}
         self.frontier = [(number, state) for number, (_, _, state) in won]
-        labels = [(number, action) for number, (_, action, _) in won if action is not None]
+        labelled = [(number, action) for number, (_, action, _) in won if action is not None]
+        numbers = np.fromiter(map(_first, labelled), dtype=np.int64, count=len(labelled))
+        ids = np.fromiter(map(self.label_ids.__getitem__, map(_second, labelled)), dtype=np.int64,
+                          count=len(labelled))
+        new_labels, self.labels_sent = self.label_ids.labels[self.labels_sent:], len(self.label_ids.labels)
         failing = [(p.name, number) for number, (_, _, s) in won for p in search.invariants if not p.predicate(s)]
         witnessed = [(p.name, number) for number, (_, _, s) in won for p in search.sometimes if p.predicate(s)]
-        self.outbox.put(("checked", self.me, (labels, failing, witnessed)))
+        self.outbox.put(("checked", self.me, ((numbers, ids, new_labels), failing, witnessed)))
 
     def _give(self, payload) -> None:
         """Hand the last ``count`` states of the frontier to worker ``to``."""
@@ -125,6 +133,7 @@ class _ParallelSearch(_LevelSearch):
         self.workers = workers
         self.engine = f"{workers} processes"
         self.seen = FingerprintRuns()
+        self.worker_labels: list[list] = [[] for _ in range(workers)]  # each worker's label ids
         self.worker_rss = 0
 
     def _bfs(self) -> None:
@@ -162,7 +171,7 @@ class _ParallelSearch(_LevelSearch):
             candidates.append((w, _candidate_arrays({f: ((-1, k), None, state)})))
         for w, seed in enumerate(seeds):
             self._send(w, "seed", seed)
-        if self._settle_level(candidates, {}, []):
+        if self._settle_level(candidates, [], []):
             return
         self.depth = 1
         while True:
@@ -184,13 +193,13 @@ class _ParallelSearch(_LevelSearch):
                                "elapsed": time.perf_counter() - self.started})
             self.depth += 1
 
-    def _expansion(self, reports) -> tuple[dict, list, list]:
-        """Successor counts by state number; the step-property and deadlock events
+    def _expansion(self, reports) -> tuple[list, list, list]:
+        """Per worker, its states' numbers and successor counts; the step-property and deadlock events
         ``(source, position, name)``; each worker's (fingerprint, key) candidates."""
-        counts: dict[int, int] = {}
+        counts = []
         events, candidates = [], []
         for _, w, (counts_w, fired, step_violations, dead, found) in sorted(reports, key=lambda m: m[1]):
-            counts.update(counts_w)
+            counts.append(counts_w)
             self.fired.update(fired)
             events += [(number, k, name) for name, number, k in step_violations]
             if self.check_deadlock:
@@ -209,7 +218,7 @@ class _ParallelSearch(_LevelSearch):
         best = order[least_unseen(fps[order], self.seen)]
         return fps[best], parents[best], positions[best], workers[best]
 
-    def _settle_level(self, candidates, counts: dict, events: list) -> bool:
+    def _settle_level(self, candidates, counts: list, events: list) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
         fps, parents, positions, owners = self._winners(candidates)
@@ -217,17 +226,18 @@ class _ParallelSearch(_LevelSearch):
         fps, parents, positions, owners = fps[:keep], parents[:keep], positions[:keep], owners[:keep]
         first_new = len(self.parent)
         numbers = np.arange(first_new, first_new + keep, dtype=np.int64)
-        self.parent.extend(parents.tolist())
-        self.ordinal.extend(positions.tolist())
+        extend(self.parent, parents)
+        extend(self.ordinal, positions)
         self.seen.add(fps)
         shares = []
         for w in range(self.workers):
             mine = owners == w
             shares.append(int(mine.sum()))
             self._send(w, "winners", (fps[mine], numbers[mine]))
-        labels, invariant_events, witnessed = [], [], []
-        for _, _, (labels_w, failing, witnessed_w) in self.outbox.take("checked", self.workers):
-            labels += labels_w
+        labelled, invariant_events, witnessed = [], [], []
+        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w) in self.outbox.take("checked", self.workers):
+            self.worker_labels[w] += new_labels
+            labelled.append((w, numbers_w, ids))
             invariant_events += [(self.parent[number], number, name) for name, number in failing]
             witnessed += [(number, name) for name, number in witnessed_w]
         firsts = self._first_events(events + invariant_events)
@@ -239,10 +249,13 @@ class _ParallelSearch(_LevelSearch):
             del self.parent[keep:], self.ordinal[keep:]
             firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
         kept = len(self.parent)
-        self.generated += sum(n for number, n in counts.items() if stop is None or number <= stop)
-        for number, action in labels:
-            if number < kept:
-                self.new_by_label[action] = self.new_by_label.get(action, 0) + 1
+        for numbers, lengths in counts:
+            self.generated += int(lengths[numbers <= stop].sum() if stop is not None else lengths.sum())
+        for w, numbers_w, ids in labelled:
+            for i, count in enumerate(np.bincount(ids[numbers_w < kept]).tolist()):
+                if count:
+                    label = self.worker_labels[w][i]
+                    self.new_by_label[label] = self.new_by_label.get(label, 0) + count
         self._record(firsts)
         for number, name in sorted(witnessed):
             if number < kept and name not in self.witnesses:

@@ -47,7 +47,7 @@ ENGINES = ("auto", "states", "batched")
 # fingerprints are kept to 60 bits: a CPython int below 2**60 takes 32 bytes, one above 48
 FP_BITS = 60
 FP_MASK = (1 << FP_BITS) - 1
-_first = itemgetter(0)
+_first, _second = itemgetter(0), itemgetter(1)
 _CHECK_EVERY = 1024  # expansions between clock, memory and progress checks
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
