@@ -8,9 +8,8 @@ state for each engine: one state at a time (``engine="states"``), batched in fin
 (``engine="batched"``: vectorised for two-phase commit, one state at a time for the recover
 model) and two worker processes, with the speed-ups over the one-state search, a plain Python
 BFS (a set of states and a deque) for scale, and the state reduction from dispatcher symmetry.
-The speed-up column compares a row with its one-worker counterpart: processes with the
-one-state search, the batched search with the one-state search, threads with the batched
-search; for TLC (``--tlc path/to/tla2tools.jar``, on benchmarks/tla/TwoPhase.tla) one TLC
+The speed-up column compares a row with its one-worker counterpart: processes and the batched
+search with the one-state search; for TLC (``--tlc path/to/tla2tools.jar``, on benchmarks/tla/TwoPhase.tla) one TLC
 worker with our batched search (above 1 means TLC is slower), and two TLC workers with one.
 
 Each run is a fresh process. Memory is the peak RSS (``ru_maxrss``) minus the RSS just before
@@ -142,9 +141,6 @@ def main() -> None:
         print(row(name, "one state", one))
         print(row(name, "one state, 2 processes", processes, f"{one['seconds'] / processes['seconds']:.2f}x"))
         print(row(name, "batched", batched, f"{one['seconds'] / batched['seconds']:.2f}x"))
-        if spec["model"] == "2pc":  # vectorised: threads
-            threads = median_run(spec, "batched", 2, args.runs)
-            print(row(name, "batched, 2 threads", threads, f"{batched['seconds'] / threads['seconds']:.2f}x"))
         print(row(name, "plain BFS", median_run(spec, "plain_bfs", 1, args.runs)))
         if args.tlc and spec["model"] == "2pc":
             tlc_one = median_tlc(args.tlc, spec["rms"], 1, args.runs)

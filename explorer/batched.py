@@ -26,7 +26,6 @@ Liveness and ``keep_graph`` need the one-state search.
 from __future__ import annotations
 
 from array import array
-from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 
 import numpy as np
@@ -58,9 +57,9 @@ class _PackedStates:
         states = np.array(inits, dtype=np.int64)
         return states, states
 
-    def expand(self, batch: np.ndarray, threads: _Threads) -> tuple:
+    def expand(self, batch: np.ndarray) -> tuple:
         """(sources, positions, label ids, next states, their fingerprints)."""
-        sources, positions, label_ids, nexts = threads.successors(self.model, batch)
+        sources, positions, label_ids, nexts = self.model.vector_successors(batch)
         return sources, positions, label_ids, nexts, nexts
 
     @staticmethod
@@ -92,7 +91,7 @@ class _ObjectStates:
     def _fingerprints(self, states: list) -> np.ndarray:
         return np.fromiter(map(FP_MASK.__and__, map(self.fingerprint, states)), dtype=np.int64, count=len(states))
 
-    def expand(self, batch: list, threads: _Threads) -> tuple:
+    def expand(self, batch: list) -> tuple:
         successors = self.successors
         lists = [successors(state) for state in batch]
         counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
@@ -117,69 +116,15 @@ class _ObjectStates:
         return states
 
 
-class _Threads:
-    """The threads of a batched search over a vectorised model. numpy lets go of the GIL in its
-    array loops, so threads can expand parts of a batch, and deduplicate disjoint shares of its
-    fingerprints (each thread owns the visited fingerprints of its share), at the same time.
-    With one thread everything runs in the caller."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.pool = ThreadPoolExecutor(count - 1) if count > 1 else None
-        self.seen = [FingerprintRuns() for _ in range(count)]
-
-    def map(self, function, items: list) -> list:
-        """``function`` over ``items``, the first in this thread, in the items' order."""
-        pending = [self.pool.submit(function, item) for item in items[1:]]
-        return [function(items[0])] + [p.result() for p in pending]
-
-    def successors(self, model, batch: np.ndarray) -> tuple:
-        """``model.vector_successors(batch)``, the batch cut into one part per thread."""
-        if self.count == 1:
-            return model.vector_successors(batch)
-        bounds = np.linspace(0, len(batch), self.count + 1).astype(np.int64).tolist()
-        parts = self.map(lambda span: model.vector_successors(batch[span[0]:span[1]]),
-                         list(zip(bounds, bounds[1:])))
-        sources = np.concatenate([lo + part[0] for lo, part in zip(bounds, parts)])
-        return (sources,) + tuple(np.concatenate([part[i] for part in parts]) for i in (1, 2, 3))
-
-    def _shares(self, fps: np.ndarray) -> list:
-        spread = fps.view(np.uint64) * np.uint64(0xD6E8FEB86659FD93)  # not FingerprintRuns' hash
-        owner = (spread >> np.uint64(32)) % np.uint64(self.count)
-        return [np.flatnonzero(owner == w) for w in range(self.count)]
-
-    def least_unseen(self, fps: np.ndarray) -> np.ndarray:
-        if self.count == 1:
-            return least_unseen(fps, self.seen[0])
-        shares = self._shares(fps)
-        found = self.map(lambda w: shares[w][least_unseen(fps[shares[w]], self.seen[w])], list(range(self.count)))
-        return np.sort(np.concatenate(found))
-
-    def add(self, fps: np.ndarray) -> None:
-        if self.count == 1:
-            return self.seen[0].add(fps)
-        shares = self._shares(fps)
-        self.map(lambda w: self.seen[w].add(fps[shares[w]]), list(range(self.count)))
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-
-
 class _BatchedSearch(_LevelSearch):
-    def __init__(self, *args, workers: int = 1, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.liveness or self.graph is not None:
             raise ValueError("liveness and keep_graph need the one-state search")
         store = _PackedStates if is_vectorised(self.model) else _ObjectStates
         self.states = store(self.model, self.fingerprint)
-        if workers > 1 and not self.states.vectorised:
-            raise ValueError("several workers batch only a vectorised model; "
-                             "the one-state search runs on processes")
-        self.threads = _Threads(workers)
         self.engine = "batched, vectorised model" if self.states.vectorised else "batched"
-        if workers > 1:
-            self.engine += f", {workers} threads"
+        self.seen = FingerprintRuns()
         self.fired_ids = np.zeros(0, dtype=np.int64)
         self.new_ids = np.zeros(0, dtype=np.int64)
         self.parent = array("i")  # 4 bytes a state; widened past 2**31 states
@@ -188,7 +133,6 @@ class _BatchedSearch(_LevelSearch):
         try:
             self._levels()
         finally:
-            self.threads.close()
             for label, fired, new in zip(self.states.labels, self.fired_ids.tolist(), self.new_ids.tolist()):
                 if fired:
                     self.fired[label] += fired
@@ -206,11 +150,10 @@ class _BatchedSearch(_LevelSearch):
         while len(frontier) and not stop:
             first = len(self.parent) - len(frontier)  # the level's states are numbered last
             found = []
-            size = BATCH * self.threads.count  # a batch's worth for each thread
-            for start in range(0, len(frontier), size):
+            for start in range(0, len(frontier), BATCH):
                 if self._over_budget(len(frontier) - start, 0):
                     return
-                new, stop = self._expand(frontier[start:start + size], first + start)
+                new, stop = self._expand(frontier[start:start + BATCH], first + start)
                 found.append(new)
                 if stop:
                     return  # run() counts the level being found, as for one process
@@ -222,7 +165,7 @@ class _BatchedSearch(_LevelSearch):
     def _expand(self, batch, first: int) -> tuple:
         """Expand states numbered ``first, first + 1, ...``; the new states and whether the
         search stops here."""
-        sources, positions, label_ids, nexts, fps = self.states.expand(batch, self.threads)
+        sources, positions, label_ids, nexts, fps = self.states.expand(batch)
         numbers = sources + first
         events = self._step_events(batch, sources, positions, label_ids, nexts, numbers)
         if self.check_deadlock:
@@ -231,7 +174,7 @@ class _BatchedSearch(_LevelSearch):
 
     def _settle(self, nexts, fps, numbers, positions, label_ids, events) -> tuple:
         """Keep, number and check the batch's new states; cut it where one process stops."""
-        best = self.threads.least_unseen(fps)  # successors come in key order
+        best = least_unseen(fps, self.seen)  # successors come in key order
         keep = self._depth_and_state_cut(len(best))
         last_source = numbers[-1] if len(numbers) else -1
         if keep < len(best) and self.truncated == "max_states":
@@ -252,7 +195,7 @@ class _BatchedSearch(_LevelSearch):
             best, new = best[:kept], new[:kept]
         extend(self.parent, numbers[best])
         extend(self.ordinal, positions[best])
-        self.threads.add(fps[best])
+        self.seen.add(fps[best])
         if label_ids is not None:
             expanded = int(np.searchsorted(numbers, last_source, side="right"))
             self.generated += expanded

@@ -433,10 +433,9 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     ``engine``: ``states`` searches one state at a time with a set of fingerprints (liveness and
     ``keep_graph`` need it); ``batched`` is fingerprint mode (:mod:`explorer.batched`): 8-byte
     fingerprints in numpy, and no Python loop per state for a model with a vectorised form;
-    ``auto`` picks ``batched`` wherever it can run. ``workers`` > 1 searches on that many
-    threads (batched, vectorised model) or processes (:mod:`explorer.parallel`, one state at a
-    time; liveness and ``keep_graph`` need one worker). All give the same states, verdicts and
-    counterexamples.
+    ``auto`` picks ``batched`` wherever it can run. ``workers`` > 1 searches one state at a time
+    on that many processes (:mod:`explorer.parallel`; liveness and ``keep_graph`` need one
+    worker). All give the same states, verdicts and counterexamples.
     """
     names = [p.name for p in properties]
     if len(set(names)) != len(names) or (deadlock and DEADLOCK in names):
@@ -451,13 +450,13 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     needs_graph = keep_graph or any(p.kind == "liveness" for p in properties)
     if engine == "auto":
-        from .batched import is_vectorised
-
-        engine = "states" if needs_graph or (workers > 1 and not is_vectorised(model)) else "batched"
+        engine = "states" if needs_graph or workers > 1 else "batched"
     if engine == "batched":
         from .batched import _BatchedSearch
 
-        return _BatchedSearch(model, properties, workers=workers, **options).run()
+        if workers > 1:
+            raise ValueError("the batched search runs on one worker; processes search one state at a time")
+        return _BatchedSearch(model, properties, **options).run()
     if workers > 1:
         from .parallel import _ParallelSearch
 
