@@ -1,5 +1,5 @@
-"""What the batched searches share: the multi-process one (:mod:`explorer.parallel`) and the
-vectorised one (:mod:`explorer.vector`) both decide a batch of successors at a time, on
+"""What the level-by-level searches share: the multi-process one (:mod:`explorer.parallel`) and
+the batched one (:mod:`explorer.batched`) both decide a batch of successors at a time, on
 fingerprints alone, and must number, check and cut exactly where the one-state-at-a-time
 search (:mod:`explorer.search`) does.
 

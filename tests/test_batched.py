@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import explorer.batched
+from explorer.levels import FingerprintRuns
 from explorer import Invariant, Sometimes, StepProperty, always_eventually, explore
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
@@ -130,3 +131,38 @@ def test_random_graphs_agree(graph):
         agree(model, props[:2], **options)
     finally:
         explorer.batched.BATCH = old
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**60 - 1), max_size=40), max_size=8),
+       st.lists(st.integers(0, 2**60 - 1), max_size=40))
+def test_fingerprint_runs_behave_as_a_set(batches, probes):
+    runs, reference = FingerprintRuns(), set()
+    for batch in batches:
+        fresh = sorted(set(batch) - reference)  # the searches add only unseen fingerprints
+        runs.add(np.array(fresh, dtype=np.int64))
+        reference.update(fresh)
+        asked = batch + probes
+        assert runs.contains(np.array(asked, dtype=np.int64)).tolist() == [f in reference for f in asked]
+    assert len(runs) == len(reference)
+
+
+def test_two_phase_commit_vector_predicates_match_their_one_state_forms():
+    """On every RM combination with random other bits (most of them unreachable, many
+    inconsistent), and on every reachable transition."""
+    model = TwoPhaseCommit(4)
+    props = {p.name: p for p in model.properties()}
+    rng = np.random.default_rng(7)
+    states = np.arange(4**4, dtype=np.int64) | (rng.integers(0, 2**14, 4**4) << 8)
+    for name in ("consistent", "can_commit"):
+        expected = [props[name].predicate(s) for s in states.tolist()]
+        assert props[name].vector(states).tolist() == expected
+    assert not all(props["consistent"].vector(states))  # the sample does break it
+    sources, positions, labels, nexts = model.vector_successors(states)
+    step = props["decisions_stick"]
+    firsts = states[sources]
+    expected = [step.predicate(s, None, t) for s, t in zip(firsts.tolist(), nexts.tolist())]
+    assert step.vector(firsts, labels, nexts).tolist() == expected
+    broken = firsts ^ 1  # flip an RM's state bit: decided RMs now change their minds
+    expected = [step.predicate(s, None, t) for s, t in zip(firsts.tolist(), broken.tolist())]
+    assert step.vector(firsts, labels, broken).tolist() == expected and not all(expected)

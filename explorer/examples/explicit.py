@@ -30,7 +30,7 @@ class ExplicitGraph:
     def fields(self, state):
         return {"node": state}
 
-    # -- the vectorised form (explorer.vector), from the edges in compressed rows --
+    # -- the vectorised form (explorer.batched), from the edges in compressed rows --
     def vector_labels(self):
         return tuple(dict.fromkeys(label for succs in self.out.values() for label, _ in succs))
 

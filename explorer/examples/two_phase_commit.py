@@ -80,7 +80,7 @@ class TwoPhaseCommit:
                 add((label, state ^ flip))
         return out
 
-    # -- the vectorised form (explorer.vector): the same successors, for an array of states --
+    # -- the vectorised form (explorer.batched): the same successors, for an array of states --
     def vector_labels(self) -> tuple:
         """Every label, in the order ``successors`` lists them for one state."""
         labels = [label for label, _, _ in self.tm_receives] + ["TMCommit", "TMAbort"]
