@@ -175,10 +175,11 @@ class _BatchedSearch(_LevelSearch):
     def _settle(self, nexts, fps, numbers, positions, label_ids, events) -> tuple:
         """Keep, number and check the batch's new states; cut it where one process stops."""
         best = least_unseen(fps, self.seen)  # successors come in key order
-        keep = self._depth_and_state_cut(len(best))
+        before = self.truncated
+        keep, cut = self._bound_cut(numbers[best])
         last_source = numbers[-1] if len(numbers) else -1
-        if keep < len(best) and self.truncated == "max_states":
-            last_source = numbers[best[keep]]  # one process returns on meeting that state
+        if cut is not None and cut[0] == "max_states":
+            last_source = cut[1]  # one process returns on meeting the state refused
             events = [e for e in events if e[0] <= last_source]
         best = best[:keep]
         first_new = len(self.parent)
@@ -187,7 +188,7 @@ class _BatchedSearch(_LevelSearch):
         new = self.states.take(nexts, best)
         events += self._invariant_events(new, numbers[best], first_new)
         firsts = self._first_events(events)
-        stop = self._stop_point(firsts)
+        stop = self._stop(firsts, before, cut)
         if stop is not None:
             last_source = min(last_source, stop)
             firsts = {name: e for name, e in firsts.items() if e[0] <= stop}

@@ -145,7 +145,8 @@ def _add_bounds(p: argparse.ArgumentParser) -> None:
                    help="search on N processes, one state at a time (safety properties only; same results)")
     g.add_argument("--engine", choices=ENGINES, default="auto",
                    help="states: one at a time (liveness, graphs); batched: fingerprint mode "
-                        "(least memory; vectorised where the model is); auto: batched where it can")
+                        "(least memory; vectorised where the model is); auto: batched for a "
+                        "vectorised model, else states")
 
 
 def _positive_int(text: str) -> int:

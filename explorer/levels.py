@@ -118,15 +118,18 @@ class LabelIds(dict):
 class _LevelSearch(_Search):
     """A search that settles a batch of successors at a time (see the module docstring)."""
 
-    def _depth_and_state_cut(self, count: int) -> int:
-        """How many of ``count`` new states the bounds let this batch keep."""
+    def _bound_cut(self, sources: np.ndarray) -> tuple[int, tuple | None]:
+        """How many of the batch's new states (their sources in key order) the bounds keep, and
+        the cut: (bound, source of the first state refused), or None."""
+        count = len(sources)
         if count and self.max_depth is not None and self.depth >= self.max_depth:
             self.truncated = "max_depth"
-            return 0
+            return 0, ("max_depth", int(sources[0]))
         if self.max_states is not None and len(self.parent) + count > self.max_states:
             self.truncated = "max_states"
-            return self.max_states - len(self.parent)
-        return count
+            keep = self.max_states - len(self.parent)
+            return keep, ("max_states", int(sources[keep]))
+        return count, None
 
     def _first_events(self, events) -> dict:
         """Per property not yet violated, its first event in single-process order."""
@@ -137,22 +140,34 @@ class _LevelSearch(_Search):
                 firsts[name] = event
         return firsts
 
-    def _stop_point(self, firsts: dict) -> int | None:
-        """The source after which the single-process search stops in this batch, if it does."""
+    def _stop(self, firsts: dict, before: str | None, cut: tuple | None) -> int | None:
+        """The source after which one process stops in this batch, if it does, with
+        ``truncated`` set as it sets it. ``before``: ``truncated`` before this batch's bounds;
+        ``cut``: what they cut (see ``_bound_cut``). One process meets a cut at its source, in
+        the middle of expanding it: max_states ends the search there, max_depth does not."""
+        found = self._stop_reason(firsts)
+        if found is None:
+            return None
+        source, reason = found
+        if cut is not None and source >= cut[1]:
+            return None if cut[0] == "max_states" else source
+        self.truncated = before or reason
+        return source
+
+    def _stop_reason(self, firsts: dict) -> tuple[int, str] | None:
+        """(source, why) of the first point where the decided verdicts stop the search."""
         if not firsts:
             return None
         ordered = sorted(firsts.values())
         if self.stop_at_first:
-            self.truncated = "stopped at first violation"
-            return ordered[0][0]
+            return ordered[0][0], "stopped at first violation"
         if self.sometimes or self.liveness:
             return None
         undecided = self.undecided_safety()
         for source, _, name in ordered:
             undecided.discard(name)
             if not undecided:
-                self.truncated = "every property violated"
-                return source
+                return source, "every property violated"
         return None
 
     def _record(self, firsts: dict) -> None:

@@ -222,7 +222,12 @@ class _ParallelSearch(_LevelSearch):
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
         fps, parents, positions, owners = self._winners(candidates)
-        keep = self._depth_and_state_cut(len(fps))
+        before = self.truncated
+        keep, cut = self._bound_cut(parents)
+        last_source = None  # expanded in full, unless a cut or a stop ends the level early
+        if cut is not None and cut[0] == "max_states":
+            last_source = cut[1]  # one process returns on meeting the state refused
+            events = [e for e in events if e[0] <= last_source]
         fps, parents, positions, owners = fps[:keep], parents[:keep], positions[:keep], owners[:keep]
         first_new = len(self.parent)
         numbers = np.arange(first_new, first_new + keep, dtype=np.int64)
@@ -241,7 +246,7 @@ class _ParallelSearch(_LevelSearch):
             invariant_events += [(self.parent[number], number, name) for name, number in failing]
             witnessed += [(number, name) for name, number in witnessed_w]
         firsts = self._first_events(events + invariant_events)
-        stop = self._stop_point(firsts)
+        stop = self._stop(firsts, before, cut)
         if stop is not None:  # keep what a single process found before it stopped
             keep = first_new
             while keep < len(self.parent) and self.parent[keep] <= stop:
@@ -249,8 +254,10 @@ class _ParallelSearch(_LevelSearch):
             del self.parent[keep:], self.ordinal[keep:]
             firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
         kept = len(self.parent)
+        if stop is not None:
+            last_source = stop if last_source is None else min(last_source, stop)
         for numbers, lengths in counts:
-            self.generated += int(lengths[numbers <= stop].sum() if stop is not None else lengths.sum())
+            self.generated += int(lengths.sum() if last_source is None else lengths[numbers <= last_source].sum())
         for w, numbers_w, ids in labelled:
             for i, count in enumerate(np.bincount(ids[numbers_w < kept]).tolist()):
                 if count:

@@ -433,7 +433,9 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     ``engine``: ``states`` searches one state at a time with a set of fingerprints (liveness and
     ``keep_graph`` need it); ``batched`` is fingerprint mode (:mod:`explorer.batched`): 8-byte
     fingerprints in numpy, and no Python loop per state for a model with a vectorised form;
-    ``auto`` picks ``batched`` wherever it can run. ``workers`` > 1 searches one state at a time
+    ``auto`` picks ``batched`` for a vectorised model where it can run (one worker, no
+    liveness, no ``keep_graph``), else ``states``: over one-state ``successors`` the batched
+    search saves memory, not time. ``workers`` > 1 searches one state at a time
     on that many processes (:mod:`explorer.parallel`; liveness and ``keep_graph`` need one
     worker). All give the same states, verdicts and counterexamples.
     """
@@ -449,8 +451,10 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     needs_graph = keep_graph or any(p.kind == "liveness" for p in properties)
-    if engine == "auto":
-        engine = "states" if needs_graph or workers > 1 else "batched"
+    if engine == "auto":  # the fastest: batched only pays off over a vectorised model
+        from .batched import is_vectorised
+
+        engine = "batched" if is_vectorised(model) and not needs_graph and workers == 1 else "states"
     if engine == "batched":
         from .batched import _BatchedSearch
 

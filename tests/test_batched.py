@@ -99,11 +99,13 @@ def test_refusals():
         explore(graph, [], engine="batched")
 
 
-def test_auto_picks_the_batched_search_where_it_can():
-    assert explore(WaterJug(), []).engine == "batched"
-    assert explore(WaterJug(), [always_eventually("x", lambda s: True)]).engine == "one state at a time"
-    assert explore(WaterJug(), [], keep_graph=True).engine == "one state at a time"
-    assert explore(TwoPhaseCommit(3), [], workers=2).engine == "2 processes"
+def test_auto_picks_the_batched_search_for_a_vectorised_model_where_it_can():
+    model = TwoPhaseCommit(3)
+    assert explore(model, []).engine == "batched, vectorised model"
+    assert explore(model, [always_eventually("x", lambda s: True)]).engine == "one state at a time"
+    assert explore(model, [], keep_graph=True).engine == "one state at a time"
+    assert explore(model, [], workers=2).engine == "2 processes"
+    assert explore(WaterJug(), []).engine == "one state at a time"
 
 
 graphs = st.integers(2, 8).flatmap(lambda n: st.tuples(

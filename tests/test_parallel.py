@@ -41,16 +41,20 @@ def test_early_stop_and_bounds_cut_where_one_process_does():
     assert first.truncated == "stopped at first violation" and first.distinct < 16
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.integers(2, 7).flatmap(lambda n: st.tuples(
     st.just(n),
     st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)), max_size=3 * n, unique=True),
-    st.integers(0, n - 1))))
+    st.integers(0, n - 1),
+    st.lists(st.integers(0, n - 1), max_size=2),
+    st.sampled_from([{}, {"stop_at_first": True}, {"max_states": 3}, {"max_depth": 2}]))))
 def test_random_graphs_agree(graph):
-    n, edges, bad = graph
-    model = ExplicitGraph([0], edges)
+    n, edges, bad, terminal, options = graph
+    model = ExplicitGraph([0], edges, terminal=terminal)
     props = [Invariant("not_bad", lambda s: s != bad), StepProperty("no_c", lambda s, a, t: a != "c")]
-    assert outcome(explore(model, props, workers=2, engine="states")) == outcome(explore(model, props))
+    many = explore(model, props, workers=2, engine="states", **options)
+    single = explore(model, props, engine="states", **options)
+    assert outcome(many) == outcome(single) and many.generated == single.generated
 
 
 def test_liveness_is_refused():
