@@ -37,6 +37,13 @@ from .search import FP_MASK, _first, _second
 BATCH = 8192  # frontier states per batch: bigger batches cost memory (successor arrays), not speed
 
 
+def sources_and_positions(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For states with ``counts`` successors each, every successor's source index and its
+    position in its source's list, in (source, position) order."""
+    sources = np.repeat(np.arange(len(counts)), counts)
+    return sources, np.arange(len(sources)) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 def is_vectorised(model) -> bool:
     return hasattr(model, "vector_successors") and hasattr(model, "vector_labels")
 
@@ -60,6 +67,8 @@ class _PackedStates:
     def expand(self, batch: np.ndarray) -> tuple:
         """(sources, positions, label ids, next states, their fingerprints)."""
         sources, positions, label_ids, nexts = self.model.vector_successors(batch)
+        if len(nexts) and (nexts.min() < 0 or nexts.max() > FP_MASK):
+            raise ValueError("a vectorised model's states must be ints in [0, 2**60): they are their own fingerprints")
         return sources, positions, label_ids, nexts, nexts
 
     @staticmethod
@@ -99,8 +108,7 @@ class _ObjectStates:
         nexts = list(map(_second, steps))
         label_ids = np.fromiter(map(self.label_ids.__getitem__, map(_first, steps)), dtype=np.int64,
                                 count=len(steps))
-        sources = np.repeat(np.arange(len(batch)), counts)
-        positions = np.arange(len(steps)) - np.repeat(np.cumsum(counts) - counts, counts)
+        sources, positions = sources_and_positions(counts)
         return sources, positions, label_ids, nexts, self._fingerprints(nexts)
 
     @staticmethod
@@ -176,7 +184,8 @@ class _BatchedSearch(_LevelSearch):
         """Keep, number and check the batch's new states; cut it where one process stops."""
         best = least_unseen(fps, self.seen)  # successors come in key order
         before = self.truncated
-        keep, cut = self._bound_cut(numbers[best])
+        initial = label_ids is None  # one process never cuts initial states
+        keep, cut = (len(best), None) if initial else self._bound_cut(numbers[best])
         last_source = numbers[-1] if len(numbers) else -1
         if cut is not None and cut[0] == "max_states":
             last_source = cut[1]  # one process returns on meeting the state refused
@@ -197,7 +206,7 @@ class _BatchedSearch(_LevelSearch):
         extend(self.parent, numbers[best])
         extend(self.ordinal, positions[best])
         self.seen.add(fps[best])
-        if label_ids is not None:
+        if not initial:
             expanded = int(np.searchsorted(numbers, last_source, side="right"))
             self.generated += expanded
             self.fired_ids = _tally(self.fired_ids, label_ids[:expanded], len(self.states.labels))
@@ -209,16 +218,18 @@ class _BatchedSearch(_LevelSearch):
 
     def _step_events(self, batch, sources, positions, label_ids, nexts, numbers) -> list:
         events = []
+        steps = None  # (state, label, next state) triples, built once for the one-state predicates
         for prop in self.step_properties:
             if prop.name in self.violations:
                 continue
             if prop.vector is not None and self.states.vectorised:
                 ok = prop.vector(batch[sources], label_ids, nexts)
             else:
-                values, labels = self.states.values(batch), self.states.labels
-                ok = np.fromiter((prop.predicate(values[s], labels[a], t) for s, a, t in
-                                  zip(sources.tolist(), label_ids.tolist(), self.states.values(nexts))),
-                                 dtype=bool, count=len(sources))
+                if steps is None:
+                    values, labels = self.states.values(batch), self.states.labels
+                    steps = [(values[s], labels[a], t) for s, a, t in
+                             zip(sources.tolist(), label_ids.tolist(), self.states.values(nexts))]
+                ok = np.fromiter((prop.predicate(*step) for step in steps), dtype=bool, count=len(steps))
             bad = np.flatnonzero(~ok)
             if len(bad):
                 events.append((int(numbers[bad[0]]), int(positions[bad[0]]), prop.name))

@@ -92,14 +92,14 @@ def least_unseen(fps: np.ndarray, seen: FingerprintRuns) -> np.ndarray:
     return first
 
 
-def in_key_order(sources: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The permutation that puts a batch in key order: by source, then position."""
-    return np.lexsort((positions, sources))
-
-
 def extend(target: array, values: np.ndarray) -> None:
-    """Append a numpy array to an ``array.array`` without a Python object per item."""
-    target.frombytes(values.astype(target.typecode).tobytes())
+    """Append a numpy array to an ``array.array`` without a Python object per item; a value
+    out of the array's range raises ``OverflowError``, as ``append`` does."""
+    converted = values.astype(target.typecode)
+    if not np.array_equal(converted, values):
+        raise OverflowError(f"a value does not fit an array of type {target.typecode!r} "
+                            "(more than 65,535 successors of one state?)")
+    target.frombytes(converted.tobytes())
 
 
 class LabelIds(dict):
@@ -120,15 +120,18 @@ class _LevelSearch(_Search):
 
     def _bound_cut(self, sources: np.ndarray) -> tuple[int, tuple | None]:
         """How many of the batch's new states (their sources in key order) the bounds keep, and
-        the cut: (bound, source of the first state refused), or None."""
+        the cut: (bound, source of the first state refused), or None. As in one process, a new
+        state meets the state bound first and the depth bound second."""
         count = len(sources)
-        if count and self.max_depth is not None and self.depth >= self.max_depth:
+        if not count:
+            return 0, None
+        room = count if self.max_states is None else max(0, self.max_states - len(self.parent))
+        if self.max_depth is not None and self.depth >= self.max_depth and room:
             self.truncated = "max_depth"
             return 0, ("max_depth", int(sources[0]))
-        if self.max_states is not None and len(self.parent) + count > self.max_states:
+        if count > room:
             self.truncated = "max_states"
-            keep = self.max_states - len(self.parent)
-            return keep, ("max_states", int(sources[keep]))
+            return room, ("max_states", int(sources[room]))
         return count, None
 
     def _first_events(self, events) -> dict:

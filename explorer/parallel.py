@@ -32,7 +32,7 @@ from collections import Counter
 
 import numpy as np
 
-from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, in_key_order, least_unseen
+from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, least_unseen
 from .properties import DEADLOCK
 from .search import FP_MASK, _count_elements, _first, _second, _Search, current_rss
 
@@ -171,7 +171,7 @@ class _ParallelSearch(_LevelSearch):
             candidates.append((w, _candidate_arrays({f: ((-1, k), None, state)})))
         for w, seed in enumerate(seeds):
             self._send(w, "seed", seed)
-        if self._settle_level(candidates, [], []):
+        if self._settle_level(candidates, [], [], initial=True):
             return
         self.depth = 1
         while True:
@@ -218,12 +218,12 @@ class _ParallelSearch(_LevelSearch):
         best = order[least_unseen(fps[order], self.seen)]
         return fps[best], parents[best], positions[best], workers[best]
 
-    def _settle_level(self, candidates, counts: list, events: list) -> bool:
+    def _settle_level(self, candidates, counts: list, events: list, initial: bool = False) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
         fps, parents, positions, owners = self._winners(candidates)
         before = self.truncated
-        keep, cut = self._bound_cut(parents)
+        keep, cut = (len(fps), None) if initial else self._bound_cut(parents)  # as one process
         last_source = None  # expanded in full, unless a cut or a stop ends the level early
         if cut is not None and cut[0] == "max_states":
             last_source = cut[1]  # one process returns on meeting the state refused
@@ -306,6 +306,11 @@ class _Mailbox:
             message = self.queue.get()
             (got if message[0] in kinds else self.early).append(message)
         return got
+
+
+def in_key_order(sources: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The permutation that puts a batch in key order: by source, then position."""
+    return np.lexsort((positions, sources))
 
 
 def _candidate_arrays(candidates: dict) -> tuple:

@@ -23,13 +23,15 @@ class OneStateOnly:
         self.init_states, self.successors = model.init_states, model.successors
         self.is_terminal = getattr(model, "is_terminal", lambda s: False)
         self.fingerprint = getattr(model, "fingerprint", None)
+        if hasattr(model, "action_names"):
+            self.action_names = model.action_names
 
 
 def outcome(result):
     return (result.distinct, result.generated, result.depth, result.truncated,
             {name: (v.status, None if v.trace is None else [(str(s.action), s.state) for s in v.trace.steps])
              for name, v in result.verdicts.items()},
-            sorted((c.name, c.fired, c.new_states) for c in result.coverage if c.fired))
+            [(c.name, c.fired, c.new_states) for c in result.coverage])
 
 
 def agree(model, props, **options):
@@ -108,21 +110,57 @@ def test_auto_picks_the_batched_search_for_a_vectorised_model_where_it_can():
     assert explore(WaterJug(), []).engine == "one state at a time"
 
 
+def test_bounds_and_stops_meet_as_in_one_process():
+    """Cases a review found: the state bound is met before the depth bound; initial states are
+    never cut; a stop reason does not replace a bound already met."""
+    cases = [
+        (ExplicitGraph([0], [(0, "a", 1), (1, "b", 2)]), [], {"max_states": 2, "max_depth": 2}),
+        (ExplicitGraph([0, 1, 2], [(0, "a", 1)]), [], {"max_states": 2, "deadlock": False}),
+        (ExplicitGraph([0], [(0, "a", 1), (0, "b", 2)]), [Invariant("not1", lambda s: s != 1)],
+         {"max_states": 2, "stop_at_first": True}),
+        (ExplicitGraph([0], [(0, "a", 1)]), [StepProperty("no_a", lambda s, a, t: a != "a")],
+         {"max_depth": 1, "stop_at_first": True}),
+    ]
+    for model, props, options in cases:
+        agree(model, props, **options)
+        many = explore(model, props, workers=2, engine="states", **options)
+        assert outcome(many)[:5] == outcome(explore(model, props, engine="states", **options))[:5]
+    model = TwoPhaseCommit(3)
+    agree(model, model.properties(), max_depth=3, max_states=29)
+
+
+def test_too_many_successors_fail_loudly():
+    """Positions are kept in 16 bits: past that, an error, never a wrong trace."""
+    edges = [(0, "a", i) for i in range(1, 70_001)]
+    model = ExplicitGraph([0], edges, terminal=range(1, 70_001))
+    for engine in ("states", "batched"):
+        with pytest.raises(OverflowError):
+            explore(model, [], engine=engine)
+
+
+def test_vectorised_states_must_stay_fingerprints():
+    graph = ExplicitGraph([0], [(0, "a", -5)], terminal=[-5])
+    with pytest.raises(ValueError, match="own fingerprints"):
+        explore(graph, [], engine="batched")
+
+
 graphs = st.integers(2, 8).flatmap(lambda n: st.tuples(
     st.just(n),
     st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)),
              max_size=3 * n, unique=True),
     st.integers(0, n - 1),
     st.lists(st.integers(0, n - 1), max_size=2),
-    st.sampled_from([{}, {"stop_at_first": True}, {"max_states": 3}, {"max_depth": 2}]),
-    st.booleans()))
+    st.fixed_dictionaries({}, optional={"stop_at_first": st.just(True), "max_states": st.integers(1, 4),
+                                        "max_depth": st.integers(1, 3), "deadlock": st.just(False)}),
+    st.booleans(),
+    st.lists(st.integers(0, n - 1), min_size=1, max_size=3)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(graphs)
 def test_random_graphs_agree(graph):
-    n, edges, bad, terminal, options, small_batches = graph
-    model = ExplicitGraph([0], edges, terminal=terminal)
+    n, edges, bad, terminal, options, small_batches, inits = graph
+    model = ExplicitGraph(inits, edges, terminal=terminal)
     props = [Invariant("not_bad", lambda s: s != bad, vector=lambda s: s != bad),
              StepProperty("no_c", lambda s, a, t: a != "c"),
              Sometimes("reach_last", lambda s: s == n - 1)]

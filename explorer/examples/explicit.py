@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..batched import sources_and_positions
+
 
 class ExplicitGraph:
     """``edges`` are ``(source, label, destination)``; states are ints; ``terminal`` states
@@ -30,7 +32,8 @@ class ExplicitGraph:
     def fields(self, state):
         return {"node": state}
 
-    # -- the vectorised form (explorer.batched), from the edges in compressed rows --
+    # -- the vectorised form (explorer.batched), from the edges in compressed rows; it needs
+    # -- node ids in [0, 2**60), each its own fingerprint (the batched search checks) --
     def vector_labels(self):
         return tuple(dict.fromkeys(label for succs in self.out.values() for label, _ in succs))
 
@@ -54,7 +57,6 @@ class ExplicitGraph:
             return none, none, none, none
         row = np.minimum(np.searchsorted(nodes, states), len(nodes) - 1)
         counts = np.where(nodes[row] == states, degree[row], 0)
-        sources = np.repeat(np.arange(len(states)), counts)
-        positions = np.arange(len(sources)) - np.repeat(np.cumsum(counts) - counts, counts)
+        sources, positions = sources_and_positions(counts)
         edge = np.repeat(first_edge[row], counts) + positions
         return sources, positions, labels[edge], dsts[edge]
