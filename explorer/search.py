@@ -230,8 +230,7 @@ class _Search:
                 generated += len(succs)
                 _count_elements(fired, map(_first, succs))
                 if step_properties:
-                    for action, nxt in succs:
-                        self._check_step(expanded, state, action, nxt)
+                    self._check_steps(expanded, state, succs)
                 for k, (action, nxt) in enumerate(succs):
                     f = fingerprint(nxt) & FP_MASK
                     if f in seen:
@@ -291,11 +290,17 @@ class _Search:
         """One byte per state: did ``predicate`` (a liveness P or Q) hold there."""
         return next(bits for pred, bits in zip(self.mark_predicates, self.marks) if pred is predicate)
 
-    def _check_step(self, source_index, state, action, nxt) -> None:
+    def _check_steps(self, source_index, state, succs) -> None:
+        """Each step property not yet violated, on every step out of ``state``."""
         for prop in self.step_properties:
-            if prop.name not in self.violations and not prop.predicate(state, action, nxt):
-                trace = self._trace_to(source_index)
-                self.violations[prop.name] = Trace(trace.steps + (Step(action, nxt),))
+            if prop.name in self.violations:
+                continue
+            holds = prop.predicate
+            for action, nxt in succs:
+                if not holds(state, action, nxt):
+                    trace = self._trace_to(source_index)
+                    self.violations[prop.name] = Trace(trace.steps + (Step(action, nxt),))
+                    break
 
     def _should_stop(self) -> bool:
         if not self.violations:
@@ -304,7 +309,7 @@ class _Search:
             self.truncated = self.truncated or "stopped at first violation"
             return True
         # every verdict is in (the others need the whole graph): the rest would be wasted work
-        if self.undecided_safety() or self.sometimes or self.liveness:
+        if self.sometimes or self.liveness or self.undecided_safety():
             return False
         self.truncated = self.truncated or "every property violated"
         return True
