@@ -36,7 +36,7 @@ from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, least_unsee
 from .properties import DEADLOCK
 from .search import FP_MASK, _count_elements, _first, _second, _Search, current_rss
 
-_COMMANDS = ("seed", "expand", "winners", "give", "receive", "stop")
+_COMMANDS = ("seed", "expand", "winners", "give", "receive", "unfire", "stop")
 
 
 class _Worker:
@@ -75,6 +75,7 @@ class _Worker:
         fired: Counter = Counter()
         step_violations, dead, counts = [], [], []
         candidates: dict[int, tuple] = {}
+        self.expanded = self.frontier  # kept until the level is settled (see _unfire)
         for number, state in self.frontier:
             succs = successors(state)
             counts.append(len(succs))
@@ -111,6 +112,15 @@ class _Worker:
         failing = [(p.name, number) for number, (_, _, s) in won for p in search.invariants if not p.predicate(s)]
         witnessed = [(p.name, number) for number, (_, _, s) in won for p in search.sometimes if p.predicate(s)]
         self.outbox.put(("checked", self.me, ((numbers, ids, new_labels), failing, witnessed)))
+
+    def _unfire(self, last_source: int) -> None:
+        """The labels fired by this worker's states past ``last_source``, where one process
+        stopped: the coordinator takes them back out of the coverage."""
+        fired: Counter = Counter()
+        for number, state in self.expanded:
+            if number > last_source:
+                _count_elements(fired, map(_first, self.search.model.successors(state)))
+        self.outbox.put(("unfired", self.me, fired))
 
     def _give(self, payload) -> None:
         """Hand the last ``count`` states of the frontier to worker ``to``."""
@@ -258,6 +268,8 @@ class _ParallelSearch(_LevelSearch):
             last_source = stop if last_source is None else min(last_source, stop)
         for numbers, lengths in counts:
             self.generated += int(lengths.sum() if last_source is None else lengths[numbers <= last_source].sum())
+        if last_source is not None and counts:
+            self._unfire(last_source)
         for w, numbers_w, ids in labelled:
             for i, count in enumerate(np.bincount(ids[numbers_w < kept]).tolist()):
                 if count:
@@ -271,6 +283,13 @@ class _ParallelSearch(_LevelSearch):
             return True
         self._rebalance(shares)
         return False
+
+    def _unfire(self, last_source: int) -> None:
+        for w in range(self.workers):
+            self._send(w, "unfire", last_source)
+        for _, _, fired in self.outbox.take("unfired", self.workers):
+            self.fired.subtract(fired)
+        self.fired = +self.fired  # labels fired only past the stop are gone, as in one process
 
     def _rebalance(self, loads: list[int]) -> None:
         """Even out the workers' next frontiers: new states stay where they were found, and

@@ -12,7 +12,8 @@ from model import RecoverModel, make_config
 
 
 def outcome(result):
-    return (result.distinct, result.depth, result.truncated,
+    return (result.distinct, result.depth, result.truncated, result.generated,
+            [(c.name, c.fired, c.new_states) for c in result.coverage],
             {name: (v.status, None if v.trace is None else [(str(s.action), s.state) for s in v.trace.steps])
              for name, v in result.verdicts.items()})
 
