@@ -183,31 +183,23 @@ class _BatchedSearch(_LevelSearch):
     def _settle(self, nexts, fps, numbers, positions, label_ids, events) -> tuple:
         """Keep, number and check the batch's new states; cut it where one process stops."""
         best = least_unseen(fps, self.seen)  # successors come in key order
-        before = self.truncated
-        initial = label_ids is None  # one process never cuts initial states
-        keep, cut = (len(best), None) if initial else self._bound_cut(numbers[best])
-        last_source = numbers[-1] if len(numbers) else -1
-        if cut is not None and cut[0] == "max_states":
-            last_source = cut[1]  # one process returns on meeting the state refused
-            events = [e for e in events if e[0] <= last_source]
+        before, initial = self.truncated, label_ids is None
+        keep, cut, events, last = self._apply_bounds(numbers[best], events, initial)
         best = best[:keep]
         first_new = len(self.parent)
         if first_new + len(best) >= 2**31 and self.parent.typecode == "i":
             self.parent = array("l", self.parent)
         new = self.states.take(nexts, best)
         events += self._invariant_events(new, numbers[best], first_new)
-        firsts = self._first_events(events)
-        stop = self._stop(firsts, before, cut)
+        stop, firsts, last = self._decide(events, before, cut, last)
         if stop is not None:
-            last_source = min(last_source, stop)
-            firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
             kept = int(np.searchsorted(numbers[best], stop, side="right"))
             best, new = best[:kept], new[:kept]
         extend(self.parent, numbers[best])
         extend(self.ordinal, positions[best])
         self.seen.add(fps[best])
         if not initial:
-            expanded = int(np.searchsorted(numbers, last_source, side="right"))
+            expanded = len(numbers) if last is None else int(np.searchsorted(numbers, last, side="right"))
             self.generated += expanded
             self.fired_ids = _tally(self.fired_ids, label_ids[:expanded], len(self.states.labels))
             self.new_ids = _tally(self.new_ids, label_ids[best], len(self.states.labels))
@@ -239,9 +231,8 @@ class _BatchedSearch(_LevelSearch):
         """The first state of the batch without successors that is not terminal."""
         if DEADLOCK in self.violations:
             return []
-        values = self.states.values(batch)
         for i in np.flatnonzero(np.bincount(sources, minlength=len(batch)) == 0).tolist():
-            if not self.is_terminal(values[i]):
+            if not self.is_terminal(self.states.values(batch[i:i + 1])[0]):
                 return [(first + i, -1, DEADLOCK)]
         return []
 
@@ -278,6 +269,4 @@ class _BatchedSearch(_LevelSearch):
 def _tally(counts: np.ndarray, label_ids: np.ndarray, labels: int) -> np.ndarray:
     """``counts`` (per label id) plus the label ids' occurrences; grows with new labels."""
     added = np.bincount(label_ids, minlength=labels)
-    if len(counts) < len(added):
-        counts = np.concatenate([counts, np.zeros(len(added) - len(counts), dtype=np.int64)])
-    return counts + added
+    return np.pad(counts, (0, len(added) - len(counts))) + added

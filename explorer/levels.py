@@ -134,6 +134,27 @@ class _LevelSearch(_Search):
             return room, ("max_states", int(sources[room]))
         return count, None
 
+    def _apply_bounds(self, sources: np.ndarray, events: list, initial: bool) -> tuple:
+        """The bounds on a batch's new states (their sources in key order): how many to keep,
+        the cut (see ``_bound_cut``), the events one process still meets, and the last source
+        it expands (None: all of them). Initial states are never cut, as in one process."""
+        if initial:
+            return len(sources), None, events, None
+        keep, cut = self._bound_cut(sources)
+        if cut is not None and cut[0] == "max_states":  # one process returns on meeting it
+            return keep, cut, [e for e in events if e[0] <= cut[1]], cut[1]
+        return keep, cut, events, None
+
+    def _decide(self, events: list, before: str | None, cut: tuple | None, last: int | None) -> tuple:
+        """(stop source or None, the first event of each newly violated property up to it, the
+        last source expanded: ``last`` or the stop, whichever comes first)."""
+        firsts = self._first_events(events)
+        stop = self._stop(firsts, before, cut)
+        if stop is None:
+            return None, firsts, last
+        firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
+        return stop, firsts, stop if last is None else min(last, stop)
+
     def _first_events(self, events) -> dict:
         """Per property not yet violated, its first event in single-process order."""
         firsts: dict = {}

@@ -24,7 +24,6 @@ one place: it is refused.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import signal
 import time
@@ -54,9 +53,7 @@ class _Worker:
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-        # The cyclic collector would walk the heap inherited from the coordinator again and
-        # again; states are acyclic tuples, freed by reference counting.
-        gc.disable()
+        # (the cyclic collector stays off: forked while _Search.run had paused it)
         rss_base = peak = current_rss()
         while True:
             command, payload = self.mailbox.take(_COMMANDS)[0]
@@ -233,11 +230,7 @@ class _ParallelSearch(_LevelSearch):
         cut it where the single-process search would have stopped; True if the search stops."""
         fps, parents, positions, owners = self._winners(candidates)
         before = self.truncated
-        keep, cut = (len(fps), None) if initial else self._bound_cut(parents)  # as one process
-        last_source = None  # expanded in full, unless a cut or a stop ends the level early
-        if cut is not None and cut[0] == "max_states":
-            last_source = cut[1]  # one process returns on meeting the state refused
-            events = [e for e in events if e[0] <= last_source]
+        keep, cut, events, last = self._apply_bounds(parents, events, initial)
         fps, parents, positions, owners = fps[:keep], parents[:keep], positions[:keep], owners[:keep]
         first_new = len(self.parent)
         numbers = np.arange(first_new, first_new + keep, dtype=np.int64)
@@ -255,21 +248,15 @@ class _ParallelSearch(_LevelSearch):
             labelled.append((w, numbers_w, ids))
             invariant_events += [(self.parent[number], number, name) for name, number in failing]
             witnessed += [(number, name) for name, number in witnessed_w]
-        firsts = self._first_events(events + invariant_events)
-        stop = self._stop(firsts, before, cut)
+        stop, firsts, last = self._decide(events + invariant_events, before, cut, last)
         if stop is not None:  # keep what a single process found before it stopped
-            keep = first_new
-            while keep < len(self.parent) and self.parent[keep] <= stop:
-                keep += 1
-            del self.parent[keep:], self.ordinal[keep:]
-            firsts = {name: e for name, e in firsts.items() if e[0] <= stop}
+            end = first_new + int(np.searchsorted(parents, stop, side="right"))
+            del self.parent[end:], self.ordinal[end:]
         kept = len(self.parent)
-        if stop is not None:
-            last_source = stop if last_source is None else min(last_source, stop)
         for numbers, lengths in counts:
-            self.generated += int(lengths.sum() if last_source is None else lengths[numbers <= last_source].sum())
-        if last_source is not None and counts:
-            self._unfire(last_source)
+            self.generated += int(lengths.sum() if last is None else lengths[numbers <= last].sum())
+        if last is not None and counts:
+            self._unfire(last)
         for w, numbers_w, ids in labelled:
             for i, count in enumerate(np.bincount(ids[numbers_w < kept]).tolist()):
                 if count:

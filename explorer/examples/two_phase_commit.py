@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..batched import sources_and_positions
 from ..properties import Invariant, StepProperty, Sometimes
 
 WORKING, PREPARED, COMMITTED, ABORTED = range(4)
@@ -19,6 +20,11 @@ TM_INIT, TM_COMMITTED, TM_ABORTED = range(3)
 RM_NAMES = ("working", "prepared", "committed", "aborted")
 TM_NAMES = ("init", "committed", "aborted")
 RM_ACTIONS = ("TMRcvPrepared", "RMPrepare", "RMChooseToAbort", "RMRcvCommitMsg", "RMRcvAbortMsg")
+
+
+def rm_label(action: str, r: int) -> str:
+    """The label of RM r's (or the TM's about RM r) action, as TwoPhase.tla names it."""
+    return f"{action}(rm=r{r + 1})"
 
 
 class TwoPhaseCommit:
@@ -41,7 +47,7 @@ class TwoPhaseCommit:
                   for r in range(rms))
             for commit_sent, abort_sent in ((False, False), (True, False), (False, True), (True, True)))
         self.tm_receives = tuple(
-            (f"TMRcvPrepared(rm=r{r + 1})", 1 << (self.msgs_shift + r), 1 << (self.prepared_shift + r))
+            (rm_label("TMRcvPrepared", r), 1 << (self.msgs_shift + r), 1 << (self.prepared_shift + r))
             for r in range(rms))
         self.commit_step = (TM_COMMITTED - TM_INIT) << self.tm_shift | self.commit_msg
         self.abort_step = (TM_ABORTED - TM_INIT) << self.tm_shift | self.abort_msg
@@ -49,16 +55,15 @@ class TwoPhaseCommit:
     def _rm_moves(self, r: int, rm: int, commit_sent: bool, abort_sent: bool) -> tuple:
         """RM r's moves from state ``rm`` (RMPrepare, RMChooseToAbort, RMRcvCommitMsg,
         RMRcvAbortMsg), each as the bits it flips in the packed state."""
-        name = f"rm=r{r + 1}"
         flip = lambda new: (rm ^ new) << 2 * r  # noqa: E731 - the RM field from rm to new
         moves = []
         if rm == WORKING:
-            moves.append((f"RMPrepare({name})", flip(PREPARED) | 1 << (self.msgs_shift + r)))
-            moves.append((f"RMChooseToAbort({name})", flip(ABORTED)))
+            moves.append((rm_label("RMPrepare", r), flip(PREPARED) | 1 << (self.msgs_shift + r)))
+            moves.append((rm_label("RMChooseToAbort", r), flip(ABORTED)))
         if commit_sent and rm != COMMITTED:
-            moves.append((f"RMRcvCommitMsg({name})", flip(COMMITTED)))
+            moves.append((rm_label("RMRcvCommitMsg", r), flip(COMMITTED)))
         if abort_sent and rm != ABORTED:
-            moves.append((f"RMRcvAbortMsg({name})", flip(ABORTED)))
+            moves.append((rm_label("RMRcvAbortMsg", r), flip(ABORTED)))
         return tuple(moves)
 
     def init_states(self):
@@ -85,7 +90,7 @@ class TwoPhaseCommit:
         """Every label, in the order ``successors`` lists them for one state."""
         labels = [label for label, _, _ in self.tm_receives] + ["TMCommit", "TMAbort"]
         for r in range(self.n):
-            labels += [f"{move}(rm=r{r + 1})" for move in RM_ACTIONS[1:]]
+            labels += [rm_label(move, r) for move in RM_ACTIONS[1:]]
         return tuple(labels)
 
     def _vector_moves(self, states):
@@ -118,9 +123,7 @@ class TwoPhaseCommit:
         # (numpy sorts 16-bit keys stably by radix, in linear time)
         key = sources.astype(np.uint16) if len(states) <= 1 << 16 else sources
         order = np.argsort(key, kind="stable")
-        sources = sources[order]
-        starts = np.searchsorted(sources, sources)  # where each source's run begins
-        positions = np.arange(len(sources)) - starts
+        sources, positions = sources_and_positions(np.bincount(sources, minlength=len(states)))
         return sources, positions, np.concatenate(label_ids)[order], np.concatenate(nexts)[order]
 
     def rm_states(self, state) -> list[int]:
