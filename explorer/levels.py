@@ -83,13 +83,19 @@ class FingerprintRuns:
             bucket.add(fps[at])
 
 
-def least_unseen(fps: np.ndarray, seen: FingerprintRuns) -> np.ndarray:
+def least_unseen(fps: np.ndarray, seen: FingerprintRuns, copies: bool = False):
     """Indices of the batch's winners, the batch being in key order: the first occurrence of
-    each fingerprint not in ``seen``, in order. Vectorised: no Python loop per successor."""
-    unique, first = np.unique(fps, return_index=True)  # a stable sort: first occurrences
-    first = first[~seen.contains(unique)]
-    first.sort()
-    return first
+    each fingerprint not in ``seen``, in order. Vectorised: no Python loop per successor.
+    With ``copies``, also, per entry of the batch, the winner it is a copy of (-1: seen)."""
+    unique, first, *inverse = np.unique(fps, return_index=True, return_inverse=copies)  # stable
+    new = ~seen.contains(unique)
+    order = np.argsort(first[new])
+    winners = first[new][order]
+    if not copies:
+        return winners
+    rank = np.full(len(unique), -1, dtype=np.int64)
+    rank[np.flatnonzero(new)[order]] = np.arange(len(winners))
+    return winners, rank[inverse[0].reshape(-1)]
 
 
 def extend(target: array, values: np.ndarray) -> None:

@@ -1,7 +1,7 @@
 """Multi-process breadth-first search.
 
 Workers expand states; the coordinator decides which successors are new, on fingerprints
-alone, and numbers them. A new state stays in the worker that found it (no state crosses a
+alone, and numbers them. A new state stays in a worker that found it (no state crosses a
 process boundary unless the coordinator rebalances the frontiers), so only small ints travel on
 the hot path. The search goes level by level:
 
@@ -10,8 +10,10 @@ the hot path. The search goes level by level:
    parent's successor list);
 2. the coordinator keeps, per fingerprint never seen, the smallest key over all workers: the
    successor a single-process BFS meets first; it numbers the winners in key order and tells
-   each worker which of its states won, under which numbers;
-3. the workers check invariants and "sometimes" properties on their winners, which become
+   each worker which states it keeps, under which numbers (see :func:`keepers_of`: a state
+   that several workers found goes to the one with fewer states, or to a pool that the
+   workers share, so that a worker that runs faster this level takes more of it);
+3. the workers check invariants and "sometimes" properties on their new states, which become
    their next frontier; the coordinator evens out frontiers that drift apart.
 
 So states get the very numbers, parents and successor positions the single-process search
@@ -28,14 +30,17 @@ import multiprocessing
 import signal
 import time
 from collections import Counter
+from typing import Iterator
 
 import numpy as np
 
 from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, least_unseen
 from .properties import DEADLOCK
-from .search import FP_MASK, _count_elements, _first, _second, _Search, current_rss
+from .search import FP_MASK, _count_elements, _first, _Search, current_rss
 
 _COMMANDS = ("seed", "expand", "winners", "give", "receive", "unfire", "stop")
+_POOL = 1 << 16  # at most this many new states a level are pooled
+_CLAIM_CHUNK = 8  # pool states claimed at a time
 
 
 class _Worker:
@@ -49,6 +54,9 @@ class _Worker:
         self.labels_sent = 0
         self.fingerprint = search.fingerprint
         self.frontier: list[tuple[int, object]] = []  # (state number, state), in number order
+        # new states this worker holds with others: whoever gets to one first expands it
+        self.pool: list[tuple[int, int, object]] = []  # (pool index, state number, state)
+        self.level = 0  # stamps this level's claims on the shared pool
         self.candidates: dict[int, tuple] = {}  # fingerprint -> (key, action, state)
 
     def serve(self) -> None:
@@ -67,48 +75,82 @@ class _Worker:
         self.candidates = {f: (key, None, state) for f, key, state in payload}
 
     def _expand(self, _) -> None:
-        search, fingerprint = self.search, self.fingerprint
+        self.level += 1
+        self.report = _Expansion()
+        self._expand_states(self.frontier, least_first=True)
+        claimed = list(self._claim_pool())
+        self.expanded = self.frontier + claimed  # kept until the level is settled (see _unfire)
+        report, self.candidates = self.report, self.report.candidates
+        counts = (np.array(report.numbers, dtype=np.int64), np.array(report.counts, dtype=np.int64))
+        self.outbox.put(("expanded", self.me, (counts, report.fired, report.step_violations, report.dead,
+                                               _candidate_arrays(self.candidates))))
+
+    def _expand_states(self, states: list, least_first: bool) -> None:
+        """Expand ``states`` (number, state) into this level's report. ``least_first``: they
+        come in number order and before any other, so a fingerprint's first key is its least."""
+        search, fingerprint, report = self.search, self.fingerprint, self.report
         successors, step_properties = search.model.successors, search.step_properties
-        fired: Counter = Counter()
-        step_violations, dead, counts = [], [], []
-        candidates: dict[int, tuple] = {}
-        self.expanded = self.frontier  # kept until the level is settled (see _unfire)
-        for number, state in self.frontier:
+        candidates, fired, numbers, counts = report.candidates, report.fired, report.numbers, report.counts
+        for number, state in states:
             succs = successors(state)
+            numbers.append(number)
             counts.append(len(succs))
             if not succs:
                 if search.check_deadlock and not search.is_terminal(state):
-                    dead.append(number)
+                    report.dead.append(number)
                 continue
             _count_elements(fired, map(_first, succs))
             if step_properties:
-                step_violations += [(prop.name, number, k) for k, (action, nxt) in enumerate(succs)
-                                    for prop in step_properties if not prop.predicate(state, action, nxt)]
-            for k, (action, nxt) in enumerate(succs):
-                f = fingerprint(nxt) & FP_MASK
-                if f not in candidates:  # the frontier is in number order: the first key is the least
-                    candidates[f] = ((number, k), action, nxt)
-        self.candidates = candidates
-        found = _candidate_arrays(candidates)
-        counts = (np.fromiter(map(_first, self.frontier), dtype=np.int64, count=len(counts)),
-                  np.array(counts, dtype=np.int64))  # (state numbers, their successor counts)
-        self.outbox.put(("expanded", self.me, (counts, fired, step_violations, dead, found)))
+                report.step_violations += [(prop.name, number, k) for k, (action, nxt) in enumerate(succs)
+                                           for prop in step_properties if not prop.predicate(state, action, nxt)]
+            if least_first:
+                for k, (action, nxt) in enumerate(succs):
+                    f = fingerprint(nxt) & FP_MASK
+                    if f not in candidates:
+                        candidates[f] = ((number, k), action, nxt)
+            else:  # a pooled state: its number falls anywhere among this worker's
+                for k, (action, nxt) in enumerate(succs):
+                    f = fingerprint(nxt) & FP_MASK
+                    known = candidates.get(f)
+                    if known is None or (number, k) < known[0]:
+                        candidates[f] = ((number, k), action, nxt)
+
+    def _claim_pool(self) -> Iterator[tuple[int, object]]:
+        """Expand the pool states no other worker has claimed, a few at a time, and yield them.
+        Workers start at different places in the pool so that they rarely contend."""
+        pool, claims, lock, level = self.pool, self.search.claims, self.search.claim_lock, self.level
+        self.pool = []
+        start = self.me * len(pool) // self.search.workers
+        pool = pool[start:] + pool[:start]
+        for at in range(0, len(pool), _CLAIM_CHUNK):
+            chunk = pool[at:at + _CLAIM_CHUNK]
+            with lock:
+                mine = [(number, state) for index, number, state in chunk if claims[index] != level]
+                for index, _, _ in chunk:
+                    claims[index] = level
+            self._expand_states(mine, least_first=False)
+            yield from mine
 
     def _winners(self, payload) -> None:
-        """``payload``: (fingerprint, number) of this worker's new states, in number order."""
-        search = self.search
-        fingerprints, numbers = payload
-        won = [(number, self.candidates[f]) for f, number in zip(fingerprints.tolist(), numbers.tolist())]
-        self.candidates = {}
-        self.frontier = [(number, state) for number, (_, _, state) in won]
-        labelled = [(number, action) for number, (_, action, _) in won if action is not None]
-        numbers = np.fromiter(map(_first, labelled), dtype=np.int64, count=len(labelled))
-        ids = np.fromiter(map(self.label_ids.__getitem__, map(_second, labelled)), dtype=np.int64,
-                          count=len(labelled))
+        """``payload``: the new states this worker keeps and those whose discovering action is
+        its own (it found them first), each as (fingerprints, numbers) in number order."""
+        search, candidates = self.search, self.candidates
+        (kept_fps, kept_numbers), (labelled_fps, labelled_numbers), (pool_fps, pool_numbers, pool_at) = payload
+        self.frontier = list(zip(kept_numbers.tolist(), [candidates[f][2] for f in kept_fps.tolist()]))
+        self.pool = list(zip(pool_at.tolist(), pool_numbers.tolist(), [candidates[f][2] for f in pool_fps.tolist()]))
+        actions = [candidates[f][1] for f in labelled_fps.tolist()]
+        # properties are checked by the worker that keeps a state, or found it if it is pooled
+        pooled = set(pool_fps.tolist())
+        checked = self.frontier + [(number, candidates[f][2]) for f, number in
+                                   zip(labelled_fps.tolist(), labelled_numbers.tolist()) if f in pooled]
+        if actions and actions[0] is None:  # the initial states: no action discovered them
+            labelled_numbers, actions = labelled_numbers[:0], []
+        ids = np.fromiter(map(self.label_ids.__getitem__, actions), dtype=np.int64, count=len(actions))
         new_labels, self.labels_sent = self.label_ids.labels[self.labels_sent:], len(self.label_ids.labels)
-        failing = [(p.name, number) for number, (_, _, s) in won for p in search.invariants if not p.predicate(s)]
-        witnessed = [(p.name, number) for number, (_, _, s) in won for p in search.sometimes if p.predicate(s)]
-        self.outbox.put(("checked", self.me, ((numbers, ids, new_labels), failing, witnessed)))
+        failing = [(p.name, number) for p in search.invariants for number, s in checked if not p.predicate(s)]
+        witnessed = [(p.name, number) for p in search.sometimes for number, s in checked if p.predicate(s)]
+        self.outbox.put(("checked", self.me, ((labelled_numbers, ids, new_labels), failing, witnessed)))
+        self.candidates = {}  # freeing the losers after the report overlaps the coordinator's work
 
     def _unfire(self, last_source: int) -> None:
         """The labels fired by this worker's states past ``last_source``, where one process
@@ -130,6 +172,18 @@ class _Worker:
         self.frontier = sorted(self.frontier + states, key=lambda item: item[0])
 
 
+class _Expansion:
+    """What a worker's expansion of one level found."""
+
+    def __init__(self) -> None:
+        self.candidates: dict[int, tuple] = {}  # fingerprint -> (least key, action, state)
+        self.fired: Counter = Counter()
+        self.numbers: list[int] = []  # the states expanded, with their successor counts
+        self.counts: list[int] = []
+        self.step_violations: list[tuple] = []
+        self.dead: list[int] = []
+
+
 class _ParallelSearch(_LevelSearch):
     """The coordinator: decides what is new, numbers states, keeps parent links, verdicts."""
 
@@ -145,6 +199,8 @@ class _ParallelSearch(_LevelSearch):
 
     def _bfs(self) -> None:
         context = multiprocessing.get_context("fork")
+        # the pool's claims: per pool index, the level that claimed it (workers read it forked)
+        self.claims, self.claim_lock = context.RawArray("i", _POOL), context.Lock()
         inboxes = [context.Queue() for _ in range(self.workers)]
         queue = context.Queue()
         procs = [context.Process(target=_Worker(self, w, inboxes, queue).serve, daemon=True)
@@ -215,33 +271,44 @@ class _ParallelSearch(_LevelSearch):
         return counts, events, candidates
 
     def _winners(self, candidates):
-        """(fingerprints, parents, positions, workers) of every fingerprint never seen, with its
-        least key, in key order: the order a single process discovers them in."""
+        """(fingerprints, parents, positions, finders, holders) of every fingerprint never seen:
+        its least key, in key order (the order a single process discovers them in), the worker
+        that found it under that key, and which workers hold it (a workers x winners mask)."""
         fps = np.concatenate([c[1][0] for c in candidates])
         parents = np.concatenate([c[1][1] for c in candidates])
         positions = np.concatenate([c[1][2] for c in candidates])
         workers = np.concatenate([np.full(len(c[1][0]), c[0], dtype=np.int64) for c in candidates])
         order = in_key_order(parents, positions)
-        best = order[least_unseen(fps[order], self.seen)]
-        return fps[best], parents[best], positions[best], workers[best]
+        fps, workers = fps[order], workers[order]
+        winners, copy_of = least_unseen(fps, self.seen, copies=True)
+        holders = np.zeros((self.workers, len(winners)), dtype=bool)
+        new = copy_of >= 0
+        holders[workers[new], copy_of[new]] = True
+        best = order[winners]
+        return fps[winners], parents[best], positions[best], workers[winners], holders
 
     def _settle_level(self, candidates, counts: list, events: list, initial: bool = False) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
-        fps, parents, positions, owners = self._winners(candidates)
+        fps, parents, positions, finders, holders = self._winners(candidates)
         before = self.truncated
         keep, cut, events, last = self._apply_bounds(parents, events, initial)
-        fps, parents, positions, owners = fps[:keep], parents[:keep], positions[:keep], owners[:keep]
+        fps, parents, positions, finders, holders = (fps[:keep], parents[:keep], positions[:keep],
+                                                     finders[:keep], holders[:, :keep])
+        keepers = keepers_of(finders, holders)
         first_new = len(self.parent)
         numbers = np.arange(first_new, first_new + keep, dtype=np.int64)
-        extend(self.parent, parents)
+        shares = []
+        pooled = keepers == -1
+        pool_at = np.cumsum(pooled) - 1  # each pooled state's index in the pool
+        for w in range(self.workers):
+            kept, found, mine = keepers == w, finders == w, pooled & holders[w]
+            shares.append(int(kept.sum()))
+            self._send(w, "winners", ((fps[kept], numbers[kept]), (fps[found], numbers[found]),
+                                      (fps[mine], numbers[mine], pool_at[mine])))
+        extend(self.parent, parents)  # while the workers check their new states
         extend(self.ordinal, positions)
         self.seen.add(fps)
-        shares = []
-        for w in range(self.workers):
-            mine = owners == w
-            shares.append(int(mine.sum()))
-            self._send(w, "winners", (fps[mine], numbers[mine]))
         labelled, invariant_events, witnessed = [], [], []
         for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w) in self.outbox.take("checked", self.workers):
             self.worker_labels[w] += new_labels
@@ -312,6 +379,27 @@ class _Mailbox:
             message = self.queue.get()
             (got if message[0] in kinds else self.early).append(message)
         return got
+
+
+def keepers_of(finders: np.ndarray, holders: np.ndarray) -> np.ndarray:
+    """Which worker keeps each new state (-1: pooled), given the worker that found it first and
+    which workers hold it (a workers x states mask). A state held by one worker stays there.
+    One held by several goes to the worker with fewest new states, until they are even, and
+    the rest stay in the pool, where whichever holder gets to one first expands it. Adopting a
+    state costs nothing, while handing one over costs more than expanding it (it is pickled
+    both ways); the pool evens out what the workers' changing speeds do to a level."""
+    workers = len(holders)
+    keepers = finders.copy()
+    keepers[np.flatnonzero(holders.sum(axis=0) > 1)[:_POOL]] = -1
+    loads = np.bincount(keepers[keepers >= 0], minlength=workers)
+    for _ in range(workers):
+        heavy, light = int(loads.argmax()), int(loads.argmin())
+        adopted = np.flatnonzero((keepers == -1) & holders[light])[:loads[heavy] - loads[light]]
+        if not len(adopted):
+            break
+        keepers[adopted] = light
+        loads[light] += len(adopted)
+    return keepers
 
 
 def in_key_order(sources: np.ndarray, positions: np.ndarray) -> np.ndarray:

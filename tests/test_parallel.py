@@ -1,5 +1,6 @@
 """Multi-process search: the same states, verdicts and counterexamples as one process."""
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,6 +8,8 @@ from hypothesis import strategies as st
 from explorer import Invariant, StepProperty, always_eventually, explore
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
+from explorer import parallel
+from explorer.parallel import keepers_of
 from invariants import SAFETY
 from model import RecoverModel, make_config
 
@@ -25,6 +28,34 @@ def test_two_phase_commit_same_for_any_worker_count():
         many = explore(model, model.properties(), workers=workers, engine="states")
         assert outcome(many) == outcome(single)
         assert many.generated == single.generated == 37346
+
+
+def test_shared_states_are_adopted_or_pooled():
+    """A new state that several workers hold goes to the one with fewer new states, until they
+    are even; the rest stay in the pool, for whichever holder gets there first."""
+    finders = np.array([0, 0, 0, 0, 1])
+    holders = np.array([[1, 1, 1, 1, 0], [0, 1, 0, 1, 1]], dtype=bool)
+    assert keepers_of(finders, holders).tolist() == [0, 1, 0, -1, 1]
+    # three workers: the two light ones adopt what they hold, in turn
+    holders3 = np.array([[1, 1, 1, 1, 1], [0, 1, 1, 0, 0], [0, 0, 0, 1, 1]], dtype=bool)
+    assert keepers_of(np.zeros(5, dtype=np.int64), holders3).tolist() == [0, 1, -1, 2, -1]
+
+
+def test_pooled_states_are_expanded_once(monkeypatch):
+    pooled = []
+
+    def spy(finders, holders):
+        kept = keepers_of(finders, holders)
+        pooled.append(int((kept == -1).sum()))
+        return kept
+
+    monkeypatch.setattr(parallel, "keepers_of", spy)
+    model = TwoPhaseCommit(5)
+    for workers in (2, 3):
+        pooled.clear()
+        many = explore(model, model.properties(), workers=workers, engine="states")
+        assert sum(pooled) > 0  # the pool was used ...
+        assert outcome(many) == outcome(explore(model, model.properties()))  # ... and changed nothing
 
 
 def test_recover_model_same_counterexamples():
@@ -48,12 +79,13 @@ def test_early_stop_and_bounds_cut_where_one_process_does():
     st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)), max_size=3 * n, unique=True),
     st.integers(0, n - 1),
     st.lists(st.integers(0, n - 1), max_size=2),
-    st.sampled_from([{}, {"stop_at_first": True}, {"max_states": 3}, {"max_depth": 2}]))))
+    st.sampled_from([{}, {"stop_at_first": True}, {"max_states": 3}, {"max_depth": 2}]),
+    st.sampled_from([2, 3]))))
 def test_random_graphs_agree(graph):
-    n, edges, bad, terminal, options = graph
+    n, edges, bad, terminal, options, workers = graph
     model = ExplicitGraph([0], edges, terminal=terminal)
     props = [Invariant("not_bad", lambda s: s != bad), StepProperty("no_c", lambda s, a, t: a != "c")]
-    many = explore(model, props, workers=2, engine="states", **options)
+    many = explore(model, props, workers=workers, engine="states", **options)
     single = explore(model, props, engine="states", **options)
     assert outcome(many) == outcome(single) and many.generated == single.generated
 
