@@ -30,7 +30,7 @@ from itertools import chain
 
 import numpy as np
 
-from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, least_unseen
+from .levels import LabelIds, _LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
 from .search import FP_MASK, _first, _second
 
@@ -127,12 +127,9 @@ class _ObjectStates:
 class _BatchedSearch(_LevelSearch):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.liveness or self.graph is not None:
-            raise ValueError("liveness and keep_graph need the one-state search")
         store = _PackedStates if is_vectorised(self.model) else _ObjectStates
         self.states = store(self.model, self.fingerprint)
         self.engine = "batched, vectorised model" if self.states.vectorised else "batched"
-        self.seen = FingerprintRuns()
         self.fired_ids = np.zeros(0, dtype=np.int64)
         self.new_ids = np.zeros(0, dtype=np.int64)
         self.parent = array("i")  # 4 bytes a state; widened past 2**31 states
@@ -141,11 +138,8 @@ class _BatchedSearch(_LevelSearch):
         try:
             self._levels()
         finally:
-            for label, fired, new in zip(self.states.labels, self.fired_ids.tolist(), self.new_ids.tolist()):
-                if fired:
-                    self.fired[label] += fired
-                if new:
-                    self.new_by_label[label] = self.new_by_label.get(label, 0) + new
+            add_counts(self.fired, self.states.labels, self.fired_ids.tolist())
+            add_counts(self.new_by_label, self.states.labels, self.new_ids.tolist())
 
     def _levels(self) -> None:
         self.inits = list(self.model.init_states())
@@ -184,18 +178,19 @@ class _BatchedSearch(_LevelSearch):
         """Keep, number and check the batch's new states; cut it where one process stops."""
         best = least_unseen(fps, self.seen)  # successors come in key order
         before, initial = self.truncated, label_ids is None
-        keep, cut, events, last = self._apply_bounds(numbers[best], events, initial)
-        best = best[:keep]
+        parents = numbers[best]
+        keep, cut, events, last = self._apply_bounds(parents, events, initial)
+        best, parents = best[:keep], parents[:keep]
         first_new = len(self.parent)
         if first_new + len(best) >= 2**31 and self.parent.typecode == "i":
             self.parent = array("l", self.parent)
         new = self.states.take(nexts, best)
-        events += self._invariant_events(new, numbers[best], first_new)
+        events += self._invariant_events(new, parents, first_new)
         stop, firsts, last = self._decide(events, before, cut, last)
         if stop is not None:
-            kept = int(np.searchsorted(numbers[best], stop, side="right"))
-            best, new = best[:kept], new[:kept]
-        extend(self.parent, numbers[best])
+            kept = int(np.searchsorted(parents, stop, side="right"))
+            best, new, parents = best[:kept], new[:kept], parents[:kept]
+        extend(self.parent, parents)
         extend(self.ordinal, positions[best])
         self.seen.add(fps[best])
         if not initial:
@@ -211,11 +206,13 @@ class _BatchedSearch(_LevelSearch):
     def _step_events(self, batch, sources, positions, label_ids, nexts, numbers) -> list:
         events = []
         steps = None  # (state, label, next state) triples, built once for the one-state predicates
+        starts = None  # each successor's source state, built once for the vector predicates
         for prop in self.step_properties:
             if prop.name in self.violations:
                 continue
-            if prop.vector is not None and self.states.vectorised:
-                ok = prop.vector(batch[sources], label_ids, nexts)
+            if self._vectorised(prop):
+                starts = batch[sources] if starts is None else starts
+                ok = prop.vector(starts, label_ids, nexts)
             else:
                 if steps is None:
                     values, labels = self.states.values(batch), self.states.labels
@@ -254,9 +251,13 @@ class _BatchedSearch(_LevelSearch):
             if len(good):
                 self.witnesses[prop.name] = self._trace_to(first_new + int(good[0]))
 
+    def _vectorised(self, prop) -> bool:
+        """Whether ``prop`` is checked in its vector form here."""
+        return prop.vector is not None and self.states.vectorised
+
     def _holds(self, prop, states) -> np.ndarray:
         """A state predicate over a batch of states: its vector form, or state by state."""
-        if prop.vector is not None and self.states.vectorised:
+        if self._vectorised(prop):
             return np.asarray(prop.vector(states), dtype=bool)
         return np.fromiter(map(prop.predicate, self.states.values(states)), dtype=bool, count=len(states))
 

@@ -98,6 +98,13 @@ def least_unseen(fps: np.ndarray, seen: FingerprintRuns, copies: bool = False):
     return winners, rank[inverse[0].reshape(-1)]
 
 
+def add_counts(target: dict, labels: list, counts: list) -> None:
+    """Add per-label-id ``counts`` to ``target`` (label -> count); zeros add no key."""
+    for label, count in zip(labels, counts):
+        if count:
+            target[label] = target.get(label, 0) + count
+
+
 def extend(target: array, values: np.ndarray) -> None:
     """Append a numpy array to an ``array.array`` without a Python object per item; a value
     out of the array's range raises ``OverflowError``, as ``append`` does."""
@@ -123,6 +130,13 @@ class LabelIds(dict):
 
 class _LevelSearch(_Search):
     """A search that settles a batch of successors at a time (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.liveness or self.graph is not None:
+            raise ValueError("liveness and keep_graph need the whole state graph: "
+                             "search one state at a time, on one worker")
+        self.seen = FingerprintRuns()
 
     def _bound_cut(self, sources: np.ndarray) -> tuple[int, tuple | None]:
         """How many of the batch's new states (their sources in key order) the bounds keep, and

@@ -30,17 +30,28 @@ import multiprocessing
 import signal
 import time
 from collections import Counter
-from typing import Iterator
 
 import numpy as np
 
-from .levels import FingerprintRuns, LabelIds, _LevelSearch, extend, least_unseen
+from .levels import LabelIds, _LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
 from .search import FP_MASK, _count_elements, _first, _Search, current_rss
 
 _COMMANDS = ("seed", "expand", "winners", "give", "receive", "unfire", "stop")
 _POOL = 1 << 16  # at most this many new states a level are pooled
 _CLAIM_CHUNK = 8  # pool states claimed at a time
+
+
+class _Expansion:
+    """What a worker's expansion of one level found."""
+
+    def __init__(self) -> None:
+        self.candidates: dict[int, tuple] = {}  # fingerprint -> (least key, action, state)
+        self.fired: Counter = Counter()
+        self.numbers: list[int] = []  # the states expanded, with their successor counts
+        self.counts: list[int] = []
+        self.step_violations: list[tuple] = []
+        self.dead: list[int] = []
 
 
 class _Worker:
@@ -76,19 +87,18 @@ class _Worker:
 
     def _expand(self, _) -> None:
         self.level += 1
-        self.report = _Expansion()
-        self._expand_states(self.frontier, least_first=True)
-        claimed = list(self._claim_pool())
-        self.expanded = self.frontier + claimed  # kept until the level is settled (see _unfire)
-        report, self.candidates = self.report, self.report.candidates
+        report = _Expansion()
+        self._expand_states(report, self.frontier, least_first=True)
+        self.expanded = self.frontier + self._claim_pool(report)  # kept until the level is settled (see _unfire)
+        self.candidates = report.candidates
         counts = (np.array(report.numbers, dtype=np.int64), np.array(report.counts, dtype=np.int64))
         self.outbox.put(("expanded", self.me, (counts, report.fired, report.step_violations, report.dead,
-                                               _candidate_arrays(self.candidates))))
+                                               _candidate_arrays(report.candidates))))
 
-    def _expand_states(self, states: list, least_first: bool) -> None:
-        """Expand ``states`` (number, state) into this level's report. ``least_first``: they
+    def _expand_states(self, report: _Expansion, states: list, least_first: bool) -> None:
+        """Expand ``states`` (number, state) into this level's ``report``. ``least_first``: they
         come in number order and before any other, so a fingerprint's first key is its least."""
-        search, fingerprint, report = self.search, self.fingerprint, self.report
+        search, fingerprint = self.search, self.fingerprint
         successors, step_properties = search.model.successors, search.step_properties
         candidates, fired, numbers, counts = report.candidates, report.fired, report.numbers, report.counts
         for number, state in states:
@@ -115,21 +125,23 @@ class _Worker:
                     if known is None or (number, k) < known[0]:
                         candidates[f] = ((number, k), action, nxt)
 
-    def _claim_pool(self) -> Iterator[tuple[int, object]]:
-        """Expand the pool states no other worker has claimed, a few at a time, and yield them.
-        Workers start at different places in the pool so that they rarely contend."""
+    def _claim_pool(self, report: _Expansion) -> list[tuple[int, object]]:
+        """Expand the pool states no other worker has claimed, a few at a time; the ones this
+        worker expanded. Workers start at different places in the pool so that they rarely contend."""
         pool, claims, lock, level = self.pool, self.search.claims, self.search.claim_lock, self.level
         self.pool = []
         start = self.me * len(pool) // self.search.workers
         pool = pool[start:] + pool[:start]
+        claimed = []
         for at in range(0, len(pool), _CLAIM_CHUNK):
             chunk = pool[at:at + _CLAIM_CHUNK]
             with lock:
                 mine = [(number, state) for index, number, state in chunk if claims[index] != level]
                 for index, _, _ in chunk:
                     claims[index] = level
-            self._expand_states(mine, least_first=False)
-            yield from mine
+            self._expand_states(report, mine, least_first=False)
+            claimed += mine
+        return claimed
 
     def _winners(self, payload) -> None:
         """``payload``: the new states this worker keeps and those whose discovering action is
@@ -172,28 +184,13 @@ class _Worker:
         self.frontier = sorted(self.frontier + states, key=lambda item: item[0])
 
 
-class _Expansion:
-    """What a worker's expansion of one level found."""
-
-    def __init__(self) -> None:
-        self.candidates: dict[int, tuple] = {}  # fingerprint -> (least key, action, state)
-        self.fired: Counter = Counter()
-        self.numbers: list[int] = []  # the states expanded, with their successor counts
-        self.counts: list[int] = []
-        self.step_violations: list[tuple] = []
-        self.dead: list[int] = []
-
-
 class _ParallelSearch(_LevelSearch):
     """The coordinator: decides what is new, numbers states, keeps parent links, verdicts."""
 
     def __init__(self, *args, workers: int, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.liveness or self.graph is not None:
-            raise ValueError("liveness needs the whole state graph in one process: use one worker")
         self.workers = workers
         self.engine = f"{workers} processes"
-        self.seen = FingerprintRuns()
         self.worker_labels: list[list] = [[] for _ in range(workers)]  # each worker's label ids
         self.worker_rss = 0
 
@@ -325,10 +322,7 @@ class _ParallelSearch(_LevelSearch):
         if last is not None and counts:
             self._unfire(last)
         for w, numbers_w, ids in labelled:
-            for i, count in enumerate(np.bincount(ids[numbers_w < kept]).tolist()):
-                if count:
-                    label = self.worker_labels[w][i]
-                    self.new_by_label[label] = self.new_by_label.get(label, 0) + count
+            add_counts(self.new_by_label, self.worker_labels[w], np.bincount(ids[numbers_w < kept]).tolist())
         self._record(firsts)
         for number, name in sorted(witnessed):
             if number < kept and name not in self.witnesses:
@@ -346,8 +340,9 @@ class _ParallelSearch(_LevelSearch):
         self.fired = +self.fired  # labels fired only past the stop are gone, as in one process
 
     def _rebalance(self, loads: list[int]) -> None:
-        """Even out the workers' next frontiers: new states stay where they were found, and
-        the search starts from one initial state, so shares drift apart unless moved."""
+        """Even out the workers' next frontiers by moving states, where adoption (see
+        :func:`keepers_of`) could not: new states stay where they were found, and the search
+        starts from one initial state, so shares drift apart unless moved."""
         total = sum(loads)
         for _ in range(self.workers):
             heavy = max(range(self.workers), key=lambda w: loads[w])
@@ -363,7 +358,8 @@ class _ParallelSearch(_LevelSearch):
 
 
 class _Mailbox:
-    """The coordinator's inbox: workers' messages arrive in any order; take them by kind."""
+    """An inbox whose messages arrive in any order (the coordinator's, or a worker's that a peer's
+    states may reach before the coordinator's command); take them by kind."""
 
     def __init__(self, queue) -> None:
         self.queue = queue

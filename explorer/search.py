@@ -213,7 +213,7 @@ class _Search:
         pop = queue.popleft
         max_states = self.max_states if self.max_states is not None else 1 << 62
         depth_cut = self.max_depth if self.max_depth is not None else 1 << 62
-        level_end = self.level_end = len(parent)
+        level_end = self.level_end
         level = self.depth
         expanded = generated = 0
         try:
@@ -373,8 +373,6 @@ class _Search:
 
     # -- verdicts and statistics --------------------------------------------------------------
     def _verdicts(self) -> dict[str, Verdict]:
-        from .liveness import check_liveness  # networkx is needed only here
-
         complete = self.truncated is None
         unknown = HOLDS if complete else INCOMPLETE
         verdicts: dict[str, Verdict] = {}
@@ -394,6 +392,8 @@ class _Search:
                 verdicts[prop.name] = Verdict(prop.name, "liveness", INCOMPLETE, None,
                                               f"search cut by {self.truncated}")
                 continue
+            from .liveness import check_liveness  # networkx (slow to import) is needed only here
+
             lasso = check_liveness(self, prop)
             verdicts[prop.name] = Verdict(prop.name, "liveness", VIOLATED if lasso else HOLDS, lasso)
         ordered = {p.name: verdicts[p.name] for p in self.properties}

@@ -6,6 +6,8 @@ from explorer import explore
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.properties import Invariant, always_eventually
 
+from engine_helpers import OneStateOnly
+
 
 def test_max_states_cut_is_incomplete():
     model = TwoPhaseCommit(5)
@@ -47,13 +49,6 @@ def test_liveness_on_a_cut_search_is_incomplete():
     prop = always_eventually("sometime_empty", lambda s: s == (0, 0))
     result = explore(model, [prop], max_states=5)
     assert result.verdicts["sometime_empty"].status == "incomplete"
-
-
-class OneStateOnly:
-    """A model with only the one-state interface: the batched search loops over its states."""
-
-    def __init__(self, model):
-        self.init_states, self.successors = model.init_states, model.successors
 
 
 @pytest.mark.parametrize("form, engine", [("one state", "states"), ("one state", "batched"),

@@ -13,12 +13,7 @@ from explorer.parallel import keepers_of
 from invariants import SAFETY
 from model import RecoverModel, make_config
 
-
-def outcome(result):
-    return (result.distinct, result.depth, result.truncated, result.generated,
-            [(c.name, c.fired, c.new_states) for c in result.coverage],
-            {name: (v.status, None if v.trace is None else [(str(s.action), s.state) for s in v.trace.steps])
-             for name, v in result.verdicts.items()})
+from engine_helpers import outcome
 
 
 def test_two_phase_commit_same_for_any_worker_count():
