@@ -211,10 +211,12 @@ def run_search(target: Target, args, err: Console) -> Result:
                    keep_graph=bool(getattr(args, "graphml", None) or getattr(args, "dot", None)),
                    progress=update, workers=getattr(args, "workers", 1),
                    engine=getattr(args, "engine", "auto"))
-    if options["workers"] > 1 and any(p.kind == "liveness" for p in target.properties):
-        raise UsageError("liveness properties need the whole graph in one process: use --workers 1")
+    needs_graph = options["keep_graph"] or any(p.kind == "liveness" for p in target.properties)
+    if options["workers"] > 1 and needs_graph:
+        raise UsageError("liveness properties and --graphml/--dot need the whole graph in one process: "
+                         "use --workers 1")
     if options["engine"] == "batched":
-        if options["keep_graph"] or any(p.kind == "liveness" for p in target.properties):
+        if needs_graph:
             raise UsageError("--engine batched cannot check liveness or export the graph: use --engine states")
         if options["workers"] > 1:
             raise UsageError("--engine batched runs on one worker; --workers N searches one state at a time")
