@@ -6,7 +6,8 @@ function(s) the action stands for, a one-line summary, its parameters in label o
 kind of value each takes), which of them are ghosts, and the module functions
 ``<name>_args(state, cfg)`` (an iterable of the enabled internal argument tuples) and
 ``<name>(state, cfg, *args)`` (the next state, or ``None`` while a send must wait on a full
-channel). Internal arguments are small ints; labels show names (``d1``, ``A``, ``move``).
+channel). Internal arguments are small ints (a resend order: a tuple of them); labels show
+names (``d1``, ``A``, ``move``, ``d2 d1``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SHOW = {
     "kind": lambda k: OPERATOR_KINDS[k],
     "channel": lambda c: CHANNEL_NAMES[c],
     "int": lambda x: x,
+    "order": lambda ds: " ".join(map(dispatcher_name, ds)),
 }
 
 
@@ -91,7 +93,8 @@ ACTIONS: dict[str, ActionSpec] = {
         _spec("dm_add_pending", "dm", "recoverTracker.add",
               "the recover loop writes the pending entries of the request it built", [], dm),
         _spec("dm_resend_tick", "dm", "resendPendingRecoverRequests",
-              "resend unhandled local entries; clear removed non-local ones", [], dm),
+              "resend unhandled local entries; clear removed non-local ones",
+              [("order", "order")], dm),  # only with resend_order=any and 2 or more entries
         _spec("dm_timeout_tick", "dm", "reportRecoverPendingTimeout, recoverTracker.takeExpired",
               "a pending entry expired: fallback timeout", [], dm),
         _spec("dm_recv_response", "dm", "onRecoverDispatcherResponse",

@@ -3,8 +3,11 @@ out-of-scope reasons, terminal states and quiescent self-loops."""
 
 from __future__ import annotations
 
+import json
+
 from model import Action, RecoverModel, make_config
 from model import dm, sink
+from model.scenario import load_scenario, replay
 from model.state import FAILED, RESP_A, SUPERSEDED, Answer, Identity, Pending, Report, Response, put
 
 
@@ -92,3 +95,36 @@ def test_fields_are_flat_and_keep_records_whole():
     assert fields["channels.events"] == [[{"d": "d1", "de": 1, "lifecycle": 1}]]
     assert fields["dm.reported.d1"] == 1
     assert "dm.pending.d1" not in fields
+
+
+def _first_state_with(model, wanted, limit=20000):
+    """Breadth-first from the initial state: the path (labels) to the first state whose
+    successors satisfy ``wanted``, and those successors."""
+    start = model.init_states()[0]
+    paths, queue = {start: ()}, [start]
+    for state in queue:  # grows as it goes: a FIFO queue
+        assert len(paths) < limit, "no such state within the limit"
+        succs = model.successors(state)
+        if wanted(succs):
+            return paths[state], succs
+        for action, nxt in succs:
+            if nxt not in paths:
+                paths[nxt] = paths[state] + (action,)
+                queue.append(nxt)
+    raise AssertionError("no such state")
+
+
+def test_each_resend_order_has_its_own_label():
+    """With resend_order=any, each order of a resent batch is its own transition; the label
+    names the order, so traces show it and a scenario step can pick it."""
+    model = RecoverModel(make_config("pr4139", {"dispatchers": 2, "resend_order": "any"}))
+    resends = lambda succs: [a for a, _ in succs if a.name == "dm_resend_tick"]  # noqa: E731
+    path, succs = _first_state_with(model, lambda succs: len(resends(succs)) >= 2)
+    assert sorted(map(str, resends(succs))) == ["dm_resend_tick(order=d1 d2)", "dm_resend_tick(order=d2 d1)"]
+    steps = [{"action": a.name, **dict(a.args)} for a in path] + [{"action": "dm_resend_tick", "order": "d2 d1"}]
+    trace = replay(load_scenario(json.dumps({"config": {"dispatchers": 2, "resend_order": "any"}, "steps": steps})))
+    assert str(trace[-1][0]) == "dm_resend_tick(order=d2 d1)"
+    # the default (ascending) order keeps the plain label
+    _, succs = _first_state_with(RecoverModel(make_config("pr4139", {"dispatchers": 2})),
+                                 lambda succs: bool(resends(succs)))
+    assert [str(a) for a in resends(succs)] == ["dm_resend_tick"]
