@@ -106,8 +106,7 @@ def dm_recv_schedule(s, cfg, m):
         if not instance:
             channels = send(channels, HEARTBEAT, status_beat(s, d, False), cfg)
             return None if channels is None else with_channels(s, channels)
-        marked = Instance(de=instance.de, working=instance.working, blocked=instance.blocked, removing=True,
-                          lifecycle=instance.lifecycle, restarted=instance.restarted or command.by_restart)
+        marked = instance._replace(removing=True, restarted=instance.restarted or command.by_restart)
         return with_instances(with_channels(s, channels), put(s.instances, d, marked))
     s = with_channels(s, channels)
     return s if instance else create(s, cfg, d)

@@ -153,18 +153,13 @@ def dm_resend_tick(s, cfg, order=None):
     request; by default it is ascending.
     (``resendPendingRecoverRequests``, ``reconcileRecoverIdentities``,
     ``clearSupersededRecoverState``, ``filterResendableIdentities``)"""
-    resend = []
     for d, entry in enumerate(s.dm.pending):
-        if not entry:
-            continue
-        if is_local(s, d):
-            if not entry.handled:
-                resend.append(Identity(d=d, de=entry.de, me=entry.me, lifecycle=entry.lifecycle))
-        elif entry.removed:
+        if entry and entry.removed and not is_local(s, d):
             s = clear_recover_state(s, d)
-    if order is not None:
-        resend.sort(key=lambda identity: order.index(identity.d))
-    return enqueue(s, cfg, tuple(resend)) if resend else s
+    pending = s.dm.pending
+    resend = tuple(Identity(d=d, de=pending[d].de, me=pending[d].me, lifecycle=pending[d].lifecycle)
+                   for d in (resendable(s) if order is None else order))
+    return enqueue(s, cfg, resend) if resend else s
 
 
 # --- dm_timeout_tick -------------------------------------------------------------------------

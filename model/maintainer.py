@@ -257,7 +257,6 @@ def maintainer_recv_status(s, cfg, m):
     operator = maintainer.operators[d] if maintainer.status != STOPPED else ()
     if not operator:
         return with_channels(s, channels)
-    before = operator
     finished = False
     spans = s.spans
     if operator.kind == RESTART:
@@ -274,7 +273,7 @@ def maintainer_recv_status(s, cfg, m):
             spans = put(spans, d, SPAN_ELSEWHERE if OPERATOR_KINDS[operator.kind] == "move" else SPAN_MISSING)
     elif beat.working:
         finished = True
-    if finished or operator is not before:  # an operator the status does not move stays as it is
+    if finished or operator is not maintainer.operators[d]:  # one the status does not move stays as it is
         maintainer = with_operators(maintainer, put(maintainer.operators, d, () if finished else operator))
         s = with_maintainers(s, put(s.maintainers, m, maintainer))
     if spans is not s.spans:

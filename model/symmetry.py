@@ -27,12 +27,13 @@ Lifecycle numbers are per dispatcher (``Ghost.lifecycles[d]``) and move with it,
 no renumbering.
 
 :func:`canonical` picks the orbit's representative: the dispatchers sorted by their per-D
-data, ties broken by the smallest permuted state under tuple order. Every leaf is an int or a bool and every node a tuple (a NamedTuple compares as a
-tuple; "absent" is ``()``, which compares below any non-empty record), so ``<`` never raises
+data, ties broken by the smallest permuted state under tuple order. Every leaf is an int or a
+bool and every node a tuple (a NamedTuple compares as a tuple; "absent" is ``()``, which compares below any non-empty record), so ``<`` never raises
 and the choice does not depend on ``hash()`` or PYTHONHASHSEED.
 
-Caveat, checked by ``tests/test_symmetry.py``: the model's ``dm_resend_tick`` builds its batch
-in ascending dispatcher order (the Go code iterates a map), so a state holding a resent batch
+Caveat, checked by ``tests/test_symmetry.py``: with ``resend_order=sorted`` (the default) the
+model's ``dm_resend_tick`` builds its batch in ascending dispatcher order (the Go code iterates a
+map), so a state holding a resent batch
 of two or more identities, or what a maintainer made of it, has permuted images the model
 never builds. See ``docs/symmetry.md`` for what that means for the reduction.
 """
@@ -127,11 +128,21 @@ def _channels(channels: tuple, perm) -> tuple:
     return tuple(out)
 
 
-def permute(state, perm: tuple):
-    """``state`` with dispatcher ``d`` renamed ``perm[d]`` everywhere (see the module doc)."""
+def inverse(perm) -> tuple:
+    """The permutation that undoes ``perm`` (``inverse(perm)[perm[d]] == d``)."""
     inv = [0] * len(perm)
     for old, new in enumerate(perm):
         inv[new] = old
+    return tuple(inv)
+
+
+def permute(state, perm: tuple):
+    """``state`` with dispatcher ``d`` renamed ``perm[d]`` everywhere (see the module doc)."""
+    return _permuted(state, perm, inverse(perm))
+
+
+def _permuted(state, perm: tuple, inv: tuple):
+    """:func:`permute`, given the inverse too (``canonical`` has it already)."""
     dm, ghost = state.dm, state.ghost
     # positional constructors rather than _replace: this runs on every generated state
     return State(
@@ -181,17 +192,14 @@ def canonical(state):
     if all(sigs[d] < sigs[d + 1] for d in range(n - 1)):
         return state  # already sorted, no ties: the only candidate is the state itself
     ordered = sorted(sigs)
+    if all(ordered[d] < ordered[d + 1] for d in range(n - 1)):  # no ties: one candidate
+        inv = tuple(sorted(range(n), key=sigs.__getitem__))
+        return _permuted(state, inverse(inv), inv)
     best = None
     for inv in inverses:
         if any(sigs[inv[new]] != ordered[new] for new in range(n)):
             continue
-        if is_identity(inv):
-            candidate = state
-        else:
-            perm = [0] * n
-            for new, old in enumerate(inv):
-                perm[old] = new
-            candidate = permute(state, tuple(perm))
+        candidate = state if is_identity(inv) else _permuted(state, inverse(inv), inv)
         if best is None or candidate < best:
             best = candidate
     return best
