@@ -146,7 +146,12 @@ def _add_bounds(p: argparse.ArgumentParser) -> None:
     g.add_argument("--engine", choices=ENGINES, default="auto",
                    help="states: one at a time (liveness, graphs); batched: fingerprint mode "
                         "(least memory; vectorised where the model is); auto: batched for a "
-                        "vectorised model, else states")
+                        "vectorised model without liveness, graph export or --workers, else states")
+
+
+def _add_symmetry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--symmetry", action="store_true",
+                   help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
 
 
 def _positive_int(text: str) -> int:
@@ -472,8 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--graphml", metavar="FILE", help="write the explored graph as GraphML")
     p.add_argument("--dot", metavar="FILE", help="write the explored graph as Graphviz DOT")
-    p.add_argument("--symmetry", action="store_true",
-                   help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
+    _add_symmetry(p)
     p.set_defaults(func=cmd_explore)
 
     p = sub.add_parser("findings", help="verdict of every finding on every preset (the main job)")
@@ -496,8 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         if name == "check":
             p.add_argument("--property", required=True)
-            p.add_argument("--symmetry", action="store_true",
-                           help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
+            _add_symmetry(p)
         else:
             p.add_argument("a", help="the preset before")
             p.add_argument("b", help="the preset after")

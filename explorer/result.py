@@ -75,7 +75,7 @@ class Result:
     interrupted: bool = False
     collision_probability: float = 0.0
     graph: Any = None  # the explored StateGraph, when the search kept it
-    engine: str = "one state at a time"  # or "batched" (see explorer.batched), or "N processes"
+    engine: str = "one state at a time"  # or "batched[, vectorised model]" (explorer.batched), "N processes"
 
     @property
     def complete(self) -> bool:
