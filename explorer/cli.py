@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from .batched import is_vectorised
 from .examples import EXAMPLES
 from .export import write_dot, write_graphml
 from .report import print_result, result_to_json, trace_table
@@ -142,11 +143,12 @@ def _add_bounds(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-seconds", type=_positive_float, metavar="S")
     g.add_argument("--max-memory", type=_positive_float, metavar="MB", help="RSS growth allowed")
     g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                   help="search on N processes, one state at a time (safety properties only; same results)")
+                   help="search on N processes (safety properties only; same results): batched, the "
+                        "visited set split by fingerprint, over a vectorised model; else one state at a time")
     g.add_argument("--engine", choices=ENGINES, default="auto",
                    help="states: one at a time (liveness, graphs); batched: fingerprint mode "
                         "(least memory; vectorised where the model is); auto: batched for a "
-                        "vectorised model without liveness, graph export or --workers, else states")
+                        "vectorised model without liveness or graph export, else states")
 
 
 def _add_symmetry(p: argparse.ArgumentParser) -> None:
@@ -223,8 +225,9 @@ def run_search(target: Target, args, err: Console) -> Result:
     if options["engine"] == "batched":
         if needs_graph:
             raise UsageError("--engine batched cannot check liveness or export the graph: use --engine states")
-        if options["workers"] > 1:
-            raise UsageError("--engine batched runs on one worker; --workers N searches one state at a time")
+        if options["workers"] > 1 and not is_vectorised(target.model):
+            raise UsageError("--engine batched runs on several workers only over a vectorised model; "
+                             "this one is searched one state at a time on several (--engine states)")
     if live is None:
         return explore(target.model, target.properties, **options)
     with live:

@@ -459,12 +459,14 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     if engine == "auto":  # the fastest: batched only pays off over a vectorised model
         from .batched import is_vectorised
 
-        engine = "batched" if is_vectorised(model) and not needs_graph and workers == 1 else "states"
+        engine = "batched" if is_vectorised(model) and not needs_graph else "states"
     if engine == "batched":
+        if workers > 1:
+            from .sharded import _ShardedSearch
+
+            return _ShardedSearch(model, properties, workers=workers, **options).run()
         from .batched import _BatchedSearch
 
-        if workers > 1:
-            raise ValueError("the batched search runs on one worker; processes search one state at a time")
         return _BatchedSearch(model, properties, **options).run()
     if workers > 1:
         from .parallel import _ParallelSearch

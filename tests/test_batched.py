@@ -76,8 +76,10 @@ def test_recover_model_in_fingerprint_mode():
 def test_refusals():
     with pytest.raises(ValueError, match="liveness"):
         explore(TwoPhaseCommit(3), [always_eventually("x", lambda s: True)], engine="batched")
-    with pytest.raises(ValueError, match="one worker"):
-        explore(TwoPhaseCommit(3), [], engine="batched", workers=2)
+    with pytest.raises(ValueError, match="vectorised model only"):
+        explore(WaterJug(), [], engine="batched", workers=2)
+    with pytest.raises(ValueError, match="liveness"):
+        explore(TwoPhaseCommit(3), [always_eventually("x", lambda s: True)], engine="batched", workers=2)
     with pytest.raises(ValueError, match="engine must be"):
         explore(TwoPhaseCommit(3), [], engine="fast")
     graph = ExplicitGraph([-1], [(-1, "a", 0)])  # hash(-1) == -2: not its own fingerprint
@@ -90,8 +92,9 @@ def test_auto_picks_the_batched_search_for_a_vectorised_model_where_it_can():
     assert explore(model, []).engine == "batched, vectorised model"
     assert explore(model, [always_eventually("x", lambda s: True)]).engine == "one state at a time"
     assert explore(model, [], keep_graph=True).engine == "one state at a time"
-    assert explore(model, [], workers=2).engine == "2 processes"
+    assert explore(model, [], workers=2).engine == "batched, vectorised model, 2 processes"
     assert explore(WaterJug(), []).engine == "one state at a time"
+    assert explore(WaterJug(), [], workers=2).engine == "2 processes"
 
 
 def test_bounds_and_stops_meet_as_in_one_process():

@@ -78,7 +78,7 @@ def test_json_round_trip_replays_and_tampering_is_caught(tmp_path, capsys):
     (["frobnicate"], "invalid choice"),
     (["verify-trace", "/nonexistent.json"], "cannot read"),
     (["explore", "--example", "two_phase_commit", "--graphml", "/tmp/g.graphml", "--workers", "2"], "--workers 1"),
-    (["explore", "--example", "two_phase_commit", "--engine", "batched", "--workers", "2"], "one worker"),
+    (["explore", "--example", "water_jug", "--engine", "batched", "--workers", "2"], "vectorised model"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, fragment, capsys):
     assert main(argv) == 2

@@ -1,0 +1,476 @@
+"""The batched search on several processes, the visited set partitioned by fingerprint.
+
+For a vectorised model (see :mod:`explorer.batched`): a state is an int that is its own
+fingerprint, so it crosses processes as 8 bytes, with nothing to pickle. Of ``N`` processes,
+process ``w`` owns the fingerprints that hash to ``w``: that part of the visited set and, as
+its frontier, the states among them. Level by level:
+
+1. each process expands its frontier a batch at a time, checks step properties and deadlock
+   there, and sends each successor (its first copy in the batch) to its owner, with its key
+   (source number, position in the source's successor list) and its label id;
+2. each owner keeps, per fingerprint it has not seen, the least key: the copy one process
+   meets first. These are its new states, in key order; it checks invariants and "sometimes"
+   properties on them;
+3. process 0, which also coordinates, merges the owners' keys into the one-process order,
+   numbers the level's new states, keeps their parent links for traces, applies the bounds
+   and decides the verdicts with the very code of the one-process batched search
+   (:mod:`explorer.levels`), then tells each owner its new states' numbers, or that the
+   search ends.
+
+So every state gets the number, parent and successor position one process gives it, and the
+counts, coverage, verdicts and counterexamples are the same for any number of processes. The
+bounds on time and memory are checked between levels. The processes are forked.
+"""
+
+from __future__ import annotations
+
+import mmap
+import multiprocessing
+import os
+import signal
+import tempfile
+from functools import cached_property
+
+import numpy as np
+from array import array
+
+from .batched import BATCH, _BatchedSearch, _plus
+from .levels import extend, first_occurrences, least_unseen
+from .search import current_rss
+
+_POSITION_BITS = 16  # a key is source number << 16 | position: positions are kept in 16 bits anyway
+_OWNER_BITS = 8  # merging tags a key with its owner: so up to 256 processes and 2**39 states
+_TYPES = (np.int64, np.int64, np.int32)  # a successor on its way to its owner: state, key, label id
+
+
+def owners(fps: np.ndarray, shards: int) -> np.ndarray:
+    """The process that owns each fingerprint. Packed states are far from uniform in any bits,
+    so they are spread by a multiplicative hash first (other bits than the visited set's
+    buckets use)."""
+    spread = fps.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return ((spread >> np.uint64(32)) % np.uint64(shards)).astype(np.uint16)
+
+
+def split_by(owner: np.ndarray, shards: int) -> list[np.ndarray]:
+    """Per process, the indices of the entries it owns, in their order."""
+    order = np.argsort(owner, kind="stable")  # a radix sort on 16-bit keys
+    bounds = np.searchsorted(owner[order], np.arange(shards + 1)).tolist()
+    return [order[bounds[v]:bounds[v + 1]] for v in range(shards)]
+
+
+class _Outbox:
+    """Successors on their way to one owner, in key order: states, keys, label ids."""
+
+    def __init__(self) -> None:
+        self.parts: tuple[list, list, list] = ([], [], [])
+
+    def add(self, *arrays) -> None:
+        for part, values in zip(self.parts, arrays):
+            part.append(values)
+
+    def arrays(self) -> list[np.ndarray]:
+        return [np.concatenate(part) if part else np.zeros(0, dtype=t) for part, t in zip(self.parts, _TYPES)]
+
+
+class _Level:
+    """What one process found in one level."""
+
+    def __init__(self, shards: int, labels: int) -> None:
+        self.outboxes = [_Outbox() for _ in range(shards)]
+        self.events: list[tuple] = []  # step properties and deadlock: (source, position, name)
+        self.generated = 0
+        self.fired = np.zeros(labels, dtype=np.int64)  # per label id
+        # its new states (each this process's to own), in key order: states, keys, label ids
+        self.states = self.keys = self.labels = None
+        self.failing: dict[str, int] = {}  # invariant -> key of its first new state that fails it
+        self.witnessed: dict[str, int] = {}  # "sometimes" property -> key of the first that meets it
+
+    def summary(self) -> tuple:
+        """What the coordinator needs besides the new states' keys and labels."""
+        return self.events, self.generated, self.fired, self.failing, self.witnessed
+
+
+class _Channel:
+    """Arrays from one process to another through shared memory (a file in memory, created
+    before the fork, so both have it): the sender writes them there and sends only a header
+    (lengths and types) on a pipe. Pipes moved about 270 MB/s here, shared pages about
+    2.9 GB/s. The sender writes again only after the receiver has copied the arrays out (the
+    level's next step)."""
+
+    def __init__(self) -> None:
+        self.fd = os.memfd_create("recover-check") if hasattr(os, "memfd_create") else \
+            os.dup(tempfile.TemporaryFile().fileno())
+        self.size = 0
+        self.memory: mmap.mmap | None = None
+
+    def _map(self, size: int) -> None:
+        if self.memory is not None:
+            self.memory.close()
+        self.memory, self.size = mmap.mmap(self.fd, size), size
+
+    def write(self, arrays: list[np.ndarray]) -> tuple:
+        """Put ``arrays`` in the shared memory; the header that reads them back."""
+        needed = sum(values.nbytes for values in arrays)
+        if needed > self.size:
+            size = max(needed, 2 * self.size)
+            os.ftruncate(self.fd, size)
+            self._map(size)
+        offset = 0
+        for values in arrays:
+            if len(values):
+                np.frombuffer(self.memory, dtype=values.dtype, count=len(values), offset=offset)[:] = values
+            offset += values.nbytes
+        return self.size, [(len(values), values.dtype.str) for values in arrays]
+
+    def read(self, header: tuple) -> list[np.ndarray]:
+        """Copies of the arrays a header describes."""
+        size, shapes = header
+        if size != self.size:
+            self._map(size)
+        arrays, offset = [], 0
+        for count, kind in shapes:
+            arrays.append(np.frombuffer(self.memory, dtype=kind, count=count, offset=offset).copy() if count
+                          else np.zeros(0, dtype=kind))
+            offset += arrays[-1].nbytes
+        return arrays
+
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.close()
+        os.close(self.fd)
+
+
+class _Ordered:
+    """A level's new states from every owner, merged into one-process order (by key). Each
+    owner's keys are sorted and tagged with the owner in their low bits, so one stable sort of
+    the values merges the runs in linear time (cheaper than an argsort, or binary searches)."""
+
+    def __init__(self, reports: list) -> None:
+        tagged = np.sort(np.concatenate([r[0] << _OWNER_BITS | w for w, r in enumerate(reports)]), kind="stable")
+        self.owner = tagged & ((1 << _OWNER_BITS) - 1)
+        self.keys = tagged >> _OWNER_BITS
+        self.places = [np.flatnonzero(self.owner == w) for w in range(len(reports))]
+        self.labels = [r[1] for r in reports]
+
+    @cached_property
+    def parents(self) -> np.ndarray:
+        return self.keys >> _POSITION_BITS
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self.keys & ((1 << _POSITION_BITS) - 1)
+
+    def rank(self, key: int) -> int:
+        """The place of the new state with this key in the level."""
+        return int(np.searchsorted(self.keys, key))
+
+    def numbers(self, owner: int, first_new: int) -> np.ndarray:
+        """The numbers of ``owner``'s new states, the level's first being ``first_new``."""
+        return first_new + self.places[owner]
+
+    def label_counts(self, kept: int, labels: int) -> np.ndarray:
+        """Per label id, how many of the first ``kept`` new states it found."""
+        return sum(np.bincount(mine[places < kept], minlength=labels) for mine, places in zip(self.labels, self.places))
+
+
+class _Mesh:
+    """One process's ways to every other: per peer, a pipe and a channel each way."""
+
+    def __init__(self, me: int, links: dict, channels: dict) -> None:
+        self.links = links  # peer -> Connection
+        self.outgoing = {peer: channels[me, peer] for peer in links}
+        self.incoming = {peer: channels[peer, me] for peer in links}
+
+    def exchange(self, outgoing: dict) -> list[list[np.ndarray]]:
+        """Send ``outgoing[peer]`` (arrays) to each peer, and receive what each sends here. The
+        pipes carry only lengths, so no send waits on a receiver."""
+        for peer, conn in self.links.items():
+            conn.send(self.outgoing[peer].write(outgoing[peer]))
+        return [self.incoming[peer].read(conn.recv()) for peer, conn in self.links.items()]
+
+    def close(self) -> None:
+        for conn in self.links.values():
+            conn.close()
+
+
+class _ShardedSearch(_BatchedSearch):
+    """Process 0: owner of one shard and coordinator (see the module docstring)."""
+
+    def __init__(self, *args, workers: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.states.vectorised:
+            raise ValueError("processes run the batched search over a vectorised model only; "
+                             "search one state at a time (engine='states') on several workers")
+        self.shards = workers
+        self.engine = f"batched, vectorised model, {workers} processes"
+
+    # -- what every process does -----------------------------------------------------------
+    def _find(self, me: int, mesh: _Mesh, frontier: np.ndarray, numbers: np.ndarray) -> _Level:
+        """Expand this process's frontier (its states numbered ``numbers``), trade successors
+        with the other owners, and keep and check the new states it owns."""
+        level = _Level(self.shards, len(self.states.labels))
+        for start in range(0, len(frontier), BATCH):
+            self._expand_batch(level, frontier[start:start + BATCH], numbers[start:start + BATCH])
+        received = mesh.exchange({peer: level.outboxes[peer].arrays() for peer in mesh.links})
+        parts = [level.outboxes[me].arrays()] + received
+        states, keys, labels = (np.concatenate([part[i] for part in parts]) for i in range(3))
+        order = np.argsort(keys, kind="stable")  # a few runs, each in key order: merged
+        states, keys, labels = states[order], keys[order], labels[order]
+        best = least_unseen(states, self.seen, nearby=False)  # copies found far apart, by different sources
+        level.states, level.keys, level.labels = states[best], keys[best], labels[best]
+        self._check_new(level)
+        return level
+
+    def _expand_batch(self, level: _Level, batch: np.ndarray, numbers: np.ndarray) -> None:
+        sources, positions, label_ids, nexts, _ = self.states.expand(batch)
+        sources_numbered = numbers[sources]
+        level.events += self._step_events(batch, sources, positions, label_ids, nexts, sources_numbered)
+        if self.check_deadlock:
+            level.events += self._deadlock_events(batch, sources, numbers)
+        level.generated += len(nexts)
+        level.fired += np.bincount(label_ids, minlength=len(level.fired))
+        if len(positions) and positions.max() >> _POSITION_BITS:
+            raise OverflowError("more than 65,535 successors of one state: positions are kept in 16 bits")
+        keys = sources_numbered << _POSITION_BITS | positions
+        first = first_occurrences(nexts)  # copies from other batches and processes: the owner's to drop
+        for owner, at in enumerate(split_by(owners(nexts[first], self.shards), self.shards)):
+            picked = first[at]
+            level.outboxes[owner].add(nexts[picked], keys[picked], label_ids[picked].astype(np.int32))
+
+    def _check_new(self, level: _Level) -> None:
+        for prop in self.invariants:
+            if prop.name not in self.violations:
+                bad = np.flatnonzero(~self._holds(prop, level.states))
+                if len(bad):
+                    level.failing[prop.name] = int(level.keys[bad[0]])
+        for prop in self.sometimes:
+            if prop.name not in self.witnesses:
+                good = np.flatnonzero(self._holds(prop, level.states))
+                if len(good):
+                    level.witnessed[prop.name] = int(level.keys[good[0]])
+
+    def _tally_to(self, frontier: np.ndarray, numbers: np.ndarray, last: int) -> tuple[int, np.ndarray]:
+        """Successors and labels fired by this process's states numbered up to ``last``: where
+        one process stopped."""
+        generated, fired = 0, np.zeros(len(self.states.labels), dtype=np.int64)
+        states = frontier[numbers <= last]
+        for start in range(0, len(states), BATCH):
+            label_ids = self.states.expand(states[start:start + BATCH])[2]
+            generated += len(label_ids)
+            fired += np.bincount(label_ids, minlength=len(fired))
+        return generated, fired
+
+    def _serve(self, me: int, links: dict, channels: dict, boss, frontier: np.ndarray, numbers: np.ndarray,
+               foreign: list) -> None:
+        """``channels``: the successors' channels between every two processes, and each
+        worker's "report" (to process 0) and "numbers" (from it)."""
+        """A forked owner: find each level, report it, and wait for its numbers."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+        for conn in foreign:  # other processes' pipe ends, so that a process's end reads as EOF
+            conn.close()
+        mesh = _Mesh(me, links, channels)
+        rss_base = peak = current_rss()
+        try:
+            while True:
+                level = self._find(me, mesh, frontier, numbers)
+                boss.send(("level", (channels["report", me].write([level.keys, level.labels]), level.summary())))
+                self.seen.add(level.states)  # while the coordinator merges the reports
+                peak = max(peak, current_rss())
+                command, payload = boss.recv()
+                if command == "tally":
+                    boss.send(("tally", self._tally_to(frontier, numbers, payload)))
+                    command, payload = boss.recv()
+                if command == "end":
+                    boss.send(("rss", max(peak, current_rss()) - rss_base))
+                    return
+                decided, header = payload
+                numbers = channels["numbers", me].read(header)[0]
+                self._decided(decided)
+                frontier = level.states
+        except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
+            mesh.close()
+            boss.send(("error", exc))
+
+    def _decided(self, decided: tuple) -> None:
+        """The properties already decided: a process no longer checks them."""
+        violated, witnessed = decided
+        self.violations = dict.fromkeys(violated)
+        self.witnesses = dict.fromkeys(witnessed)
+
+    # -- the coordinator ---------------------------------------------------------------------
+    def _levels(self) -> None:
+        self.inits = list(self.model.init_states())
+        self.generated = count = len(self.inits)
+        states, fps = self.states.initial(self.inits)
+        frontier, stop = self._settle(states, fps, np.full(count, -1, dtype=np.int64),
+                                      np.arange(count, dtype=np.int64), None, [])
+        self.depth = 1 if len(frontier) else 0
+        self.level_end = len(self.parent)
+        if stop or not len(frontier):
+            return
+        if self._over_budget(len(frontier), 0):
+            return
+        shares = split_by(owners(frontier, self.shards), self.shards)
+        context = multiprocessing.get_context("fork")
+        ends = {pair: context.Pipe() for pair in _pairs(self.shards)}
+        channels = {(a, b): _Channel() for a in range(self.shards) for b in range(self.shards) if a != b}
+        for w in range(1, self.shards):  # a worker's report to process 0, and its numbers back
+            channels["report", w], channels["numbers", w] = _Channel(), _Channel()
+        bosses = [context.Pipe() for _ in range(1, self.shards)]  # [0]: process 0's end
+        every = [conn for pair in list(ends.values()) + bosses for conn in pair]
+        procs = []
+        for w in range(1, self.shards):
+            links, boss = _links_of(w, ends), bosses[w - 1][1]
+            procs.append(context.Process(target=self._serve, daemon=True, args=(
+                w, links, channels, boss, frontier[shares[w]], shares[w].astype(np.int64),
+                _others(every, list(links.values()) + [boss]))))
+        for proc in procs:
+            proc.start()
+        mesh, self.bosses = _Mesh(0, _links_of(0, ends), channels), [pair[0] for pair in bosses]
+        self.report_channels = [channels["report", w] for w in range(1, self.shards)]
+        self.number_channels = [channels["numbers", w] for w in range(1, self.shards)]
+        for conn in _others(every, list(mesh.links.values()) + self.bosses):
+            conn.close()
+        try:
+            self._coordinate(mesh, frontier[shares[0]], shares[0].astype(np.int64))
+        finally:
+            mesh.close()  # a worker still waiting for this process's successors reads EOF
+            # memory per state counts the workers' peak growth with this process's
+            self.rss_peak = max(self.rss_peak, current_rss()) + self._end_workers(procs)
+            for channel in channels.values():
+                channel.close()
+
+    def _coordinate(self, mesh: _Mesh, frontier: np.ndarray, numbers: np.ndarray) -> None:
+        while True:
+            try:
+                level = self._find(0, mesh, frontier, numbers)
+                self.seen.add(level.states)  # while the others may still be settling theirs
+                reports = [(level.keys, level.labels) + level.summary()] + [
+                    tuple(channel.read(header)) + summary for channel, (header, summary) in
+                    zip(self.report_channels, (self._receive(boss, "level") for boss in self.bosses))]
+            except (EOFError, OSError):
+                raise self._worker_failure() from None
+            ordered = _Ordered(reports)
+            stop, firsts, last, kept = self._decide_level(ordered, reports)
+            # between levels every worker waits for a word, so that "end" reaches them all
+            going = stop is None and self.truncated is None and kept and \
+                not self._over_budget(len(self.parent) - self.level_end, 0)
+            if going:  # the others go on while this process records the level
+                decided = (list(self.violations) + list(firsts), list(self.witnesses))
+                for w, (boss, channel) in enumerate(zip(self.bosses, self.number_channels), start=1):
+                    boss.send(("next", (decided, channel.write([ordered.numbers(w, len(self.parent))]))))
+                next_numbers = ordered.numbers(0, len(self.parent))
+            self._record_level(ordered, reports, firsts, kept, last, frontier, numbers)
+            if not going:
+                return
+            self.level_end = len(self.parent)
+            self.depth += 1
+            frontier, numbers = level.states, next_numbers
+
+    def _decide_level(self, ordered: "_Ordered", reports: list) -> tuple:
+        """Apply the bounds and decide the verdicts on the level, exactly as one process does:
+        (stop source or None, first events, last source expanded or None, new states kept)."""
+        before = self.truncated
+        keep, cut, events, last = self._apply_bounds(ordered.parents, [e for r in reports for e in r[2]], False)
+        first_new = len(self.parent)
+        for report in reports:
+            for name, key in report[5].items():
+                at = ordered.rank(key)
+                if at < keep:
+                    events.append((key >> _POSITION_BITS, first_new + at, name))
+        stop, firsts, last = self._decide(events, before, cut, last)
+        kept = keep if stop is None else int(np.searchsorted(ordered.parents[:keep], stop, side="right"))
+        return stop, firsts, last, kept
+
+    def _record_level(self, ordered: "_Ordered", reports: list, firsts: dict, kept: int, last: int | None,
+                      frontier: np.ndarray, numbers: np.ndarray) -> None:
+        """Keep the level's parent links, counts, violations and witnesses. ``last``: the last
+        source expanded where one process stopped in this level; ``frontier``, ``numbers``: this
+        process's states expanded in it."""
+        first_new = len(self.parent)
+        self._make_room(kept)
+        extend(self.parent, ordered.parents[:kept])
+        extend(self.ordinal, ordered.positions[:kept])
+        tallies = [(r[3], r[4]) for r in reports] if last is None else self._tallies_to(last, frontier, numbers)
+        self.generated += sum(generated for generated, _ in tallies)
+        self.fired_ids = _plus(self.fired_ids, sum(fired for _, fired in tallies))
+        self.new_ids = _plus(self.new_ids, ordered.label_counts(kept, len(self.states.labels)))
+        self._record(firsts)
+        self._witness_at(reports, ordered, kept, first_new)
+
+    def _witness_at(self, reports: list, ordered: "_Ordered", kept: int, first_new: int) -> None:
+        found: dict[str, int] = {}
+        for report in reports:
+            for name, key in report[6].items():
+                at = ordered.rank(key)
+                if at < kept:
+                    found[name] = min(found.get(name, at), at)
+        for name, at in found.items():
+            if name not in self.witnesses:
+                self.witnesses[name] = self._trace_to(first_new + at)
+
+    def _tallies_to(self, last: int, frontier: np.ndarray, numbers: np.ndarray) -> list:
+        for boss in self.bosses:
+            boss.send(("tally", last))
+        return [self._tally_to(frontier, numbers, last)] + [self._receive(boss, "tally") for boss in self.bosses]
+
+    def _make_room(self, count: int) -> None:
+        if len(self.parent) + count >= 2**31 and self.parent.typecode == "i":
+            self.parent = array("l", self.parent)
+
+    @staticmethod
+    def _receive(boss, kind: str):
+        message, payload = boss.recv()
+        if message == "error":
+            raise payload
+        assert message == kind, (message, kind)
+        return payload
+
+    def _worker_failure(self) -> BaseException:
+        """The error a worker reported, or a generic one if it died without a word."""
+        for boss in self.bosses:
+            try:
+                if boss.poll(5):
+                    message, payload = boss.recv()
+                    if message == "error" and not isinstance(payload, (EOFError, OSError)):
+                        return payload
+            except (EOFError, OSError):
+                continue
+        return RuntimeError("a worker process ended unexpectedly")
+
+    def _end_workers(self, procs: list) -> int:
+        """Tell the workers the search is over; the sum of their peak memory growth."""
+        grown = 0
+        for boss in self.bosses:
+            try:
+                boss.send(("end", None))
+                if boss.poll(10):
+                    message, payload = boss.recv()
+                    grown += payload if message == "rss" else 0
+            except (EOFError, OSError):
+                continue
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+        return grown
+
+
+def _pairs(shards: int) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(shards) for b in range(a + 1, shards)]
+
+
+def _others(conns: list, mine: list) -> list:
+    """The pipe ends in ``conns`` that are not among ``mine``."""
+    return [conn for conn in conns if all(conn is not own for own in mine)]
+
+
+def _links_of(me: int, ends: dict) -> dict:
+    """Process ``me``'s ends of the pipes between processes: peer -> Connection."""
+    links = {}
+    for (a, b), (low, high) in ends.items():
+        if me == a:
+            links[b] = low
+        elif me == b:
+            links[a] = high
+    return dict(sorted(links.items()))
