@@ -8,8 +8,12 @@ state for each engine: one state at a time (``engine="states"``), batched in fin
 (``engine="batched"``: vectorised for two-phase commit, one state at a time for the recover
 model) and two worker processes, with the speed-ups over the one-state search, a plain Python
 BFS (a set of states and a deque) for scale, and the state reduction from dispatcher symmetry.
-The speed-up column compares a row with its one-worker counterpart: processes and the batched
-search with the one-state search; for TLC (``--tlc path/to/tla2tools.jar``, on benchmarks/tla/TwoPhase.tla) one TLC
+The speed-up column compares a row with its one-worker counterpart: one-state processes and the
+batched search with the one-state search, batched processes (over the vectorised two-phase
+commit, the visited set split by fingerprint) with the batched search, and with their own
+algorithm run on one process ("same, on 1 process": each level's successors settled at once,
+faster than the batched search but with more memory; its speed-up is the processes' over it);
+for TLC (``--tlc path/to/tla2tools.jar``, on benchmarks/tla/TwoPhase.tla) one TLC
 worker with our batched search (above 1 means TLC is slower), and two TLC workers with one.
 
 Each run is a fresh process. Memory is the peak RSS (``ru_maxrss``) minus the RSS just before
@@ -61,6 +65,12 @@ if mode == "plain_bfs":
             if n not in seen:
                 seen.add(n); queue.append(n)
     el, distinct = time.perf_counter() - t, len(seen)
+elif mode == "level_wide":  # the processes' algorithm on one process (a private entry point)
+    from explorer.sharded import _ShardedSearch
+    r = _ShardedSearch(model, [], workers=workers, deadlock=False, max_states=None, max_depth=None,
+                       max_seconds=None, max_memory_mb=None, stop_at_first=False, progress=None,
+                       progress_interval=1.0, keep_graph=False).run()
+    el, distinct, generated = r.elapsed, r.distinct, r.generated
 else:
     r = explore(model, [], deadlock=False, workers=workers, engine=engine)
     el, distinct, generated = r.elapsed, r.distinct, r.generated
@@ -88,11 +98,16 @@ def run_once(spec: dict, mode: str, workers: int = 1) -> dict:
     return json.loads(out.stdout)
 
 
-def median_run(spec: dict, mode: str, workers: int, runs: int) -> dict:
-    results = [run_once(spec, mode, workers) for _ in range(runs)]
-    return {"distinct": results[0]["distinct"], "generated": results[0]["generated"],
-            "seconds": statistics.median(r["seconds"] for r in results),
-            "bytes": statistics.median(r["bytes"] for r in results)}
+def median_runs(spec: dict, configs: list[tuple[str, int]], runs: int) -> list[dict]:
+    """Per (mode, workers) config, the median of ``runs`` runs; the configs take turns run by
+    run, so that the machine's drift hits them alike and their ratios stay fair."""
+    results: list[list[dict]] = [[] for _ in configs]
+    for _ in range(runs):
+        for config, out in zip(configs, results):
+            out.append(run_once(spec, *config))
+    return [{"distinct": out[0]["distinct"], "generated": out[0]["generated"],
+             "seconds": statistics.median(r["seconds"] for r in out),
+             "bytes": statistics.median(r["bytes"] for r in out)} for out in results]
 
 
 def row(name: str, label: str, r: dict, speedup: str = "") -> str:
@@ -135,21 +150,25 @@ def main() -> None:
     print(f"{'model':<32} {'search':<22} {'distinct':>10} {'generated':>11} {'distinct/s':>11} "
           f"{'generated/s':>12} {'bytes/state':>11} {'speed-up':>8}")
     for name, spec in cases:
-        one = median_run(spec, "engine", 1, args.runs)
-        processes = median_run(spec, "engine", 2, args.runs)
-        batched = median_run(spec, "batched", 1, args.runs)
+        vectorised = spec["model"] == "2pc"  # the batched search runs on processes too
+        configs = [("engine", 1), ("engine", 2), ("batched", 1), ("plain_bfs", 1)]
+        configs += [("batched", 2), ("level_wide", 1)] if vectorised else []
+        one, processes, batched, plain, *sharded = median_runs(spec, configs, args.runs)
         print(row(name, "one state", one))
         print(row(name, "one state, 2 processes", processes, f"{one['seconds'] / processes['seconds']:.2f}x"))
         print(row(name, "batched", batched, f"{one['seconds'] / batched['seconds']:.2f}x"))
-        print(row(name, "plain BFS", median_run(spec, "plain_bfs", 1, args.runs)))
+        if sharded:
+            two, level_wide = sharded
+            print(row(name, "batched, 2 processes", two, f"{batched['seconds'] / two['seconds']:.2f}x"))
+            print(row(name, "  same, on 1 process", level_wide, f"{level_wide['seconds'] / two['seconds']:.2f}x"))
+        print(row(name, "plain BFS", plain))
         if args.tlc and spec["model"] == "2pc":
             tlc_one = median_tlc(args.tlc, spec["rms"], 1, args.runs)
             tlc_two = median_tlc(args.tlc, spec["rms"], 2, args.runs)
             print(row(name, "TLC, 1 worker", tlc_one, f"{tlc_one['seconds'] / batched['seconds']:.2f}x"))
             print(row(name, "TLC, 2 workers", tlc_two, f"{tlc_one['seconds'] / tlc_two['seconds']:.2f}x"))
     name, spec = SYMMETRY_CASE
-    full = median_run(spec, "engine", 1, args.runs)
-    reduced = median_run(spec, "symmetry", 1, args.runs)
+    full, reduced = median_runs(spec, [("engine", 1), ("symmetry", 1)], args.runs)
     print(row(name, "one state", full))
     print(row(name, "symmetry", reduced))
     print(f"symmetry: {full['distinct'] / reduced['distinct']:.1f}x fewer states, "

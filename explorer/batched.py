@@ -144,7 +144,9 @@ class _BatchedSearch(_LevelSearch):
             add_counts(self.fired, self.states.labels, self.fired_ids.tolist())
             add_counts(self.new_by_label, self.states.labels, self.new_ids.tolist())
 
-    def _levels(self) -> None:
+    def _initial_level(self) -> tuple:
+        """Settle the initial states as the first level: (its new states, whether the search
+        stops there)."""
         self.inits = list(self.model.init_states())
         self.generated = count = len(self.inits)
         states, fps = self.states.initial(self.inits)
@@ -152,6 +154,10 @@ class _BatchedSearch(_LevelSearch):
                                       np.arange(count, dtype=np.int64), None, [])
         self.depth = 1 if len(frontier) else 0
         self.level_end = len(self.parent)
+        return frontier, stop
+
+    def _levels(self) -> None:
+        frontier, stop = self._initial_level()
         while len(frontier) and not stop:
             first = len(self.parent) - len(frontier)  # the level's states are numbered last
             found = []
@@ -185,8 +191,7 @@ class _BatchedSearch(_LevelSearch):
         keep, cut, events, last = self._apply_bounds(parents, events, initial)
         best, parents = best[:keep], parents[:keep]
         first_new = len(self.parent)
-        if first_new + len(best) >= 2**31 and self.parent.typecode == "i":
-            self.parent = array("l", self.parent)
+        self._make_room(len(best))
         new = self.states.take(nexts, best)
         events += self._invariant_events(new, parents, first_new)
         stop, firsts, last = self._decide(events, before, cut, last)
@@ -205,6 +210,11 @@ class _BatchedSearch(_LevelSearch):
         self._witness(new, first_new)
         # a depth cut still expands the whole level (for step properties and deadlock)
         return new, stop is not None or self.truncated == "max_states"
+
+    def _make_room(self, count: int) -> None:
+        """Widen the parent links past 2**31 states."""
+        if len(self.parent) + count >= 2**31 and self.parent.typecode == "i":
+            self.parent = array("l", self.parent)
 
     def _step_events(self, batch, sources, positions, label_ids, nexts, numbers) -> list:
         events = []

@@ -438,11 +438,12 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     ``engine``: ``states`` searches one state at a time with a set of fingerprints (liveness and
     ``keep_graph`` need it); ``batched`` is fingerprint mode (:mod:`explorer.batched`): 8-byte
     fingerprints in numpy, and no Python loop per state for a model with a vectorised form;
-    ``auto`` picks ``batched`` for a vectorised model where it can run (one worker, no
-    liveness, no ``keep_graph``), else ``states``: over one-state ``successors`` the batched
-    search saves memory, not time. ``workers`` > 1 searches one state at a time
-    on that many processes (:mod:`explorer.parallel`; liveness and ``keep_graph`` need one
-    worker). All give the same states, verdicts and counterexamples.
+    ``auto`` picks ``batched`` for a vectorised model where it can run (no liveness, no
+    ``keep_graph``), else ``states``: over one-state ``successors`` the batched search saves
+    memory, not time. ``workers`` > 1 searches on that many processes: batched, the visited set
+    split by fingerprint, over a vectorised model (:mod:`explorer.sharded`); one state at a
+    time otherwise (:mod:`explorer.parallel`). Liveness and ``keep_graph`` need one worker.
+    All give the same states, verdicts and counterexamples.
     """
     names = [p.name for p in properties]
     if len(set(names)) != len(names) or (deadlock and DEADLOCK in names):

@@ -30,9 +30,9 @@ import os
 import signal
 import tempfile
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
-from array import array
 
 from .batched import BATCH, _BatchedSearch, _plus
 from .levels import extend, first_occurrences, least_unseen
@@ -88,6 +88,18 @@ class _Level:
     def summary(self) -> tuple:
         """What the coordinator needs besides the new states' keys and labels."""
         return self.events, self.generated, self.fired, self.failing, self.witnessed
+
+
+class _Report(NamedTuple):
+    """One process's level, as the coordinator sees it (see :class:`_Level`)."""
+
+    keys: np.ndarray
+    labels: np.ndarray
+    events: list
+    generated: int
+    fired: np.ndarray
+    failing: dict
+    witnessed: dict
 
 
 class _Channel:
@@ -146,11 +158,11 @@ class _Ordered:
     the values merges the runs in linear time (cheaper than an argsort, or binary searches)."""
 
     def __init__(self, reports: list) -> None:
-        tagged = np.sort(np.concatenate([r[0] << _OWNER_BITS | w for w, r in enumerate(reports)]), kind="stable")
+        tagged = np.sort(np.concatenate([r.keys << _OWNER_BITS | w for w, r in enumerate(reports)]), kind="stable")
         self.owner = tagged & ((1 << _OWNER_BITS) - 1)
         self.keys = tagged >> _OWNER_BITS
         self.places = [np.flatnonzero(self.owner == w) for w in range(len(reports))]
-        self.labels = [r[1] for r in reports]
+        self.labels = [r.labels for r in reports]
 
     @cached_property
     def parents(self) -> np.ndarray:
@@ -223,19 +235,19 @@ class _ShardedSearch(_BatchedSearch):
 
     def _expand_batch(self, level: _Level, batch: np.ndarray, numbers: np.ndarray) -> None:
         sources, positions, label_ids, nexts, _ = self.states.expand(batch)
-        sources_numbered = numbers[sources]
-        level.events += self._step_events(batch, sources, positions, label_ids, nexts, sources_numbered)
+        if self.step_properties:
+            level.events += self._step_events(batch, sources, positions, label_ids, nexts, numbers[sources])
         if self.check_deadlock:
             level.events += self._deadlock_events(batch, sources, numbers)
         level.generated += len(nexts)
         level.fired += np.bincount(label_ids, minlength=len(level.fired))
+        first = first_occurrences(nexts)  # copies from other batches and processes: the owner's to drop
+        states, labels, positions = nexts[first], label_ids[first].astype(np.int32), positions[first]
         if len(positions) and positions.max() >> _POSITION_BITS:
             raise OverflowError("more than 65,535 successors of one state: positions are kept in 16 bits")
-        keys = sources_numbered << _POSITION_BITS | positions
-        first = first_occurrences(nexts)  # copies from other batches and processes: the owner's to drop
-        for owner, at in enumerate(split_by(owners(nexts[first], self.shards), self.shards)):
-            picked = first[at]
-            level.outboxes[owner].add(nexts[picked], keys[picked], label_ids[picked].astype(np.int32))
+        keys = numbers[sources[first]] << _POSITION_BITS | positions
+        for owner, at in enumerate(split_by(owners(states, self.shards), self.shards)):
+            level.outboxes[owner].add(states[at], keys[at], labels[at])
 
     def _check_new(self, level: _Level) -> None:
         for prop in self.invariants:
@@ -262,9 +274,9 @@ class _ShardedSearch(_BatchedSearch):
 
     def _serve(self, me: int, links: dict, channels: dict, boss, frontier: np.ndarray, numbers: np.ndarray,
                foreign: list) -> None:
-        """``channels``: the successors' channels between every two processes, and each
-        worker's "report" (to process 0) and "numbers" (from it)."""
-        """A forked owner: find each level, report it, and wait for its numbers."""
+        """A forked owner: find each level, report it, and wait for its numbers. ``channels``: the
+        successors' channels between every two processes, and each worker's "report" (to
+        process 0) and "numbers" (from it); ``foreign``: pipe ends that are others'."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
         for conn in foreign:  # other processes' pipe ends, so that a process's end reads as EOF
             conn.close()
@@ -289,7 +301,10 @@ class _ShardedSearch(_BatchedSearch):
                 frontier = level.states
         except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
             mesh.close()
-            boss.send(("error", exc))
+            try:
+                boss.send(("error", exc))
+            except OSError:  # the coordinator is gone: nobody to tell
+                pass
 
     def _decided(self, decided: tuple) -> None:
         """The properties already decided: a process no longer checks them."""
@@ -299,23 +314,28 @@ class _ShardedSearch(_BatchedSearch):
 
     # -- the coordinator ---------------------------------------------------------------------
     def _levels(self) -> None:
-        self.inits = list(self.model.init_states())
-        self.generated = count = len(self.inits)
-        states, fps = self.states.initial(self.inits)
-        frontier, stop = self._settle(states, fps, np.full(count, -1, dtype=np.int64),
-                                      np.arange(count, dtype=np.int64), None, [])
-        self.depth = 1 if len(frontier) else 0
-        self.level_end = len(self.parent)
-        if stop or not len(frontier):
-            return
-        if self._over_budget(len(frontier), 0):
+        frontier, stop = self._initial_level()  # in this process, before the others start
+        if stop or not len(frontier) or self._over_budget(len(frontier), 0):
             return
         shares = split_by(owners(frontier, self.shards), self.shards)
-        context = multiprocessing.get_context("fork")
-        ends = {pair: context.Pipe() for pair in _pairs(self.shards)}
         channels = {(a, b): _Channel() for a in range(self.shards) for b in range(self.shards) if a != b}
         for w in range(1, self.shards):  # a worker's report to process 0, and its numbers back
             channels["report", w], channels["numbers", w] = _Channel(), _Channel()
+        mesh, procs = self._fork(frontier, shares, channels)
+        try:
+            self._coordinate(mesh, frontier[shares[0]], shares[0].astype(np.int64))
+        finally:
+            mesh.close()  # a worker still waiting for this process's successors reads EOF
+            # memory per state counts the workers' peak growth with this process's
+            self.rss_peak = max(self.rss_peak, current_rss()) + self._end_workers(procs)
+            for channel in channels.values():
+                channel.close()
+
+    def _fork(self, frontier: np.ndarray, shares: list, channels: dict) -> tuple:
+        """Start the other processes, each with its share of the first frontier: this
+        process's ways to them, and the processes."""
+        context = multiprocessing.get_context("fork")
+        ends = {pair: context.Pipe() for pair in _pairs(self.shards)}
         bosses = [context.Pipe() for _ in range(1, self.shards)]  # [0]: process 0's end
         every = [conn for pair in list(ends.values()) + bosses for conn in pair]
         procs = []
@@ -331,22 +351,15 @@ class _ShardedSearch(_BatchedSearch):
         self.number_channels = [channels["numbers", w] for w in range(1, self.shards)]
         for conn in _others(every, list(mesh.links.values()) + self.bosses):
             conn.close()
-        try:
-            self._coordinate(mesh, frontier[shares[0]], shares[0].astype(np.int64))
-        finally:
-            mesh.close()  # a worker still waiting for this process's successors reads EOF
-            # memory per state counts the workers' peak growth with this process's
-            self.rss_peak = max(self.rss_peak, current_rss()) + self._end_workers(procs)
-            for channel in channels.values():
-                channel.close()
+        return mesh, procs
 
     def _coordinate(self, mesh: _Mesh, frontier: np.ndarray, numbers: np.ndarray) -> None:
         while True:
             try:
                 level = self._find(0, mesh, frontier, numbers)
                 self.seen.add(level.states)  # while the others may still be settling theirs
-                reports = [(level.keys, level.labels) + level.summary()] + [
-                    tuple(channel.read(header)) + summary for channel, (header, summary) in
+                reports = [_Report(level.keys, level.labels, *level.summary())] + [
+                    _Report(*channel.read(header), *summary) for channel, (header, summary) in
                     zip(self.report_channels, (self._receive(boss, "level") for boss in self.bosses))]
             except (EOFError, OSError):
                 raise self._worker_failure() from None
@@ -371,10 +384,10 @@ class _ShardedSearch(_BatchedSearch):
         """Apply the bounds and decide the verdicts on the level, exactly as one process does:
         (stop source or None, first events, last source expanded or None, new states kept)."""
         before = self.truncated
-        keep, cut, events, last = self._apply_bounds(ordered.parents, [e for r in reports for e in r[2]], False)
+        keep, cut, events, last = self._apply_bounds(ordered.parents, [e for r in reports for e in r.events], False)
         first_new = len(self.parent)
         for report in reports:
-            for name, key in report[5].items():
+            for name, key in report.failing.items():
                 at = ordered.rank(key)
                 if at < keep:
                     events.append((key >> _POSITION_BITS, first_new + at, name))
@@ -391,7 +404,8 @@ class _ShardedSearch(_BatchedSearch):
         self._make_room(kept)
         extend(self.parent, ordered.parents[:kept])
         extend(self.ordinal, ordered.positions[:kept])
-        tallies = [(r[3], r[4]) for r in reports] if last is None else self._tallies_to(last, frontier, numbers)
+        tallies = [(r.generated, r.fired) for r in reports] if last is None else \
+            self._tallies_to(last, frontier, numbers)
         self.generated += sum(generated for generated, _ in tallies)
         self.fired_ids = _plus(self.fired_ids, sum(fired for _, fired in tallies))
         self.new_ids = _plus(self.new_ids, ordered.label_counts(kept, len(self.states.labels)))
@@ -401,7 +415,7 @@ class _ShardedSearch(_BatchedSearch):
     def _witness_at(self, reports: list, ordered: "_Ordered", kept: int, first_new: int) -> None:
         found: dict[str, int] = {}
         for report in reports:
-            for name, key in report[6].items():
+            for name, key in report.witnessed.items():
                 at = ordered.rank(key)
                 if at < kept:
                     found[name] = min(found.get(name, at), at)
@@ -414,16 +428,14 @@ class _ShardedSearch(_BatchedSearch):
             boss.send(("tally", last))
         return [self._tally_to(frontier, numbers, last)] + [self._receive(boss, "tally") for boss in self.bosses]
 
-    def _make_room(self, count: int) -> None:
-        if len(self.parent) + count >= 2**31 and self.parent.typecode == "i":
-            self.parent = array("l", self.parent)
-
     @staticmethod
     def _receive(boss, kind: str):
+        """A worker's next message, of this kind; a worker's error is raised here."""
         message, payload = boss.recv()
         if message == "error":
             raise payload
-        assert message == kind, (message, kind)
+        if message != kind:
+            raise RuntimeError(f"a worker sent {message!r} where {kind!r} was due")
         return payload
 
     def _worker_failure(self) -> BaseException:
