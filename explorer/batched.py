@@ -34,8 +34,8 @@ from .levels import LabelIds, _LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
 from .search import FP_MASK, _first, _second
 
-# frontier states per batch: a bigger batch searches the visited set fewer times (65,536: 20%
-# faster on two-phase commit with 8 RMs) but holds more successors at once (31 instead of 23
+# frontier states per batch: a bigger batch searches the visited set fewer times (65,536: 10%
+# faster on two-phase commit with 8 RMs) but holds more successors at once (31.5 instead of 23
 # bytes a state there); the processes of explorer.sharded use it too
 BATCH = 16384
 
