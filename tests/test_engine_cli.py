@@ -117,3 +117,14 @@ def test_rich_output_shows_trace_with_changed_fields_only(capsys):
     out = capsys.readouterr().out
     assert "counterexample: big_not_4" in out and "FillBig" in out
     assert "big = 4" in out
+
+
+def test_workers_over_a_vectorised_example_run_the_batched_search_on_processes(capsys):
+    args = ["explore", "--example", "two_phase_commit", "--param", "rms=4", "--json"]
+    assert main(args) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main(args + ["--workers", "2"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert two["engine"] == "batched, vectorised model, 2 processes" and one["engine"] == "batched, vectorised model"
+    for key in ("distinct_states", "states_generated", "depth", "properties", "coverage"):
+        assert two[key] == one[key]
