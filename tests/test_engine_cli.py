@@ -48,9 +48,9 @@ def test_same_output_whatever_the_hash_seed():
     assert len(outputs) == 1
     data = json.loads(outputs.pop())
     assert data["distinct_states"] == 6 and data["properties"]["no_key_in_attic"]["verdict"] == "violated"
-    cli = {run("-m", "explorer.cli", "explore", "--example", "two_phase_commit", "--json", env_seed=seed).stdout
-           for seed in (1, 2)}
-    cli = {json.dumps({k: v for k, v in json.loads(o).items() if k not in ("seconds", "bytes_per_state")})
+    cli = {run("-m", "explorer.cli", "explore", "--example", "two_phase_commit", "--json", *workers,
+               env_seed=seed).stdout for seed in (1, 2) for workers in ((), ("--workers", "2"))}
+    cli = {json.dumps({k: v for k, v in json.loads(o).items() if k not in ("seconds", "bytes_per_state", "engine")})
            for o in cli}
     assert len(cli) == 1
 
