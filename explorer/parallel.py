@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import time
 from collections import Counter
 
 import numpy as np
@@ -73,11 +72,11 @@ class _Worker:
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
         # (the cyclic collector stays off: forked while _Search.run had paused it)
-        rss_base = peak = current_rss()
+        self.rss_base = peak = current_rss()
         while True:
             command, payload = self.mailbox.take(_COMMANDS)[0]
             if command == "stop":
-                self.outbox.put(("rss", self.me, max(peak, current_rss()) - rss_base))
+                self.outbox.put(("rss", self.me, max(peak, current_rss()) - self.rss_base))
                 return
             getattr(self, "_" + command)(payload)
             peak = max(peak, current_rss())
@@ -93,7 +92,8 @@ class _Worker:
         self.candidates = report.candidates
         counts = (np.array(report.numbers, dtype=np.int64), np.array(report.counts, dtype=np.int64))
         self.outbox.put(("expanded", self.me, (counts, report.fired, report.step_violations, report.dead,
-                                               _candidate_arrays(report.candidates))))
+                                               _candidate_arrays(report.candidates),
+                                               current_rss() - self.rss_base)))
 
     def _expand_states(self, report: _Expansion, states: list, least_first: bool) -> None:
         """Expand ``states`` (number, state) into this level's ``report``. ``least_first``: they
@@ -235,10 +235,9 @@ class _ParallelSearch(_LevelSearch):
             return
         self.depth = 1
         while True:
+            queued = len(self.parent) - self.level_end  # the last level's states: this one's frontier
             self.level_end = len(self.parent)
-            self.rss_peak = max(self.rss_peak, current_rss())
-            if self.max_seconds is not None and time.perf_counter() - self.started > self.max_seconds:
-                self.truncated = "max_seconds"
+            if self._over_budget(queued, 0):  # time, every process's memory, progress
                 return
             for w in range(self.workers):
                 self._send(w, "expand")
@@ -247,10 +246,6 @@ class _ParallelSearch(_LevelSearch):
                 return
             if len(self.parent) == self.level_end:  # no new state: the search is complete
                 return
-            if self.progress is not None:
-                self.progress({"distinct": len(self.parent), "generated": self.generated,
-                               "queue": len(self.parent) - self.level_end, "depth": self.depth,
-                               "elapsed": time.perf_counter() - self.started})
             self.depth += 1
 
     def _expansion(self, reports) -> tuple[list, list, list]:
@@ -258,7 +253,9 @@ class _ParallelSearch(_LevelSearch):
         ``(source, position, name)``; each worker's (fingerprint, key) candidates."""
         counts = []
         events, candidates = [], []
-        for _, w, (counts_w, fired, step_violations, dead, found) in sorted(reports, key=lambda m: m[1]):
+        self.rss_elsewhere = 0  # for the memory bound
+        for _, w, (counts_w, fired, step_violations, dead, found, grown) in sorted(reports, key=lambda m: m[1]):
+            self.rss_elsewhere += grown
             counts.append(counts_w)
             self.fired.update(fired)
             events += [(number, k, name) for name, number, k in step_violations]

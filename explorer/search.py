@@ -137,6 +137,7 @@ class _Search:
                     self.mark_predicates.append(pred)
         self.marks = [bytearray() for _ in self.mark_predicates]
         self.truncated: str | None = None
+        self.rss_elsewhere = 0  # other processes' memory growth, for the memory bound
         self.interrupted = False
         self.generated = 0
         self.depth = 0
@@ -328,7 +329,7 @@ class _Search:
             return True
         rss = current_rss()
         self.rss_peak = max(self.rss_peak, rss)
-        if self.max_memory is not None and rss - self.rss_base > self.max_memory:
+        if self.max_memory is not None and rss - self.rss_base + self.rss_elsewhere > self.max_memory:
             self.truncated = "max_memory"
             return True
         if self.progress is not None and elapsed - getattr(self, "_last_progress", -1e9) >= self.progress_interval:

@@ -285,7 +285,8 @@ class _ShardedSearch(_BatchedSearch):
         try:
             while True:
                 level = self._find(me, mesh, frontier, numbers)
-                boss.send(("level", (channels["report", me].write([level.keys, level.labels]), level.summary())))
+                header = channels["report", me].write([level.keys, level.labels])
+                boss.send(("level", (header, level.summary(), current_rss() - rss_base)))
                 self.seen.add(level.states)  # while the coordinator merges the reports
                 peak = max(peak, current_rss())
                 command, payload = boss.recv()
@@ -358,9 +359,11 @@ class _ShardedSearch(_BatchedSearch):
             try:
                 level = self._find(0, mesh, frontier, numbers)
                 self.seen.add(level.states)  # while the others may still be settling theirs
+                received = [self._receive(boss, "level") for boss in self.bosses]
                 reports = [_Report(level.keys, level.labels, *level.summary())] + [
-                    _Report(*channel.read(header), *summary) for channel, (header, summary) in
-                    zip(self.report_channels, (self._receive(boss, "level") for boss in self.bosses))]
+                    _Report(*channel.read(header), *summary)
+                    for channel, (header, summary, _) in zip(self.report_channels, received)]
+                self.rss_elsewhere = sum(grown for _, _, grown in received)  # for the memory bound
             except (EOFError, OSError):
                 raise self._worker_failure() from None
             ordered = _Ordered(reports)

@@ -89,3 +89,12 @@ def test_liveness_is_refused():
     prop = always_eventually("empty", lambda s: s == (0, 0))
     with pytest.raises(ValueError, match="one worker"):
         explore(WaterJug(), [prop], workers=2, engine="states")
+
+
+def test_time_and_memory_bounds_end_the_search():
+    """The memory bound counts every process's growth; both bounds are met between levels."""
+    model = TwoPhaseCommit(7)
+    result = explore(model, [], workers=2, engine="states", max_memory_mb=1, deadlock=False)
+    assert result.truncated == "max_memory" and result.distinct < 296_448
+    result = explore(model, model.properties(), workers=2, engine="states", max_seconds=0.01)
+    assert result.truncated == "max_seconds" and {v.status for v in result.verdicts.values()} == {"incomplete"}

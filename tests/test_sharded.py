@@ -90,9 +90,13 @@ def test_too_many_successors_fail_loudly():
         explore(ExplicitGraph([0], edges, terminal=range(1, 70_001)), [], engine="batched", workers=2)
 
 
-def test_a_time_bound_ends_every_process():
-    result = explore(TwoPhaseCommit(7), [], engine="batched", workers=2, max_seconds=0.01, deadlock=False)
+def test_time_and_memory_bounds_end_every_process():
+    model = TwoPhaseCommit(7)
+    result = explore(model, model.properties(), engine="batched", workers=2, max_seconds=0.01)
     assert result.truncated == "max_seconds" and result.distinct < 296_448
+    assert {v.status for v in result.verdicts.values()} == {"incomplete"}
+    result = explore(model, [], engine="batched", workers=2, max_memory_mb=1, deadlock=False)
+    assert result.truncated == "max_memory" and result.distinct < 296_448
 
 
 def test_owners_split_states_evenly():
