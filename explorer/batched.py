@@ -248,22 +248,28 @@ class _BatchedSearch(_LevelSearch):
         return []
 
     def _invariant_events(self, new, parents, first_new) -> list:
-        events = []
-        for prop in self.invariants:
-            if prop.name in self.violations:
-                continue
-            bad = np.flatnonzero(~self._holds(prop, new))
-            if len(bad):
-                events.append((int(parents[bad[0]]), first_new + int(bad[0]), prop.name))
-        return events
+        return [(int(parents[at]), first_new + at, name) for name, at in self._first_failing(new).items()]
 
     def _witness(self, new, first_new) -> None:
-        for prop in self.sometimes:
-            if prop.name in self.witnesses:
-                continue
-            good = np.flatnonzero(self._holds(prop, new))
-            if len(good):
-                self.witnesses[prop.name] = self._trace_to(first_new + int(good[0]))
+        for name, at in self._first_witnessing(new).items():
+            self.witnesses[name] = self._trace_to(first_new + at)
+
+    def _first_failing(self, new) -> dict[str, int]:
+        """Per invariant not yet violated, the index of the first of ``new`` that fails it."""
+        return self._first_where(self.invariants, self.violations, new, False)
+
+    def _first_witnessing(self, new) -> dict[str, int]:
+        """Per "sometimes" property not yet witnessed, the index of the first of ``new`` that meets it."""
+        return self._first_where(self.sometimes, self.witnesses, new, True)
+
+    def _first_where(self, props: list, decided: dict, new, holds: bool) -> dict[str, int]:
+        found = {}
+        for prop in props:
+            if prop.name not in decided:
+                at = np.flatnonzero(self._holds(prop, new) == holds)
+                if len(at):
+                    found[prop.name] = int(at[0])
+        return found
 
     def _vectorised(self, prop) -> bool:
         """Whether ``prop`` is checked in its vector form here."""

@@ -47,6 +47,19 @@ class _Runs:
             self.runs.append(merged)
 
 
+def spread(fps: np.ndarray) -> np.ndarray:
+    """Fingerprints spread over all 64 bits by Fibonacci hashing (packed states are far from
+    uniform in any bits), as uint64: their top bits pick a bucket, their middle a process."""
+    return fps.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+
+
+def split_by(group: np.ndarray, groups: int) -> list[np.ndarray]:
+    """Per group, the indices of the entries in it, in their order (``group``: uint16 ids)."""
+    order = np.argsort(group, kind="stable")  # a radix sort on 16-bit keys
+    bounds = np.searchsorted(group[order], np.arange(groups + 1)).tolist()
+    return [order[bounds[g]:bounds[g + 1]] for g in range(groups)]
+
+
 class FingerprintRuns:
     """The visited set: 8 bytes a fingerprint, no Python object per state. Fingerprints are
     spread over ``BUCKETS`` sets of sorted runs by a multiplicative hash, so merging runs
@@ -62,13 +75,10 @@ class FingerprintRuns:
 
     def _split(self, fps: np.ndarray):
         """(bucket, indices of ``fps`` in it) for every bucket that gets some."""
-        spread = fps.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
-        bucket = (spread >> np.uint64(60)).astype(np.uint8)
-        order = np.argsort(bucket, kind="stable")  # a radix sort on 8-bit keys
-        bounds = np.searchsorted(bucket[order], np.arange(self.BUCKETS + 1)).tolist()
-        for b in range(self.BUCKETS):
-            if bounds[b] < bounds[b + 1]:
-                yield self.buckets[b], order[bounds[b]:bounds[b + 1]]
+        bucket = (spread(fps) >> np.uint64(60)).astype(np.uint16)
+        for runs, at in zip(self.buckets, split_by(bucket, self.BUCKETS)):
+            if len(at):
+                yield runs, at
 
     def contains(self, fps: np.ndarray) -> np.ndarray:
         found = np.zeros(len(fps), dtype=bool)

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .batched import BATCH, _BatchedSearch, _plus
-from .levels import extend, first_occurrences, least_unseen
+from .levels import extend, first_occurrences, least_unseen, split_by, spread
 from .search import current_rss
 
 _POSITION_BITS = 16  # a key is source number << 16 | position: positions are kept in 16 bits anyway
@@ -44,18 +44,9 @@ _TYPES = (np.int64, np.int64, np.int32)  # a successor on its way to its owner: 
 
 
 def owners(fps: np.ndarray, shards: int) -> np.ndarray:
-    """The process that owns each fingerprint. Packed states are far from uniform in any bits,
-    so they are spread by a multiplicative hash first (other bits than the visited set's
-    buckets use)."""
-    spread = fps.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    return ((spread >> np.uint64(32)) % np.uint64(shards)).astype(np.uint16)
-
-
-def split_by(owner: np.ndarray, shards: int) -> list[np.ndarray]:
-    """Per process, the indices of the entries it owns, in their order."""
-    order = np.argsort(owner, kind="stable")  # a radix sort on 16-bit keys
-    bounds = np.searchsorted(owner[order], np.arange(shards + 1)).tolist()
-    return [order[bounds[v]:bounds[v + 1]] for v in range(shards)]
+    """The process that owns each fingerprint (other bits of the spread than the visited
+    set's buckets use)."""
+    return ((spread(fps) >> np.uint64(32)) % np.uint64(shards)).astype(np.uint16)
 
 
 class _Outbox:
@@ -224,8 +215,8 @@ class _ShardedSearch(_BatchedSearch):
         for start in range(0, len(frontier), BATCH):
             self._expand_batch(level, frontier[start:start + BATCH], numbers[start:start + BATCH])
         received = mesh.exchange({peer: level.outboxes[peer].arrays() for peer in mesh.links})
-        parts = [level.outboxes[me].arrays()] + received
-        states, keys, labels = (np.concatenate([part[i] for part in parts]) for i in range(3))
+        own = level.outboxes[me].parts
+        states, keys, labels = (np.concatenate(own[i] + [part[i] for part in received]) for i in range(3))
         order = np.argsort(keys, kind="stable")  # a few runs, each in key order: merged
         states, keys, labels = states[order], keys[order], labels[order]
         best = least_unseen(states, self.seen, nearby=False)  # copies found far apart, by different sources
@@ -250,16 +241,8 @@ class _ShardedSearch(_BatchedSearch):
             level.outboxes[owner].add(states[at], keys[at], labels[at])
 
     def _check_new(self, level: _Level) -> None:
-        for prop in self.invariants:
-            if prop.name not in self.violations:
-                bad = np.flatnonzero(~self._holds(prop, level.states))
-                if len(bad):
-                    level.failing[prop.name] = int(level.keys[bad[0]])
-        for prop in self.sometimes:
-            if prop.name not in self.witnesses:
-                good = np.flatnonzero(self._holds(prop, level.states))
-                if len(good):
-                    level.witnessed[prop.name] = int(level.keys[good[0]])
+        level.failing = {name: int(level.keys[at]) for name, at in self._first_failing(level.states).items()}
+        level.witnessed = {name: int(level.keys[at]) for name, at in self._first_witnessing(level.states).items()}
 
     def _tally_to(self, frontier: np.ndarray, numbers: np.ndarray, last: int) -> tuple[int, np.ndarray]:
         """Successors and labels fired by this process's states numbered up to ``last``: where
