@@ -2,20 +2,24 @@
 
 For a vectorised model (see :mod:`explorer.batched`): a state is an int that is its own
 fingerprint, so it crosses processes as 8 bytes, with nothing to pickle. Of ``N`` processes,
-process ``w`` owns the fingerprints that hash to ``w``: that part of the visited set and, as
-its frontier, the states among them. Level by level:
+process ``w`` owns the fingerprints that hash to ``w``: that part of the visited set. Level by
+level:
 
-1. each process expands its frontier a batch at a time, checks step properties and deadlock
-   there, and sends each successor (its first copy in the batch) to its owner, with its key
-   (source number, position in the source's successor list) and its label id;
-2. each owner keeps, per fingerprint it has not seen, the least key: the copy one process
-   meets first. These are its new states, in key order; it checks invariants and "sometimes"
-   properties on them;
+1. every process has the level's frontier in number order; whichever is free claims its next
+   batch of consecutive states (a shared counter), expands it, checks step properties and
+   deadlock there, and sends each successor (its first copy in the batch) to its owner, with
+   its key (source number, position in the source's successor list) and its label id.
+   Consecutive states share many successors, so a batch drops most copies itself; and a
+   process that runs faster this level simply claims more of it;
+2. each owner puts what it received in key order (batches cover disjoint ranges of numbers)
+   and keeps, per fingerprint it has not seen, the least key: the copy one process meets
+   first. These are its new states; it checks invariants and "sometimes" properties on them;
 3. process 0, which also coordinates, merges the owners' keys into the one-process order,
-   numbers the level's new states, keeps their parent links for traces, applies the bounds
-   and decides the verdicts with the very code of the one-process batched search
-   (:mod:`explorer.levels`), then tells each owner its new states' numbers, or that the
-   search ends.
+   numbers the level's new states, applies the bounds and decides the verdicts with the very
+   code of the one-process batched search (:mod:`explorer.levels`), then hands every process
+   the next frontier (or says that the search ends), and only then records the level (parent
+   links for traces, counts) and adds its new states to its visited set, while the others
+   already expand.
 
 So every state gets the number, parent and successor position one process gives it, and the
 counts, coverage, verdicts and counterexamples are the same for any number of processes. The
@@ -50,17 +54,59 @@ def owners(fps: np.ndarray, shards: int) -> np.ndarray:
 
 
 class _Outbox:
-    """Successors on their way to one owner, in key order: states, keys, label ids."""
+    """Successors on their way to one owner, a batch at a time, each batch's in key order:
+    states, keys, label ids, and how many each batch gave."""
 
     def __init__(self) -> None:
         self.parts: tuple[list, list, list] = ([], [], [])
+        self.lengths: list[int] = []
 
     def add(self, *arrays) -> None:
-        for part, values in zip(self.parts, arrays):
-            part.append(values)
+        if len(arrays[0]):
+            for part, values in zip(self.parts, arrays):
+                part.append(values)
+            self.lengths.append(len(arrays[0]))
 
     def arrays(self) -> list[np.ndarray]:
-        return [np.concatenate(part) if part else np.zeros(0, dtype=t) for part, t in zip(self.parts, _TYPES)]
+        return [_join(part, t) for part, t in zip(self.parts, _TYPES)] + [np.array(self.lengths, dtype=np.int64)]
+
+
+def _join(parts: list, kind) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=kind)
+
+
+def _in_key_order(outboxes: list) -> tuple:
+    """The successors every process sent one owner (:meth:`_Outbox.arrays`), in key order:
+    batches cover disjoint ranges of numbers, so ordering them by their first key is enough."""
+    batches = []
+    for states, keys, labels, lengths in outboxes:
+        ends = np.cumsum(lengths).tolist()
+        for start, end in zip([0] + ends, ends):
+            batches.append((int(keys[start]), states[start:end], keys[start:end], labels[start:end]))
+    batches.sort(key=lambda batch: batch[0])
+    return tuple(_join([batch[i] for batch in batches], kind) for i, kind in zip((1, 2, 3), _TYPES))
+
+
+class _Claims:
+    """Which batch of the level's frontier a process expands next: whichever process is free
+    claims the next ``BATCH`` states in number order, so none waits while another still has
+    many to expand (process 0 starts late: it records the last level first). A counter in
+    shared memory, under a lock. (Batches that shrank towards a level's end were no faster.)"""
+
+    def __init__(self, context) -> None:
+        self.next = context.Value("q", 0)
+
+    def reset(self) -> None:
+        """For the next level: only while no other process claims."""
+        self.next.value = 0
+
+    def claim(self, count: int) -> tuple[int, int] | None:
+        """The next batch of a frontier of ``count`` states: (start, end), or None at its end."""
+        with self.next.get_lock():
+            start = self.next.value
+            end = min(count, start + BATCH)
+            self.next.value = end
+        return (start, end) if start < end else None
 
 
 class _Level:
@@ -86,6 +132,7 @@ class _Report(NamedTuple):
 
     keys: np.ndarray
     labels: np.ndarray
+    states: np.ndarray
     events: list
     generated: int
     fired: np.ndarray
@@ -167,9 +214,12 @@ class _Ordered:
         """The place of the new state with this key in the level."""
         return int(np.searchsorted(self.keys, key))
 
-    def numbers(self, owner: int, first_new: int) -> np.ndarray:
-        """The numbers of ``owner``'s new states, the level's first being ``first_new``."""
-        return first_new + self.places[owner]
+    def states(self, reports: list) -> np.ndarray:
+        """The level's new states, in number order."""
+        merged = np.empty(len(self.keys), dtype=np.int64)
+        for places, report in zip(self.places, reports):
+            merged[places] = report.states
+        return merged
 
     def label_counts(self, kept: int, labels: int) -> np.ndarray:
         """Per label id, how many of the first ``kept`` new states it found."""
@@ -208,35 +258,36 @@ class _ShardedSearch(_BatchedSearch):
         self.engine = f"batched, vectorised model, {workers} processes"
 
     # -- what every process does -----------------------------------------------------------
-    def _find(self, me: int, mesh: _Mesh, frontier: np.ndarray, numbers: np.ndarray) -> _Level:
-        """Expand this process's frontier (its states numbered ``numbers``), trade successors
-        with the other owners, and keep and check the new states it owns."""
+    def _find(self, me: int, mesh: _Mesh, frontier: np.ndarray, first: int) -> _Level:
+        """Expand the batches of the level's frontier (its states numbered from ``first``)
+        this process claims, trade successors with the other owners, and keep and check the
+        new states it owns."""
         level = _Level(self.shards, len(self.states.labels))
-        for start in range(0, len(frontier), BATCH):
-            self._expand_batch(level, frontier[start:start + BATCH], numbers[start:start + BATCH])
+        while (batch := self.claims.claim(len(frontier))) is not None:
+            start, end = batch
+            self._expand_batch(level, frontier[start:end], first + start)
         received = mesh.exchange({peer: level.outboxes[peer].arrays() for peer in mesh.links})
-        own = level.outboxes[me].parts
-        states, keys, labels = (np.concatenate(own[i] + [part[i] for part in received]) for i in range(3))
-        order = np.argsort(keys, kind="stable")  # a few runs, each in key order: merged
-        states, keys, labels = states[order], keys[order], labels[order]
+        received.insert(me, level.outboxes[me].arrays())
+        states, keys, labels = _in_key_order(received)
         best = least_unseen(states, self.seen, nearby=False)  # copies found far apart, by different sources
         level.states, level.keys, level.labels = states[best], keys[best], labels[best]
         self._check_new(level)
         return level
 
-    def _expand_batch(self, level: _Level, batch: np.ndarray, numbers: np.ndarray) -> None:
+    def _expand_batch(self, level: _Level, batch: np.ndarray, first: int) -> None:
+        """Expand states numbered ``first, first + 1, ...``."""
         sources, positions, label_ids, nexts, _ = self.states.expand(batch)
         if self.step_properties:
-            level.events += self._step_events(batch, sources, positions, label_ids, nexts, numbers[sources])
+            level.events += self._step_events(batch, sources, positions, label_ids, nexts, first + sources)
         if self.check_deadlock:
-            level.events += self._deadlock_events(batch, sources, numbers)
+            level.events += self._deadlock_events(batch, sources, np.arange(first, first + len(batch)))
         level.generated += len(nexts)
         level.fired += np.bincount(label_ids, minlength=len(level.fired))
-        first = first_occurrences(nexts)  # copies from other batches and processes: the owner's to drop
-        states, labels, positions = nexts[first], label_ids[first].astype(np.int32), positions[first]
+        firsts = first_occurrences(nexts)  # copies from other batches and processes: the owner's to drop
+        states, labels, positions = nexts[firsts], label_ids[firsts].astype(np.int32), positions[firsts]
         if len(positions) and positions.max() >> _POSITION_BITS:
             raise OverflowError("more than 65,535 successors of one state: positions are kept in 16 bits")
-        keys = numbers[sources[first]] << _POSITION_BITS | positions
+        keys = (first + sources[firsts]) << _POSITION_BITS | positions
         for owner, at in enumerate(split_by(owners(states, self.shards), self.shards)):
             level.outboxes[owner].add(states[at], keys[at], labels[at])
 
@@ -244,22 +295,23 @@ class _ShardedSearch(_BatchedSearch):
         level.failing = {name: int(level.keys[at]) for name, at in self._first_failing(level.states).items()}
         level.witnessed = {name: int(level.keys[at]) for name, at in self._first_witnessing(level.states).items()}
 
-    def _tally_to(self, frontier: np.ndarray, numbers: np.ndarray, last: int) -> tuple[int, np.ndarray]:
-        """Successors and labels fired by this process's states numbered up to ``last``: where
-        one process stopped."""
+    def _tally_to(self, frontier: np.ndarray, first: int, last: int) -> tuple[int, np.ndarray]:
+        """Successors and labels fired by the level's states (numbered from ``first``) up to
+        number ``last``: where one process stopped."""
         generated, fired = 0, np.zeros(len(self.states.labels), dtype=np.int64)
-        states = frontier[numbers <= last]
+        states = frontier[:last + 1 - first]
         for start in range(0, len(states), BATCH):
             label_ids = self.states.expand(states[start:start + BATCH])[2]
             generated += len(label_ids)
             fired += np.bincount(label_ids, minlength=len(fired))
         return generated, fired
 
-    def _serve(self, me: int, links: dict, channels: dict, boss, frontier: np.ndarray, numbers: np.ndarray,
+    def _serve(self, me: int, links: dict, channels: dict, boss, frontier: np.ndarray, first: int,
                foreign: list) -> None:
-        """A forked owner: find each level, report it, and wait for its numbers. ``channels``: the
-        successors' channels between every two processes, and each worker's "report" (to
-        process 0) and "numbers" (from it); ``foreign``: pipe ends that are others'."""
+        """A forked owner: find each level, report it, and wait for the next frontier.
+        ``channels``: the successors' channels between every two processes, each worker's
+        "report" (to process 0), and the "frontier" (from it, to all); ``foreign``: pipe ends
+        that are others'."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
         for conn in foreign:  # other processes' pipe ends, so that a process's end reads as EOF
             conn.close()
@@ -267,22 +319,18 @@ class _ShardedSearch(_BatchedSearch):
         rss_base = peak = current_rss()
         try:
             while True:
-                level = self._find(me, mesh, frontier, numbers)
-                header = channels["report", me].write([level.keys, level.labels])
+                level = self._find(me, mesh, frontier, first)
+                header = channels["report", me].write([level.keys, level.labels, level.states])
                 boss.send(("level", (header, level.summary(), current_rss() - rss_base)))
                 self.seen.add(level.states)  # while the coordinator merges the reports
                 peak = max(peak, current_rss())
                 command, payload = boss.recv()
-                if command == "tally":
-                    boss.send(("tally", self._tally_to(frontier, numbers, payload)))
-                    command, payload = boss.recv()
                 if command == "end":
                     boss.send(("rss", max(peak, current_rss()) - rss_base))
                     return
-                decided, header = payload
-                numbers = channels["numbers", me].read(header)[0]
+                decided, header, first = payload
+                frontier = channels["frontier"].read(header)[0]
                 self._decided(decided)
-                frontier = level.states
         except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
             mesh.close()
             try:
@@ -301,13 +349,16 @@ class _ShardedSearch(_BatchedSearch):
         frontier, stop = self._initial_level()  # in this process, before the others start
         if stop or not len(frontier) or self._over_budget(len(frontier), 0):
             return
-        shares = split_by(owners(frontier, self.shards), self.shards)
         channels = {(a, b): _Channel() for a in range(self.shards) for b in range(self.shards) if a != b}
-        for w in range(1, self.shards):  # a worker's report to process 0, and its numbers back
-            channels["report", w], channels["numbers", w] = _Channel(), _Channel()
-        mesh, procs = self._fork(frontier, shares, channels)
+        for w in range(1, self.shards):  # a worker's report to process 0
+            channels["report", w] = _Channel()
+        channels["frontier"] = _Channel()  # from process 0 to all: each level's new states
+        context = multiprocessing.get_context("fork")
+        self.claims = _Claims(context)
+        first = len(self.parent) - len(frontier)
+        mesh, procs = self._fork(context, frontier, first, channels)
         try:
-            self._coordinate(mesh, frontier[shares[0]], shares[0].astype(np.int64))
+            self._coordinate(mesh, frontier, first)
         finally:
             mesh.close()  # a worker still waiting for this process's successors reads EOF
             # memory per state counts the workers' peak growth with this process's
@@ -315,10 +366,9 @@ class _ShardedSearch(_BatchedSearch):
             for channel in channels.values():
                 channel.close()
 
-    def _fork(self, frontier: np.ndarray, shares: list, channels: dict) -> tuple:
-        """Start the other processes, each with its share of the first frontier: this
+    def _fork(self, context, frontier: np.ndarray, first: int, channels: dict) -> tuple:
+        """Start the other processes on the first frontier (numbered from ``first``): this
         process's ways to them, and the processes."""
-        context = multiprocessing.get_context("fork")
         ends = {pair: context.Pipe() for pair in _pairs(self.shards)}
         bosses = [context.Pipe() for _ in range(1, self.shards)]  # [0]: process 0's end
         every = [conn for pair in list(ends.values()) + bosses for conn in pair]
@@ -326,24 +376,23 @@ class _ShardedSearch(_BatchedSearch):
         for w in range(1, self.shards):
             links, boss = _links_of(w, ends), bosses[w - 1][1]
             procs.append(context.Process(target=self._serve, daemon=True, args=(
-                w, links, channels, boss, frontier[shares[w]], shares[w].astype(np.int64),
+                w, links, channels, boss, frontier, first,
                 _others(every, list(links.values()) + [boss]))))
         for proc in procs:
             proc.start()
         mesh, self.bosses = _Mesh(0, _links_of(0, ends), channels), [pair[0] for pair in bosses]
         self.report_channels = [channels["report", w] for w in range(1, self.shards)]
-        self.number_channels = [channels["numbers", w] for w in range(1, self.shards)]
+        self.frontier_channel = channels["frontier"]
         for conn in _others(every, list(mesh.links.values()) + self.bosses):
             conn.close()
         return mesh, procs
 
-    def _coordinate(self, mesh: _Mesh, frontier: np.ndarray, numbers: np.ndarray) -> None:
+    def _coordinate(self, mesh: _Mesh, frontier: np.ndarray, first: int) -> None:
         while True:
             try:
-                level = self._find(0, mesh, frontier, numbers)
-                self.seen.add(level.states)  # while the others may still be settling theirs
+                level = self._find(0, mesh, frontier, first)
                 received = [self._receive(boss, "level") for boss in self.bosses]
-                reports = [_Report(level.keys, level.labels, *level.summary())] + [
+                reports = [_Report(level.keys, level.labels, level.states, *level.summary())] + [
                     _Report(*channel.read(header), *summary)
                     for channel, (header, summary, _) in zip(self.report_channels, received)]
                 self.rss_elsewhere = sum(grown for _, _, grown in received)  # for the memory bound
@@ -355,16 +404,19 @@ class _ShardedSearch(_BatchedSearch):
             going = stop is None and self.truncated is None and kept and \
                 not self._over_budget(len(self.parent) - self.level_end, 0)
             if going:  # the others go on while this process records the level
+                next_first, next_frontier = len(self.parent), ordered.states(reports)
                 decided = (list(self.violations) + list(firsts), list(self.witnesses))
-                for w, (boss, channel) in enumerate(zip(self.bosses, self.number_channels), start=1):
-                    boss.send(("next", (decided, channel.write([ordered.numbers(w, len(self.parent))]))))
-                next_numbers = ordered.numbers(0, len(self.parent))
-            self._record_level(ordered, reports, firsts, kept, last, frontier, numbers)
+                header = self.frontier_channel.write([next_frontier])
+                self.claims.reset()  # every other process waits for this word
+                for boss in self.bosses:
+                    boss.send(("next", (decided, header, next_first)))
+            self.seen.add(level.states)  # while the others expand the next level
+            self._record_level(ordered, reports, firsts, kept, last, frontier, first)
             if not going:
                 return
             self.level_end = len(self.parent)
             self.depth += 1
-            frontier, numbers = level.states, next_numbers
+            frontier, first = next_frontier, next_first
 
     def _decide_level(self, ordered: "_Ordered", reports: list) -> tuple:
         """Apply the bounds and decide the verdicts on the level, exactly as one process does:
@@ -382,16 +434,16 @@ class _ShardedSearch(_BatchedSearch):
         return stop, firsts, last, kept
 
     def _record_level(self, ordered: "_Ordered", reports: list, firsts: dict, kept: int, last: int | None,
-                      frontier: np.ndarray, numbers: np.ndarray) -> None:
+                      frontier: np.ndarray, first: int) -> None:
         """Keep the level's parent links, counts, violations and witnesses. ``last``: the last
-        source expanded where one process stopped in this level; ``frontier``, ``numbers``: this
-        process's states expanded in it."""
+        source expanded where one process stopped in this level; ``frontier``: the level's states,
+        numbered from ``first``."""
         first_new = len(self.parent)
         self._make_room(kept)
         extend(self.parent, ordered.parents[:kept])
         extend(self.ordinal, ordered.positions[:kept])
         tallies = [(r.generated, r.fired) for r in reports] if last is None else \
-            self._tallies_to(last, frontier, numbers)
+            [self._tally_to(frontier, first, last)]
         self.generated += sum(generated for generated, _ in tallies)
         self.fired_ids = _plus(self.fired_ids, sum(fired for _, fired in tallies))
         self.new_ids = _plus(self.new_ids, ordered.label_counts(kept, len(self.states.labels)))
@@ -408,11 +460,6 @@ class _ShardedSearch(_BatchedSearch):
         for name, at in found.items():
             if name not in self.witnesses:
                 self.witnesses[name] = self._trace_to(first_new + at)
-
-    def _tallies_to(self, last: int, frontier: np.ndarray, numbers: np.ndarray) -> list:
-        for boss in self.bosses:
-            boss.send(("tally", last))
-        return [self._tally_to(frontier, numbers, last)] + [self._receive(boss, "tally") for boss in self.bosses]
 
     @staticmethod
     def _receive(boss, kind: str):

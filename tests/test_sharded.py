@@ -75,13 +75,19 @@ def test_random_graphs_agree_with_one_process(graph):
 
 
 def test_an_error_in_another_process_reaches_the_caller():
-    """A successor out of range, found by a state process 1 owns: its error is raised here."""
+    """An invariant that raises on a state process 1 owns (owners check their new states):
+    its error is raised here."""
     nodes = np.arange(1, 200)
     culprit = int(nodes[owners(nodes, 2) == 1][0])
-    edges = [(0, "a", i) for i in range(1, 200)] + [(culprit, "b", -5)]
-    model = ExplicitGraph([0], edges, terminal=range(1, 200))
-    with pytest.raises(ValueError, match="own fingerprints"):
-        explore(model, [], engine="batched", workers=2)
+
+    def fragile(state):
+        if state == culprit:
+            raise ValueError("the culprit state")
+        return True
+
+    model = ExplicitGraph([0], [(0, "a", i) for i in range(1, 200)], terminal=range(1, 200))
+    with pytest.raises(ValueError, match="the culprit state"):
+        explore(model, [Invariant("fragile", fragile)], engine="batched", workers=2)
 
 
 def test_too_many_successors_fail_loudly():
