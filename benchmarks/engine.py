@@ -81,11 +81,12 @@ print(json.dumps({"distinct": distinct, "generated": generated, "seconds": el, "
 """
 
 RECOVER_2D = {"dispatchers": 2, "maintainer_moves": 1, "lossy": "requests,responses"}
+# (name, what to search, whether --quick skips it: the two largest)
 CASES = [
-    ("2pc-7", {"model": "2pc", "rms": 7}),
-    ("2pc-8", {"model": "2pc", "rms": 8}),
-    ("recover pr4139 2d+move+lossy", {"model": "recover", "preset": "pr4139", "config": RECOVER_2D}),
-    ("recover proposed 2d+move+lossy", {"model": "recover", "preset": "proposed", "config": RECOVER_2D}),
+    ("2pc-7", {"model": "2pc", "rms": 7}, False),
+    ("2pc-8", {"model": "2pc", "rms": 8}, True),
+    ("recover pr4139 2d+move+lossy", {"model": "recover", "preset": "pr4139", "config": RECOVER_2D}, True),
+    ("recover proposed 2d+move+lossy", {"model": "recover", "preset": "proposed", "config": RECOVER_2D}, False),
 ]
 SYMMETRY_CASE = ("recover pr4139 3d, 2 failures",
                  {"model": "recover", "preset": "pr4139",
@@ -99,15 +100,21 @@ def run_once(spec: dict, mode: str, workers: int = 1) -> dict:
 
 
 def median_runs(spec: dict, configs: list[tuple[str, int]], runs: int) -> list[dict]:
-    """Per (mode, workers) config, the median of ``runs`` runs; the configs take turns run by
-    run, so that the machine's drift hits them alike and their ratios stay fair."""
-    results: list[list[dict]] = [[] for _ in configs]
+    """Per (mode, workers) config, the median of ``runs`` runs (see ``medians``)."""
+    return medians([lambda config=config: run_once(spec, *config) for config in configs], runs)
+
+
+def medians(runners: list, runs: int) -> list[dict]:
+    """Per runner (a function that runs once), the median of ``runs`` runs; the runners take
+    turns run by run, so that the machine's drift hits them alike and their ratios stay fair."""
+    results: list[list[dict]] = [[] for _ in runners]
     for _ in range(runs):
-        for config, out in zip(configs, results):
-            out.append(run_once(spec, *config))
+        for runner, out in zip(runners, results):
+            out.append(runner())
     return [{"distinct": out[0]["distinct"], "generated": out[0]["generated"],
              "seconds": statistics.median(r["seconds"] for r in out),
-             "bytes": statistics.median(r["bytes"] for r in out)} for out in results]
+             "bytes": None if out[0]["bytes"] is None else statistics.median(r["bytes"] for r in out)}
+            for out in results]
 
 
 def row(name: str, label: str, r: dict, speedup: str = "") -> str:
@@ -134,18 +141,13 @@ def tlc_run(jar: str, rms: int, workers: int) -> dict:
     return {"distinct": distinct, "generated": generated, "seconds": seconds, "bytes": None}
 
 
-def median_tlc(jar: str, rms: int, workers: int, runs: int) -> dict:
-    results = [tlc_run(jar, rms, workers) for _ in range(runs)]
-    return dict(results[0], seconds=statistics.median(r["seconds"] for r in results))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="skip the two largest cases")
     parser.add_argument("--tlc", metavar="JAR", help="also run TLC (tla2tools.jar) on two-phase commit")
     args = parser.parse_args()
-    cases = [c for c in CASES if not (args.quick and c[0] in ("2pc-8", "recover pr4139 2d+move+lossy"))]
+    cases = [(name, spec) for name, spec, large in CASES if not (args.quick and large)]
     print(f"machine: {os.cpu_count()} cores; median of {args.runs} runs, each in a fresh process")
     print(f"{'model':<32} {'search':<22} {'distinct':>10} {'generated':>11} {'distinct/s':>11} "
           f"{'generated/s':>12} {'bytes/state':>11} {'speed-up':>8}")
@@ -163,8 +165,7 @@ def main() -> None:
             print(row(name, "  same, on 1 process", level_wide, f"{level_wide['seconds'] / two['seconds']:.2f}x"))
         print(row(name, "plain BFS", plain))
         if args.tlc and spec["model"] == "2pc":
-            tlc_one = median_tlc(args.tlc, spec["rms"], 1, args.runs)
-            tlc_two = median_tlc(args.tlc, spec["rms"], 2, args.runs)
+            tlc_one, tlc_two = medians([lambda w=w: tlc_run(args.tlc, spec["rms"], w) for w in (1, 2)], args.runs)
             print(row(name, "TLC, 1 worker", tlc_one, f"{tlc_one['seconds'] / batched['seconds']:.2f}x"))
             print(row(name, "TLC, 2 workers", tlc_two, f"{tlc_one['seconds'] / tlc_two['seconds']:.2f}x"))
     name, spec = SYMMETRY_CASE
