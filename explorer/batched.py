@@ -293,5 +293,6 @@ def _tally(counts: np.ndarray, label_ids: np.ndarray, labels: int) -> np.ndarray
 
 
 def _plus(counts: np.ndarray, added: np.ndarray) -> np.ndarray:
-    """Per-label counts added, the shorter padded with zeros (labels are numbered as met)."""
+    """Per-label counts added; ``added`` may count more labels (labels are numbered as met), so
+    ``counts`` is padded with zeros."""
     return np.pad(counts, (0, len(added) - len(counts))) + added

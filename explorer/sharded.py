@@ -54,37 +54,37 @@ def owners(fps: np.ndarray, shards: int) -> np.ndarray:
 
 
 class _Outbox:
-    """Successors on their way to one owner, a batch at a time, each batch's in key order:
-    states, keys, label ids, and how many each batch gave."""
+    """Successors on their way to one owner: per batch, in key order, (states, keys, label ids)."""
 
     def __init__(self) -> None:
-        self.parts: tuple[list, list, list] = ([], [], [])
-        self.lengths: list[int] = []
+        self.batches: list[tuple] = []
 
-    def add(self, *arrays) -> None:
-        if len(arrays[0]):
-            for part, values in zip(self.parts, arrays):
-                part.append(values)
-            self.lengths.append(len(arrays[0]))
+    def add(self, states: np.ndarray, keys: np.ndarray, labels: np.ndarray) -> None:
+        if len(states):
+            self.batches.append((states, keys, labels))
 
     def arrays(self) -> list[np.ndarray]:
-        return [_join(part, t) for part, t in zip(self.parts, _TYPES)] + [np.array(self.lengths, dtype=np.int64)]
+        """For a channel: the states, keys and label ids, and each batch's length."""
+        return [_join([batch[i] for batch in self.batches], kind) for i, kind in enumerate(_TYPES)] + \
+            [np.array([len(batch[0]) for batch in self.batches], dtype=np.int64)]
+
+
+def _batches(arrays: list[np.ndarray]) -> list[tuple]:
+    """An outbox's batches, back from its :meth:`_Outbox.arrays`."""
+    states, keys, labels, lengths = arrays
+    ends = np.cumsum(lengths).tolist()
+    return [(states[start:end], keys[start:end], labels[start:end]) for start, end in zip([0] + ends, ends)]
 
 
 def _join(parts: list, kind) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=kind)
 
 
-def _in_key_order(outboxes: list) -> tuple:
-    """The successors every process sent one owner (:meth:`_Outbox.arrays`), in key order:
-    batches cover disjoint ranges of numbers, so ordering them by their first key is enough."""
-    batches = []
-    for states, keys, labels, lengths in outboxes:
-        ends = np.cumsum(lengths).tolist()
-        for start, end in zip([0] + ends, ends):
-            batches.append((int(keys[start]), states[start:end], keys[start:end], labels[start:end]))
-    batches.sort(key=lambda batch: batch[0])
-    return tuple(_join([batch[i] for batch in batches], kind) for i, kind in zip((1, 2, 3), _TYPES))
+def _in_key_order(batches: list[tuple]) -> tuple:
+    """Batches of successors (see :class:`_Outbox`) joined in key order: batches cover
+    disjoint ranges of numbers, so ordering them by their first key is enough."""
+    batches = sorted(batches, key=lambda batch: int(batch[1][0]))
+    return tuple(_join([batch[i] for batch in batches], kind) for i, kind in enumerate(_TYPES))
 
 
 class _Claims:
@@ -122,8 +122,12 @@ class _Level:
         self.failing: dict[str, int] = {}  # invariant -> key of its first new state that fails it
         self.witnessed: dict[str, int] = {}  # "sometimes" property -> key of the first that meets it
 
+    def arrays(self) -> list[np.ndarray]:
+        """Its new states' keys, label ids and states: the first fields of a :class:`_Report`."""
+        return [self.keys, self.labels, self.states]
+
     def summary(self) -> tuple:
-        """What the coordinator needs besides the new states' keys and labels."""
+        """The other fields of a :class:`_Report`."""
         return self.events, self.generated, self.fired, self.failing, self.witnessed
 
 
@@ -197,9 +201,9 @@ class _Ordered:
 
     def __init__(self, reports: list) -> None:
         tagged = np.sort(np.concatenate([r.keys << _OWNER_BITS | w for w, r in enumerate(reports)]), kind="stable")
-        self.owner = tagged & ((1 << _OWNER_BITS) - 1)
+        owner = tagged & ((1 << _OWNER_BITS) - 1)
         self.keys = tagged >> _OWNER_BITS
-        self.places = [np.flatnonzero(self.owner == w) for w in range(len(reports))]
+        self.places = [np.flatnonzero(owner == w) for w in range(len(reports))]
         self.labels = [r.labels for r in reports]
 
     @cached_property
@@ -267,8 +271,8 @@ class _ShardedSearch(_BatchedSearch):
             start, end = batch
             self._expand_batch(level, frontier[start:end], first + start)
         received = mesh.exchange({peer: level.outboxes[peer].arrays() for peer in mesh.links})
-        received.insert(me, level.outboxes[me].arrays())
-        states, keys, labels = _in_key_order(received)
+        batches = level.outboxes[me].batches + [batch for arrays in received for batch in _batches(arrays)]
+        states, keys, labels = _in_key_order(batches)
         best = least_unseen(states, self.seen, nearby=False)  # copies found far apart, by different sources
         level.states, level.keys, level.labels = states[best], keys[best], labels[best]
         self._check_new(level)
@@ -320,7 +324,7 @@ class _ShardedSearch(_BatchedSearch):
         try:
             while True:
                 level = self._find(me, mesh, frontier, first)
-                header = channels["report", me].write([level.keys, level.labels, level.states])
+                header = channels["report", me].write(level.arrays())
                 boss.send(("level", (header, level.summary(), current_rss() - rss_base)))
                 self.seen.add(level.states)  # while the coordinator merges the reports
                 peak = max(peak, current_rss())
@@ -392,7 +396,7 @@ class _ShardedSearch(_BatchedSearch):
             try:
                 level = self._find(0, mesh, frontier, first)
                 received = [self._receive(boss, "level") for boss in self.bosses]
-                reports = [_Report(level.keys, level.labels, level.states, *level.summary())] + [
+                reports = [_Report(*level.arrays(), *level.summary())] + [
                     _Report(*channel.read(header), *summary)
                     for channel, (header, summary, _) in zip(self.report_channels, received)]
                 self.rss_elsewhere = sum(grown for _, _, grown in received)  # for the memory bound

@@ -28,14 +28,15 @@ no renumbering.
 
 :func:`canonical` picks the orbit's representative: the dispatchers sorted by their per-D
 data, ties broken by the smallest permuted state under tuple order. Every leaf is an int or a
-bool and every node a tuple (a NamedTuple compares as a tuple; "absent" is ``()``, which compares below any non-empty record), so ``<`` never raises
-and the choice does not depend on ``hash()`` or PYTHONHASHSEED.
+bool and every node a tuple (a NamedTuple compares as a tuple; "absent" is ``()``, which
+compares below any non-empty record), so ``<`` never raises and the choice does not depend on
+``hash()`` or PYTHONHASHSEED.
 
 Caveat, checked by ``tests/test_symmetry.py``: with ``resend_order=sorted`` (the default) the
 model's ``dm_resend_tick`` builds its batch in ascending dispatcher order (the Go code iterates a
-map), so a state holding a resent batch
-of two or more identities, or what a maintainer made of it, has permuted images the model
-never builds. See ``docs/symmetry.md`` for what that means for the reduction.
+map), so a state holding a resent batch of two or more identities, or what a maintainer made
+of it, has permuted images the model never builds. See ``docs/symmetry.md`` for what that means
+for the reduction.
 """
 
 from __future__ import annotations
