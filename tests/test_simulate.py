@@ -248,6 +248,19 @@ def test_machine_passes_when_the_property_holds():
     assert machine.last_trace is not None and len(machine.last_trace) >= 1
 
 
+def test_machine_scheduler_gets_past_the_suppressor():
+    """The plain machine (each step's successor drawn alike) crashes the stack within a few
+    steps in every run; with swarm, hold and restart (the default) it fills it. Learning is
+    refused: a run must depend on Hypothesis's data alone."""
+    overflow = [p for p in SuppressedStack().properties() if p.name == "no_overflow"]
+    run_machine(make_machine(SuppressedStack, overflow, 40, seed=0, strategy=UNIFORM), max_examples=200)
+    with pytest.raises(PropertyViolation) as caught:
+        run_machine(make_machine(SuppressedStack, overflow, 40, seed=0), max_examples=200)
+    assert caught.value.trace.steps[-1].state == (10, False) and replays(SuppressedStack(), caught.value.trace)
+    with pytest.raises(ValueError, match="does not learn"):
+        make_machine(SuppressedStack, overflow, strategy=parse_strategy("hold,learn"))
+
+
 # -- the command ---------------------------------------------------------------------------------
 def parser_with_simulate():
     from explorer.cli import build_parser
