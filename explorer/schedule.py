@@ -114,6 +114,15 @@ def draw_config(strategy: Strategy, rng: random.Random, names: Sequence[str],
     return WalkConfig(off)
 
 
+def split_stutters(succs, state) -> tuple[list, list]:
+    """``(moves, stutters)``: the successors that change the state, which a walk may take, and
+    the self-loops, which a walk checks in place (a stutter step does not move it)."""
+    moves, stutters = [], []
+    for action, nxt in succs:
+        (stutters if nxt == state else moves).append((action, nxt))
+    return moves, stutters
+
+
 def choose(moves: Sequence, config: WalkConfig, path_length: int, name_of: Callable,
            pick: Callable[[list], tuple]):
     """``(move, last_resort)``: ``pick(pool)`` takes one of the ``moves`` (``(action,

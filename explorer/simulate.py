@@ -43,7 +43,7 @@ from .levels import add_counts
 from .properties import DEADLOCK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
 from .schedule import (DEFAULT_STRATEGY, LEARN, RESTART, Learner, Strategy, WalkConfig, choose,
-                       declared_absorbing, draw_config, first_seen, walk_rng)
+                       declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
 from .trace import action_name
 
 FP_MASK = (1 << 60) - 1  # the BFS's visited-set width, so fingerprints compare across engines
@@ -310,12 +310,9 @@ class _Walker:
     def _moves_checking_stutters(self, succs, state, path: list[Step], out: _WalkOutcome) -> list:
         """The state-changing successors. Self-loops are checked by step properties here, in
         place, so that a walk spends its depth on steps that change something."""
-        moves = []
-        for action, nxt in succs:
-            if nxt != state:
-                moves.append((action, nxt))
-            else:
-                self._check_step(state, action, nxt, path, out)
+        moves, stutters = split_stutters(succs, state)
+        for action, nxt in stutters:
+            self._check_step(state, action, nxt, path, out)
         return moves
 
     def _check_step(self, state, action, nxt, path: list[Step], out: _WalkOutcome) -> None:

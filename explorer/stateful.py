@@ -35,7 +35,8 @@ from rich.console import Console
 from .fingerprint import stable_fingerprint
 from .report import trace_table
 from .result import Step, Trace
-from .schedule import HOLD, LEARN, PLAIN, RESTART, SWARM, Strategy, WalkConfig, choose, declared_absorbing
+from .schedule import (HOLD, LEARN, PLAIN, RESTART, SWARM, Strategy, WalkConfig, choose, declared_absorbing,
+                       split_stutters)
 from .simulate import DRAIN_SHAPES, drain
 from .trace import action_name
 
@@ -127,11 +128,9 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
             state = self.steps[-1].state
             moves = []
             if len(self.steps) < max_steps:  # past the bound nothing happens; Hypothesis shrinks it away
-                for action, nxt in self.model.successors(state):
-                    if nxt != state:
-                        moves.append((action, nxt))
-                    else:
-                        self._check_step(state, action, nxt)
+                moves, stutters = split_stutters(self.model.successors(state), state)
+                for action, nxt in stutters:
+                    self._check_step(state, action, nxt)
             # one draw every step, whatever the state: a mutation of an earlier choice never
             # changes how many draws a run makes (else the target phase's mutations overrun,
             # and it can spend thousands of runs on them). Where nothing can move, with
