@@ -12,22 +12,44 @@ Knobs (each changes protocol behaviour; PROTOCOL.md section 4):
 ``working_clears``          ``any`` | ``matching_lifecycle`` | ``never``
 ``pending_before_enqueue``  write the pending entry before the request leaves
 ``timeout_fuse``            ``dm_timeout_tick`` exists
-``switch_changes_epoch``    a maintainer move bumps the changefeed epoch
+``switch_changes_epoch``    hypothetical, off in every preset: a maintainer move bumps the
+                           changefeed epoch (Go never does: the epoch changes only when the
+                           changefeed restarts, which closes every DM first)
+``maintainer_overlap``      hypothetical, off in every preset: a move starts the destination at
+                           once, beside the removing origin (Go starts it only once the origin
+                           has stopped)
 
 Knobs of the proposed fixes (off in ``pr4139`` and ``design``, on in ``proposed``):
 
 ``working_clears=newer_epoch``  a Working status clears ``pending[D]`` only when it comes from
-                           an instance with a larger ``de`` than the entry's (N3)
+                           an instance created with a larger ``de`` than the entry's (the status
+                           carries its instance's creation epoch) (N3)
 ``handled_on``              ``any_answer`` (Go: ACCEPTED, RUNNING and SUPERSEDED stop resends) |
                            ``accepted`` (only ACCEPTED does; the others keep the entry resent) (N2)
-``maintainer_dedup``        the maintainer remembers the largest ``de`` it restarted per D and
-                           answers SUPERSEDED to an identity at or below it (N4)
-``drop_stale_reports``      the recover loop drops a report whose ``de`` is below the local
-                           instance's (a late failure of a closed instance) (N5)
+``maintainer_dedup``        the maintainer remembers per D the largest ``de`` it restarted, and
+                           the creation epoch of the newest instance it saw working (a Working
+                           status and the bootstrap answer carry it), and answers SUPERSEDED to
+                           an identity of an older failure (N4; across a move too)
+``drop_stale_reports``      the recover loop drops a report whose ``de`` is below the epoch the
+                           local instance was created with (a late failure of a closed
+                           instance) (N5)
 ``add_checks_local``        ``dm_add_pending`` re-checks that D is still local and drops (and
                            clears) an identity whose instance was removed meanwhile (N7)
 ``rebind_held``             the bootstrap rebind also rebinds identities the recover loop built
                            but has not added yet, so no entry is added with a stale epoch (A3)
+``absent_on_stopped``       the maintainer marks a replicating span absent when its dispatcher
+                           reports a non-working status, or a complete heartbeat of its node no
+                           longer lists it, with no operator running; the basic scheduler adds it
+                           back: a dispatcher removed behind the maintainer's back (a delayed
+                           Remove of a maintainer that stopped) is not lost
+``incarnation_ids``         a maintainer picks an ID at start and sends it in its bootstrap; every
+                           message between it and the DM names it: the DM's ``check_source`` and
+                           ``schedule_checks_source`` compare it too, not just the node, and the
+                           maintainer drops statuses addressed to an earlier incarnation. After a
+                           move A -> B -> A, the first A's messages are stale
+``schedule_checks_source``  the DM applies Remove/Create/merge requests only from the maintainer
+                           it knows (``msg.From``): a delayed Remove of a maintainer that stopped
+                           cannot hit the fresh instance its successor created
 
 Bounds (each keeps the state space finite and small; none changes what one step does):
 
@@ -56,6 +78,8 @@ Bounds (each keeps the state space finite and small; none changes what one step 
 ``slow_ticks``             on: the resend tick waits while a recover request or response is in
                            flight (the 5 s interval outlasts a round trip); off: resends may
                            overtake them, about twentyfold more states (default on)
+``crashes``                0-1 ``crash_maintainer`` steps per behaviour (default 0)
+``resets``                 0-2 ``reset`` steps per behaviour (default 0)
 ``resend_order``           ``sorted``: ``dm_resend_tick`` lists the identities it resends in
                            ascending dispatcher order (default); ``any``: every order is a
                            successor, as Go's ``range t.pending`` over a map may yield any. Only a
@@ -108,12 +132,16 @@ class Config:
     pending_before_enqueue: bool = False
     timeout_fuse: bool = True
     switch_changes_epoch: bool = False
+    maintainer_overlap: bool = False
     # knobs of the proposed fixes (invariants.findings names the finding each closes)
     handled_on: str = "any_answer"
     maintainer_dedup: bool = False
     drop_stale_reports: bool = False
     add_checks_local: bool = False
     rebind_held: bool = False
+    schedule_checks_source: bool = False
+    absent_on_stopped: bool = False
+    incarnation_ids: bool = False
     # bounds
     failures: int = 2
     dispatchers: int = 1
@@ -130,6 +158,8 @@ class Config:
     initial_status: str = "working"
     slow_ticks: bool = True
     resend_order: str = "sorted"
+    crashes: int = 0
+    resets: int = 0
 
 
 # key -> (kind, allowed): kind is "choice", "bool", "int" or "channels"/"kinds" (tuples)
@@ -141,11 +171,15 @@ _SPEC = {
     "pending_before_enqueue": ("bool", None),
     "timeout_fuse": ("bool", None),
     "switch_changes_epoch": ("bool", None),
+    "maintainer_overlap": ("bool", None),
     "handled_on": ("choice", HANDLED_ON),
     "maintainer_dedup": ("bool", None),
     "drop_stale_reports": ("bool", None),
     "add_checks_local": ("bool", None),
     "rebind_held": ("bool", None),
+    "schedule_checks_source": ("bool", None),
+    "absent_on_stopped": ("bool", None),
+    "incarnation_ids": ("bool", None),
     "failures": ("int", (0, 6)),
     "dispatchers": ("int", (1, 3)),
     "messages_per_instance": ("int", (0, 3)),
@@ -161,6 +195,8 @@ _SPEC = {
     "initial_status": ("choice", INITIAL_STATUSES),
     "slow_ticks": ("bool", None),
     "resend_order": ("choice", RESEND_ORDERS),
+    "crashes": ("int", (0, 1)),
+    "resets": ("int", (0, 2)),
 }
 KNOBS = (
     "rebind_on",
@@ -170,11 +206,15 @@ KNOBS = (
     "pending_before_enqueue",
     "timeout_fuse",
     "switch_changes_epoch",
+    "maintainer_overlap",
     "handled_on",
     "maintainer_dedup",
     "drop_stale_reports",
     "add_checks_local",
     "rebind_held",
+    "schedule_checks_source",
+    "absent_on_stopped",
+    "incarnation_ids",
 )
 BOUNDS = tuple(k for k in _SPEC if k not in KNOBS)
 
@@ -186,27 +226,32 @@ _PR4139 = {
     "pending_before_enqueue": False,
     "timeout_fuse": True,
     "switch_changes_epoch": False,
+    "maintainer_overlap": False,
     "handled_on": "any_answer",
     "maintainer_dedup": False,
     "drop_stale_reports": False,
     "add_checks_local": False,
     "rebind_held": False,
+    "schedule_checks_source": False,
+    "absent_on_stopped": False,
+    "incarnation_ids": False,
 }
 _DESIGN = dict(_PR4139, rebind_on="maintainer_change", check_source=True, epoch_policy="monotonic")
 PRESETS: dict[str, dict] = {
     "pr4139": _PR4139,
     "design": _DESIGN,
     # design plus the smallest set of fixes under which every finding holds or is a stated
-    # boundary; each knob names the finding it closes in invariants/findings.py (PROPOSED_FIXES)
+    # boundary; each knob names the finding it closes in invariants/findings.py (PROPOSED_FIXES),
+    # and tests/test_findings.py shows that dropping any one of them breaks a check
     "proposed": dict(
         _DESIGN,
         working_clears="newer_epoch",  # N3: onDispatcherStatusForRecover
         handled_on="accepted",  # N2, A6: onRecoverDispatcherResponse / markResponseHandled
-        maintainer_dedup=True,  # N4: tryRecoverDispatcher
-        drop_stale_reports=True,  # N5: reconcileRecoverDispatchers
-        pending_before_enqueue=True,  # N6: collectRecoverableEvents
-        add_checks_local=True,  # N7: collectRecoverableEvents / recoverTracker.add
-        rebind_held=True,  # A3: handleBootstrapRequest's rebind vs the recover loop's add
+        maintainer_dedup=True,  # N4, N6: tryRecoverDispatcher
+        drop_stale_reports=True,  # N5, N7: reconcileRecoverDispatchers
+        schedule_checks_source=True,  # N8: SchedulerDispatcherRequestHandler.Handle
+        absent_on_stopped=True,  # N9: Controller.HandleStatus / span.Controller
+        incarnation_ids=True,  # A -> B -> A: the DM tells A's incarnations apart
     ),
 }
 

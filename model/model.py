@@ -120,7 +120,10 @@ class RecoverModel:
             ),
             "move_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
             "stop_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
-            "dm_recv_bootstrap": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
+            "crash_maintainer": "crashes=0" if cfg.crashes == 0 else None,
+            "dm_recv_bootstrap": "maintainer_moves=0 and crashes=0" if not cfg.maintainer_moves + cfg.crashes else None,
+            "bootstrap_resend": "bootstrap is not lossy" if "bootstrap" not in cfg.lossy else None,
+            "reset": "resets=0" if cfg.resets == 0 else None,
             "add_operator": (
                 "other_operators is empty" if not cfg.other_operators
                 else "other_operator_limit=0" if cfg.other_operator_limit == 0 else None
