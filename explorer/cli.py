@@ -425,17 +425,17 @@ def cmd_verify_trace(args, out: Console, err: Console) -> int:
     entries = data.get("properties")
     if not isinstance(entries, dict) or not all(isinstance(e, dict) for e in entries.values()):
         raise UsageError(f"{args.file}: 'properties' must be an object of property name: {{verdict, trace}}")
-    traces = {name: entry["trace"] for name, entry in entries.items() if entry.get("trace")}
-    if not traces:
+    traced = {name: entry for name, entry in entries.items() if entry.get("trace")}
+    if not traced:
         raise UsageError(f"{args.file} holds no trace to verify")
     known = every_property(target)
-    for name, trace in traces.items():
+    for name, entry in traced.items():
         prop = DEADLOCK if name == DEADLOCK else known.get(name)
         if prop is None:
             raise UsageError(f"{name}: {target.title} has no such property (it has: {', '.join(known)})")
         try:
-            rebuilt = replay_trace(target.model, trace)
-            shows = evidence(target.model, prop, rebuilt)
+            rebuilt = replay_trace(target.model, entry["trace"])
+            shows = evidence(target.model, prop, rebuilt, hint=entry.get("hint") is True)
         except TraceError as exc:
             raise UsageError(f"{name}: {exc}") from None
         lasso = f", lasso back to step {rebuilt.loop + 1}" if rebuilt.is_lasso else ""

@@ -15,9 +15,10 @@ from .simulate import earliest_pending
 from .trace import TraceError, action_name
 
 
-def evidence(model, prop, trace: Trace) -> str:
+def evidence(model, prop, trace: Trace, *, hint: bool = False) -> str:
     """What ``trace`` (replayed on ``model``) shows about ``prop``: a property object, or the
-    name ``"deadlock"``."""
+    name ``"deadlock"``. ``hint``: the trace claims only to be a simulation's liveness hint
+    (P met no Q within the steps taken), which needs no lasso."""
     last = trace.steps[-1]
     if prop == DEADLOCK:
         is_terminal = getattr(model, "is_terminal", None) or (lambda state: False)
@@ -36,12 +37,14 @@ def evidence(model, prop, trace: Trace) -> str:
         if not prop.predicate(last.state):
             raise TraceError("it no longer ends in a witness: its last state does not satisfy the property")
         return "ends in a witness"
-    return _liveness_evidence(model, prop, trace)
+    return _liveness_evidence(model, prop, trace, hint)
 
 
-def _liveness_evidence(model, prop, trace: Trace) -> str:
+def _liveness_evidence(model, prop, trace: Trace, hint: bool) -> str:
     states = [step.state for step in trace.steps]
-    if not trace.is_lasso:  # a simulation's drain hint: P met no Q within the steps it took
+    if not trace.is_lasso:
+        if not hint:
+            raise TraceError("it is no lasso, so it no longer shows a violation of a liveness property")
         if earliest_pending(states, prop.p, prop.q) is None:
             raise TraceError("it no longer shows a pending P: every P state is followed by a Q state")
         return "a hint, not a lasso: a P state that met no Q (proves no violation)"

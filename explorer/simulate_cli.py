@@ -122,7 +122,9 @@ def simulation_to_json(model, result: SimulationResult, context: dict | None = N
         "interrupted": result.interrupted,
         "properties": {
             **{name: {"verdict": "not violated", "trace": None} for name in result.checked},
+            # a liveness trace that is no lasso is the drain's hint ("exhausted"), not a counterexample
             **{v.name: {"kind": v.kind, "verdict": "violated", "message": v.message,
+                        "hint": v.kind == "liveness" and not v.trace.is_lasso,
                         "trace": trace_to_json(model, v.trace)} for v in result.violations.values()},
             **{name: {"verdict": "not checked", "trace": None} for name in result.skipped},
         },

@@ -258,10 +258,23 @@ def test_7_a_lasso_must_stay_a_fair_violation(tmp_path, capsys):
                        if p["trace"] and p["trace"]["loop"] is not None)
     assert main(["verify-trace", write(tmp_path, "lasso.json", data)]) == 0
     assert "a fair lasso that violates it" in capsys.readouterr().out
+    lasso["loop"], lasso["stutter"] = None, False  # no loop point: no behaviour, no violation
+    assert main(["verify-trace", write(tmp_path, "no_loop.json", data)]) == 2
+    one_line_error(capsys, f"{name}: it is no lasso")
     # stutter at the first state instead: the DM's weakly fair steps are enabled there
     lasso["steps"], lasso["loop"], lasso["stutter"] = lasso["steps"][:2], 1, True
     assert main(["verify-trace", write(tmp_path, "unfair.json", data)]) == 2
     one_line_error(capsys, f"{name}: its cycle is not fair")
+
+
+def test_7_a_simulation_hint_is_verified_as_a_hint(tmp_path, capsys):
+    main(["simulate", "--preset", "design", "--set", "failures=2", "--runs", "30", "--depth", "15",
+          "--drain", "2", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    hints = [n for n, p in data["properties"].items() if p.get("hint")]
+    assert hints and all(data["properties"][n]["trace"]["loop"] is None for n in hints)
+    assert main(["verify-trace", write(tmp_path, "sim.json", data)]) == 0
+    assert f"{hints[0]}: " in (out := capsys.readouterr().out) and "a hint, not a lasso" in out
 
 
 def test_7_a_deadlock_trace_must_end_in_a_deadlock(tmp_path, capsys):
