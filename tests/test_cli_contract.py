@@ -320,6 +320,13 @@ def help_of(capsys, *args) -> str:
     return " ".join(capsys.readouterr().out.split())
 
 
+def test_9_every_config_key_has_a_meaning_for_the_help():
+    """A key added to model/config.py without a line in MEANING would break every --help."""
+    from model.config import _SPEC, MEANING
+
+    assert sorted(MEANING) == sorted(_SPEC)
+
+
 def test_9_help_lists_names_ranges_defaults_and_exit_codes(capsys):
     from invariants import PROPERTY_NAMES
     from invariants.findings import BY_ID
