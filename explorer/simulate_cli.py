@@ -16,7 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cli import EXIT_INTERRUPTED, UsageError, _add_model_options, _positive_int, target_from_args
+from .cli import (EXIT_INTERRUPTED, UsageError, _add_model_options, _positive_float, _positive_int,
+                  add_output_options, target_from_args)
 from .report import key_value_grid, trace_table
 from .simulate import SimulationResult, simulate
 from .trace import trace_to_json
@@ -24,7 +25,9 @@ from .trace import trace_to_json
 
 def add_simulate_parser(sub) -> argparse.ArgumentParser:
     """Add the ``simulate`` subcommand to ``sub`` (the subparsers of ``build_parser``)."""
-    p = sub.add_parser("simulate", help="seeded random walks: bigger configurations than a BFS can exhaust")
+    p = sub.add_parser("simulate", help="seeded random walks: bigger configurations than a BFS can exhaust",
+                       epilog="exit codes: 0 no walk found a violation (which proves nothing), 1 a violation, "
+                              "2 bad input, 130 interrupted (the walks done are reported)")
     _add_model_options(p)
     g = p.add_argument_group("walks")
     g.add_argument("--runs", type=_positive_int, default=1000, metavar="N", help="walks (default 1000)")
@@ -34,11 +37,9 @@ def add_simulate_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--drain", type=int, default=0, metavar="N",
                    help="after each walk, take up to N fair steps and report a liveness P that met no Q "
                         "(a hint, not a proof; default 0: liveness not checked)")
-    g.add_argument("--max-seconds", type=float, metavar="S", help="stop starting walks after S seconds")
+    g.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop starting walks after S seconds")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
-    p.add_argument("--json", action="store_true", help="print the result (and traces) as JSON")
-    p.add_argument("--full", action="store_true", help="show every field in traces, not only changes")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_output_options(p, "the result (and traces)")
     p.set_defaults(func=cmd_simulate)
     return p
 
@@ -121,7 +122,9 @@ def simulation_to_json(model, result: SimulationResult, context: dict | None = N
         "interrupted": result.interrupted,
         "properties": {
             **{name: {"verdict": "not violated", "trace": None} for name in result.checked},
+            # a liveness trace that is no lasso is the drain's hint ("exhausted"), not a counterexample
             **{v.name: {"kind": v.kind, "verdict": "violated", "message": v.message,
+                        "hint": v.kind == "liveness" and not v.trace.is_lasso,
                         "trace": trace_to_json(model, v.trace)} for v in result.violations.values()},
             **{name: {"verdict": "not checked", "trace": None} for name in result.skipped},
         },

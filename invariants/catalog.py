@@ -35,6 +35,14 @@ from .properties import properties_for
 BOUNDARY = "boundary"
 PRESET_ORDER = ("pr4139", "design", "proposed")
 
+# The documents (the design and its review replies) claim what *the design* achieves, so a
+# finding's ``claimed`` verdict is compared with its verdict on ``design`` only: ``pr4139`` is
+# the code before the design's fixes (the findings are open against it, claimed nothing) and
+# ``proposed`` is this project's fixes, which the documents do not describe.
+CLAIMS_DESCRIBE = "design"
+CLAIM_SCOPE = ("The documents' claims are compared with the design preset only: they describe the "
+               "design; pr4139 is the code before its fixes and proposed this project's fixes.")
+
 
 @attrs.frozen
 class Check:
@@ -95,6 +103,16 @@ class FindingVerdict:
         return sum(o.seconds for o in self.all_outcomes)
 
     @property
+    def disagrees_with_documents(self) -> bool | None:
+        """Whether the verdict differs from what the documents claim; None where nothing is
+        compared: another preset than ``CLAIMS_DESCRIBE``, a finding the documents claim no
+        verdict for, or a verdict not reached. The one definition every output shows."""
+        claimed = self.finding.claimed
+        if self.preset != CLAIMS_DESCRIBE or claimed is None or self.status == INCOMPLETE:
+            return None
+        return self.status != claimed
+
+    @property
     def counterexample(self) -> CheckOutcome | None:
         """The outcome whose trace the report shows: the violated check, or for a boundary the
         assumption-dropped one."""
@@ -114,6 +132,8 @@ def run_check(check: Check, preset: str, *, max_seconds: float | None = None,
     model = RecoverModel(config)
     props = properties_for(config, [check.prop])
     result: Result = explore(model, props, deadlock=False, max_seconds=max_seconds, progress=progress)
+    if result.interrupted:  # the search caught Ctrl-C to return what it had; a verdict needs all
+        raise KeyboardInterrupt
     decided = [v for v in result.verdicts.values() if v.status == VIOLATED]
     if decided:
         verdict = min(decided, key=lambda v: len(v.trace))

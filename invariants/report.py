@@ -8,14 +8,18 @@ from typing import Any
 
 from explorer.trace import mermaid_sequence, trace_rows, trace_to_json
 
-from .catalog import FindingVerdict
+from .catalog import CLAIM_SCOPE, FindingVerdict
 
 
 def reproduce_command(verdict_or_outcome, preset: str | None = None) -> str:
     """The command line that re-runs one check."""
     outcome = verdict_or_outcome
-    check = outcome.check
-    parts = ["recover-check", "check", "--preset", preset or outcome.preset, "--property", check.prop]
+    return check_command(outcome.check, preset or outcome.preset)
+
+
+def check_command(check, preset: str) -> str:
+    """``recover-check check`` of ``check``'s property and config on ``preset``."""
+    parts = ["recover-check", "check", "--preset", preset, "--property", check.prop]
     for key, value in check.config.items():
         shown = ",".join(value) if isinstance(value, (tuple, list)) else str(value).lower() if isinstance(value, bool) else value
         parts += ["--set", f"{key}={shown}"]
@@ -40,6 +44,9 @@ def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
         "pinned": pinned,
         "matches_pin": pinned is None or pinned == v.status,
         "documents_claim": v.finding.claim,
+        "documents_claimed_verdict": v.finding.claimed,
+        "disagrees_with_documents": v.disagrees_with_documents,  # null: not compared (see CLAIM_SCOPE)
+        "reached": bool(v.outcomes),  # false: interrupted before this verdict was computed
         "states": v.states,
         "seconds": round(v.seconds, 3),
         "checks": [
@@ -56,19 +63,25 @@ def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
     }
 
 
-def markdown_report(verdicts: list[FindingVerdict], pins: dict) -> str:
+def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False) -> str:
     lines = ["# recover-check findings report", "",
-             "| finding | preset | documents claim | model says | pinned | states | counterexample |",
-             "|---|---|---|---|---|---|---|"]
+             f"{CLAIM_SCOPE} A verdict marked **≠ documents** differs from their claim.", ""]
+    if interrupted:
+        lines += ["**Interrupted:** the verdicts not reached are marked incomplete.", ""]
+    lines += ["| finding | preset | documents claim | model says | pinned | states | counterexample |",
+              "|---|---|---|---|---|---|---|"]
     for v in verdicts:
         pin = pins.get((v.finding.id, v.preset))
-        flag = "" if pin in (None, v.status) else " **(differs from pin)**"
+        flag = "" if pin in (None, v.status) or not v.outcomes else " **(differs from pin)**"
+        if v.disagrees_with_documents:
+            flag += " **≠ documents**"
         shown = v.counterexample
         length = f"{len(shown.trace)} steps" if shown and shown.trace else ""
         lines.append(f"| {v.finding.id} | {v.preset} | {_cell(v.finding.claim)} | **{v.status}**{flag} "
                      f"| {pin or ''} | {v.states:,} | {length} |")
     for v in verdicts:
-        lines += ["", f"## {v.finding.id} on `{v.preset}`: {v.status}", "",
+        differs = f" (≠ documents, which claim {v.finding.claimed})" if v.disagrees_with_documents else ""
+        lines += ["", f"## {v.finding.id} on `{v.preset}`: {v.status}{differs}", "",
                   f"*{v.finding.title}* ({v.finding.documents}). Documents claim: {v.finding.claim}",
                   f"Expected from reading the code: {v.finding.expected}", ""]
         if v.finding.assumption:

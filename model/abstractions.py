@@ -16,7 +16,9 @@ Abstractions
   response is queued or in transit (``requests``, ``to_maintainer.*``, ``responses.*``): the
   5 s interval is taken to be longer than a round trip. Without it, resends overtaking
   in-flight requests multiply the state space about twentyfold; ``slow_ticks=off`` restores
-  them, and ``duplicate`` on ``requests`` still produces two copies in flight.
+  them, and ``duplicate`` on ``requests`` still produces two copies in flight. A replayed
+  scenario starts from Go's values for this and the other search-only bounds
+  (``model.scenario.REPLAY_BOUNDS``).
 - **resend_order (bound, default sorted).** ``resendPendingRecoverRequests`` ranges over the
   tracker's map, so Go resends a batch in any order; the model lists it in ascending dispatcher
   order. The order matters downstream (the maintainer answers in order, queues Remove(D) in

@@ -61,11 +61,11 @@ Bounds (each keeps the state space finite and small; none changes what one step 
 ``maintainer_moves``       0-2 ``move_maintainer`` steps per behaviour (default 0)
 ``other_operators``        kinds ``add_operator`` may use (default none)
 ``other_operator_limit``   0-3 ``add_operator`` steps per behaviour (default 1)
-``channel_capacity``       1-4 messages per channel of the request path (``requests``,
+``channel_capacity``       1-1024 messages per channel of the request path (``requests``,
                            ``to_maintainer.*``, ``responses.*``); a sender finding it full waits
                            (its step is disabled); other channels are bounded by their senders
                            (default 1)
-``events_capacity``        1-4 report events queued; the reporter does not wait: a full ``events``
+``events_capacity``        1-1024 report events queued; the reporter does not wait: a full ``events``
                            raises ``sink_error`` as in Go, whose channel holds 1024 (default 2)
 ``lossy``                  channels ``lose`` may drop the head of (default none)
 ``duplicating``            channels ``duplicate`` may repeat the head of (default none)
@@ -106,7 +106,7 @@ import attrs
 
 from .state import CHANNEL_GROUPS, CHANNEL_NAMES, OPERATOR_KINDS
 
-__all__ = ["Config", "ConfigError", "PRESETS", "make_config", "KNOBS", "BOUNDS"]
+__all__ = ["Config", "ConfigError", "PRESETS", "make_config", "KNOBS", "BOUNDS", "MEANING", "describe"]
 
 
 class ConfigError(ValueError):
@@ -120,6 +120,8 @@ HANDLED_ON = ("any_answer", "accepted")
 INITIAL_STATUSES = ("working", "initializing")
 RESEND_ORDERS = ("sorted", "any")
 OTHER_KINDS = OPERATOR_KINDS[1:]  # every kind but "restart"
+GO_CHANNEL_CAPACITY = 1024  # Go's recover request and event channels hold 1024
+GO_RESTART_BUDGET = 6  # Go's recoverableMaxAttempts
 
 
 @attrs.frozen
@@ -186,8 +188,8 @@ _SPEC = {
     "maintainer_moves": ("int", (0, 2)),
     "other_operators": ("kinds", OTHER_KINDS),
     "other_operator_limit": ("int", (0, 3)),
-    "channel_capacity": ("int", (1, 4)),
-    "events_capacity": ("int", (1, 4)),
+    "channel_capacity": ("int", (1, GO_CHANNEL_CAPACITY)),
+    "events_capacity": ("int", (1, GO_CHANNEL_CAPACITY)),
     "lossy": ("channels", None),
     "duplicating": ("channels", None),
     "max_duplicates": ("int", (0, 3)),
@@ -254,6 +256,70 @@ PRESETS: dict[str, dict] = {
         incarnation_ids=True,  # A -> B -> A: the DM tells A's incarnations apart
     ),
 }
+
+# One line per key for help texts (the module docstring says more); ``describe`` adds the range
+# and the default.
+MEANING = {
+    "rebind_on": "when a bootstrap rebinds the DM's pending entries to the new maintainer epoch",
+    "check_source": "drop a response unless it comes from the DM's current maintainer",
+    "epoch_policy": "dispatcher epochs: per_instance (a new instance starts at de 1) or monotonic",
+    "working_clears": "which Working status clears a pending entry",
+    "pending_before_enqueue": "write the pending entry before the request leaves",
+    "timeout_fuse": "the pending timeout (dm_timeout_tick) exists",
+    "switch_changes_epoch": "a maintainer move bumps the changefeed epoch",
+    "handled_on": "which answers stop the resends: any_answer (Go) or accepted only",
+    "maintainer_dedup": "the maintainer answers SUPERSEDED to a de it already restarted (fix for N4)",
+    "drop_stale_reports": "the recover loop drops a report older than the local instance (fix for N5)",
+    "add_checks_local": "dm_add_pending re-checks that the dispatcher is still local (fix for N7)",
+    "rebind_held": "the rebind also covers identities built but not yet added (fix for A3)",
+    "failures": "dml_fail steps per behaviour, all dispatchers together",
+    "dispatchers": "dispatchers d1..dN on the DM's node",
+    "messages_per_instance": "messages each dispatcher instance may lose to dml_fail",
+    "maintainer_moves": "move_maintainer steps per behaviour",
+    "other_operators": "operator kinds add_operator may use (comma-separated)",
+    "other_operator_limit": "add_operator steps per behaviour",
+    "channel_capacity": "messages per channel of the request path; a full channel makes its sender wait "
+                        f"(Go: {GO_CHANNEL_CAPACITY})",
+    "events_capacity": f"report events queued; a full queue raises sink_error (Go: {GO_CHANNEL_CAPACITY})",
+    "lossy": "channels whose head lose may drop (comma-separated)",
+    "duplicating": "channels whose head duplicate may repeat (comma-separated)",
+    "max_duplicates": "duplicate steps per behaviour",
+    "restart_budget": f"restart attempts a maintainer grants per dispatcher (Go: {GO_RESTART_BUDGET})",
+    "initial_status": "the status of the initial dispatcher instances",
+    "slow_ticks": "the resend tick waits while a request or response is in flight (Go: off)",
+    "resend_order": "the order of a resent batch: sorted, or any (every order, as Go's map)",
+}
+
+
+def value_text(value) -> str:
+    """A config value as a command line writes it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    return str(value)
+
+
+def allowed_text(key: str) -> str:
+    """The values ``key`` takes, as text."""
+    kind, allowed = _SPEC[key]
+    if kind == "bool":
+        return "on|off"
+    if kind == "int":
+        return f"{allowed[0]}..{allowed[1]}"
+    if kind == "channels":
+        return "channels " + ", ".join(CHANNEL_NAMES) + " or the groups " + ", ".join(CHANNEL_GROUPS)
+    if kind == "kinds":
+        return "kinds " + ", ".join(allowed)
+    return "|".join(allowed)
+
+
+def describe(key: str) -> str:
+    """``key``'s meaning, values and default (per preset where the presets differ)."""
+    defaults = [value_text(PRESETS[p].get(key, getattr(Config(), key))) for p in PRESETS]
+    default = defaults[0] if len(set(defaults)) == 1 else ", ".join(f"{p} {d}" for p, d in zip(PRESETS, defaults))
+    return f"{MEANING[key]}; {allowed_text(key)}; default {default}"
+
 
 _TRUE = ("on", "true", "yes", "1")
 _FALSE = ("off", "false", "no", "0")

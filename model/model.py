@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
-from .state import initial_state
+from .state import BOOTSTRAP, MAINTAINERS, REQUESTS, STOPPED, initial_state
 from .symmetry import canonical
 
 _MASK = (1 << 64) - 1
@@ -88,9 +88,17 @@ class RecoverModel:
     def actor(self, action: Action) -> str:
         return actor_of(action)
 
-    def message_flow(self, action: Action) -> tuple[str, str] | None:
-        """(sender, receiver) of the message a step consumes, for sequence diagrams."""
+    def message_flow(self, state, action: Action) -> tuple | None:
+        """(sender, receiver) of the message a step from ``state`` takes, for sequence diagrams;
+        (sender, receiver, True) for one that is lost: ``hbc_send`` drops a request whose
+        target maintainer has stopped."""
         m = action.arg("from") or action.arg("m")
+        if action.name == "dm_recv_bootstrap":
+            return (f"maintainer:{MAINTAINERS[state.channels[BOOTSTRAP][0].sender]}", "orchestrator")
+        if action.name == "hbc_send":
+            target = state.channels[REQUESTS][0].target
+            if state.maintainers[target].status == STOPPED:
+                return ("collector", f"maintainer:{MAINTAINERS[target]}", True)
         flows = {
             "dml_fail": ("sink", "dm"),
             "dm_take_event": ("sink", "dm"),
@@ -99,7 +107,6 @@ class RecoverModel:
             "dm_recv_response": (f"maintainer:{m}", "dm"),
             "dm_recv_schedule": (f"maintainer:{m}", "dm"),
             "maintainer_recv_status": ("dm", f"maintainer:{m}"),
-            "dm_recv_bootstrap": ("maintainer", "orchestrator"),
         }
         return flows.get(action.name)
 

@@ -76,7 +76,7 @@ def test_json_round_trip_replays_and_tampering_is_caught(tmp_path, capsys):
     (["explore", "--example", "two_phase_commit", "--param", "rms=99"], "rms must be"),
     (["explore", "--param", "rms"], "key=value"),
     (["frobnicate"], "invalid choice"),
-    (["verify-trace", "/nonexistent.json"], "cannot read"),
+    (["verify-trace", "/nonexistent.json"], "no such file"),
     (["explore", "--example", "two_phase_commit", "--graphml", "/tmp/g.graphml", "--workers", "2"], "--workers 1"),
     (["explore", "--example", "water_jug", "--engine", "batched", "--workers", "2"], "vectorised model"),
 ])

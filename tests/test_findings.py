@@ -5,12 +5,13 @@ import json
 
 import pytest
 
-from explorer import explore
 from explorer.cli import main
+from explorer.testing import assert_holds, assert_violated
 from explorer.trace import replay_trace, trace_to_json
 from invariants import PROPERTY_NAMES, properties_for
-from invariants.catalog import PRESET_ORDER, decide
+from invariants.catalog import PRESET_ORDER, Check, decide
 from invariants.findings import BY_ID, FINDINGS, PINNED
+from invariants.report import check_command
 from model import RecoverModel, make_config
 
 
@@ -51,18 +52,18 @@ FAILS_AND_HOLDS = {
 }
 
 
-def verdict_of(name, preset, overrides):
+def check_of(name, preset, overrides):
+    """The model, the property (one per dispatcher) and the command that re-runs the check."""
     config = make_config(preset, overrides)
-    result = explore(RecoverModel(config), properties_for(config, [name]), deadlock=False)
-    statuses = {v.status for v in result.verdicts.values()}
-    return "violated" if "violated" in statuses else statuses.pop()
+    return dict(model=RecoverModel(config), properties=properties_for(config, [name]),
+                reproduce=check_command(Check(name, overrides), preset), deadlock=False)
 
 
 @pytest.mark.parametrize("name", sorted(FAILS_AND_HOLDS))
 def test_property_can_fail_and_can_hold(name):
     (bad_preset, bad), (good_preset, good) = FAILS_AND_HOLDS[name]
-    assert verdict_of(name, bad_preset, bad) == "violated"
-    assert verdict_of(name, good_preset, good) == "holds"
+    assert_violated(**check_of(name, bad_preset, bad))
+    assert_holds(**check_of(name, good_preset, good))
 
 
 def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypatch):
@@ -72,8 +73,7 @@ def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypat
     import model.dm as dm
     import model.sink as sink
 
-    config = make_config("pr4139", {"failures": 2, "messages_per_instance": 2})
-    assert verdict_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}) == "holds"
+    assert_holds(**check_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}))
     real = dm.dm_take_event
 
     def forgetful(s, cfg):
@@ -83,8 +83,7 @@ def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypat
 
     monkeypatch.setattr(dm, "dm_take_event", forgetful)
     monkeypatch.setattr(sink, "candidates", lambda reported, batch: sink.normalize(batch))
-    result = explore(RecoverModel(config), properties_for(config, ["single_pending"]), deadlock=False)
-    assert result.verdicts["single_pending"].status == "violated"
+    assert_violated(**check_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}))
 
 
 def test_every_property_is_covered():
@@ -131,7 +130,7 @@ def test_trace_formats(capsys):
 def test_diff_reports_changed_verdicts(capsys):
     argv = ["diff", "pr4139", "design", "--set", "failures=1", "--set", "maintainer_moves=1",
             "--property", "stale_response_harmless", "--quiet"]
-    assert main(argv) == 0
+    assert main(argv) == 1  # a verdict changed
     out = capsys.readouterr().out
     assert "stale_response_harmless" in out and "newly reachable" not in out
     assert "no longer reachable in design" in out
