@@ -72,7 +72,7 @@ ACTIONS: dict[str, ActionSpec] = {
     for spec in (
         _spec("dml_fail", "sink", "AsyncRunCallback error path, Reporter.Report (sarama_async_producer.go, reporter.go)",
               "a message of an instance fails; its instance is blocked and the reporter gets (D, de)",
-              [D, ("lifecycle", "int")], sink, ghost_params=("lifecycle",)),
+              [D, ("lifecycle", "int"), ("de", "int")], sink, ghost_params=("lifecycle",)),
         _spec("first_event", "dm", "BasicDispatcher.updateDispatcherStatusToWorking (basic_dispatcher.go)",
               "an initializing instance becomes working; Working to statuses and heartbeat", [D], dispatchers),
         _spec("reset", "environment", "dispatcherStat.reset, doReset (eventcollector/dispatcher_stat.go)",
@@ -85,7 +85,9 @@ ACTIONS: dict[str, ActionSpec] = {
               "Maintainer.onRemoveMaintainer, Maintainer.Close (maintainer.go), MoveMaintainerOperator.Schedule",
               "a removing maintainer stops (its operators vanish); then the destination starts and bootstraps",
               [("m", M)], maintainer),
-        _spec("crash_maintainer", "environment", "node removal, MoveMaintainerOperator.OnNodeRemove, SendCommand",
+        _spec("crash_maintainer", "environment",
+              "node removal, MoveMaintainerOperator.OnNodeRemove (coordinator/operator/operator_move.go), "
+              "messageCenter.SendCommand (pkg/messaging/message_center.go)",
               "a maintainer's node crashes; sends to it fail; the other node takes over",
               [("m", M)], maintainer),
         _spec("add_operator", "environment", "operator.Controller.AddOperator (maintainer/operator/operator_controller.go)",
@@ -103,9 +105,10 @@ ACTIONS: dict[str, ActionSpec] = {
         _spec("dm_resend_tick", "dm", "resendPendingRecoverRequests (dispatcher_manager.go)",
               "resend unhandled local entries; clear removed non-local ones",
               [("order", "order")], dm),  # only with resend_order=any and 2 or more entries
-        _spec("dm_timeout_tick", "dm", "reportRecoverPendingTimeout, recoverTracker.takeExpired",
+        _spec("dm_timeout_tick", "dm", "reportRecoverPendingTimeout (dispatcher_manager.go), recoverTracker.takeExpired",
               "a pending entry expired: fallback timeout", [], dm),
-        _spec("dm_recv_response", "dm", "HeartBeatCollector.RecvMessages, onRecoverDispatcherResponse",
+        _spec("dm_recv_response", "dm", "HeartBeatCollector.RecvMessages (heartbeat_collector.go), "
+              "onRecoverDispatcherResponse (dispatcher_manager.go)",
               "the DM applies the head of responses[from]", [("from", M)], dm),
         _spec("dm_status", "dm", "collectComponentStatusWhenChanged, onDispatcherStatusForRecover (dispatcher_manager.go)",
               "the status loop reads a Working status and clears the recover state", [D], status_loop),
@@ -113,11 +116,11 @@ ACTIONS: dict[str, ActionSpec] = {
               "SchedulerDispatcherRequestHandler.Handle (helper.go), removeDispatcher, prepareMergeDispatcher, "
               "newEventDispatchers (dispatcher_manager_helper.go)",
               "the DM applies Remove(D), Create(D) or a merge request from schedule[from]", [("from", M)], dispatchers),
-        _spec("dispatcher_close", "dm", "RemoveDispatcherTask.Execute (task.go), TryClose, getDispatcherStatus, "
-              "cleanEventDispatcher",
+        _spec("dispatcher_close", "dm", "RemoveDispatcherTask.Execute (task.go), TryClose (basic_dispatcher.go), "
+              "getDispatcherStatus, cleanEventDispatcher",
               "a removing instance closes (by force when pending); Stopped to heartbeat", [D], dispatchers),
         _spec("dm_heartbeat", "dm", "HeartBeatTask.Execute (task.go), aggregateDispatcherHeartbeats",
-              "the periodic complete heartbeat reports D's Working status again", [D], dispatchers),
+              "the periodic complete heartbeat tells the maintainer what changed about D", [D], dispatchers),
         _spec("dm_recv_bootstrap", "orchestrator",
               "DispatcherOrchestrator.handleBootstrapRequest (dispatcher_orchestrator.go), createBootstrapResponse",
               "the DM learns the new maintainer (and rebinds with the knob); the answer initializes it", [], orchestrator),
@@ -134,7 +137,7 @@ ACTIONS: dict[str, ActionSpec] = {
               "m's operator for D sends its current command (again while its phase is unchanged)",
               [("m", M), D], maintainer),
         _spec("maintainer_recv_status", "maintainer:{m}",
-              "Maintainer.onHeartbeatRequest, Controller.HandleStatus, MoveDispatcherOperator.Check",
+              "Maintainer.onHeartbeatRequest (maintainer.go), Controller.HandleStatus, MoveDispatcherOperator.Check",
               "maintainer m reads a dispatcher status and drives its operator", [("m", M)], maintainer),
     )
 }
@@ -142,9 +145,10 @@ ACTIONS: dict[str, ActionSpec] = {
 
 def label_values(spec: ActionSpec, state, args: tuple) -> tuple:
     """The shown value of each parameter of ``spec`` for internal ``args`` in ``state``."""
-    if spec.name == "dml_fail":  # internal args (d, i): the label shows the message's lifecycle
+    if spec.name == "dml_fail":  # internal args (d, i): the label shows the message's lifecycle and de
         d, i = args
-        return (dispatcher_name(d), state.producer[d][i].lifecycle)
+        message = state.producer[d][i]
+        return (dispatcher_name(d), message.lifecycle, message.de)
     return tuple(SHOW[kind](value) for (_, kind), value in zip(spec.params, args))
 
 

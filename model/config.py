@@ -266,12 +266,20 @@ MEANING = {
     "working_clears": "which Working status clears a pending entry",
     "pending_before_enqueue": "write the pending entry before the request leaves",
     "timeout_fuse": "the pending timeout (dm_timeout_tick) exists",
-    "switch_changes_epoch": "a maintainer move bumps the changefeed epoch",
+    "switch_changes_epoch": "hypothetical: a maintainer move bumps the changefeed epoch (Go never does)",
+    "maintainer_overlap": "hypothetical: a move starts the new maintainer before the old one stops",
     "handled_on": "which answers stop the resends: any_answer (Go) or accepted only",
-    "maintainer_dedup": "the maintainer answers SUPERSEDED to a de it already restarted (fix for N4)",
-    "drop_stale_reports": "the recover loop drops a report older than the local instance (fix for N5)",
-    "add_checks_local": "dm_add_pending re-checks that the dispatcher is still local (fix for N7)",
-    "rebind_held": "the rebind also covers identities built but not yet added (fix for A3)",
+    "maintainer_dedup": "the maintainer answers SUPERSEDED to a failure it restarted or older than the "
+                        "instance it saw working (fix for N4, N6)",
+    "drop_stale_reports": "the recover loop drops a report older than the local instance (fix for N5, N7)",
+    "add_checks_local": "dm_add_pending re-checks that the dispatcher is still local (not needed: see N7)",
+    "rebind_held": "the rebind also covers identities built but not yet added (needed only with "
+                   "switch_changes_epoch)",
+    "schedule_checks_source": "the DM applies schedule requests only from the maintainer it knows (fix for N8)",
+    "absent_on_stopped": "a replicating span whose dispatcher stopped or is unlisted becomes absent and is "
+                         "added back (fix for N9)",
+    "incarnation_ids": "messages between the DM and a maintainer name its incarnation (fix for A5, N8 "
+                       "after A -> B -> A)",
     "failures": "dml_fail steps per behaviour, all dispatchers together",
     "dispatchers": "dispatchers d1..dN on the DM's node",
     "messages_per_instance": "messages each dispatcher instance may lose to dml_fail",
@@ -288,6 +296,8 @@ MEANING = {
     "initial_status": "the status of the initial dispatcher instances",
     "slow_ticks": "the resend tick waits while a request or response is in flight (Go: off)",
     "resend_order": "the order of a resent batch: sorted, or any (every order, as Go's map)",
+    "crashes": "crash_maintainer steps per behaviour",
+    "resets": "reset steps (a dispatcher's epoch bumps) per behaviour",
 }
 
 

@@ -40,6 +40,7 @@ from .state import (
     REMOVING_KINDS,
     RESTART,
     RUNNING,
+    STATUSES,
     SPAN_ELSEWHERE,
     SPAN_LOCAL,
     SPAN_MISSING,
@@ -179,7 +180,7 @@ def crash_maintainer_args(s, cfg):
 def crash_maintainer(s, cfg, m):
     """Node ``m`` crashes with its maintainer: the requests queued for it are gone, its operators
     vanish, and sends to it now fail (the message center drops the node). The coordinator
-    fails over to the other node. (node removal; ``MoveMaintainerOperator.OnNodeRemove``;
+    fails over to the other node. (``MoveMaintainerOperator.OnNodeRemove`` on the node's removal;
     ``messageCenter.SendCommand`` returning target-not-found)"""
     s = with_channels(with_maintainers(s, put(s.maintainers, m, stopped_record(s, cfg, m, DOWN))),
                       put(s.channels, to_maintainer(m), ()))
@@ -270,11 +271,14 @@ def operator_command(operator, d: int, incarnation: int):
     return Command(op=CMD_CREATE, d=d, by_restart=False, incarnation=incarnation)  # add, move_dest
 
 
-def answer_on_its_way(s, m: int, d: int) -> bool:
-    """A status of D addressed to ``m`` is still queued: the DM's answer to a command sent
-    before. The 10 s send throttle outlasts the DM's answer (a heartbeat within 200 ms), so a
-    re-send never overtakes it (see ``model.abstractions``)."""
-    return any(beat.d == d and beat.target == m for beat in s.channels[HEARTBEAT])
+def answer_on_its_way(s, m: int, d: int, command) -> bool:
+    """A status of D addressed to ``m`` is still queued (for a merge request, also a Working of
+    D on the status loop's channel, where the DM pushes its answer): the DM's answer to a command
+    sent before. The 10 s send throttle outlasts the DM's answer (a heartbeat within 200 ms), so
+    a re-send never overtakes it (see ``model.abstractions``)."""
+    if any(beat.d == d and beat.target == m for beat in s.channels[HEARTBEAT]):
+        return True
+    return command.op == CMD_MERGE and any(status.d == d for status in s.channels[STATUSES])
 
 
 def operator_send_args(s, cfg):
@@ -286,7 +290,7 @@ def operator_send_args(s, cfg):
             if operator:
                 command = operator_command(operator, d, maintainer.incarnation)
                 # a re-send while the same command is still on its way changes nothing
-                if command is not None and command not in queued and not answer_on_its_way(s, m, d):
+                if command is not None and command not in queued and not answer_on_its_way(s, m, d, command):
                     yield (m, d)
 
 

@@ -22,13 +22,13 @@ class RecoverModel:
     def __init__(self, config):
         self.config = config
         # (spec, enabled-args function, transition, label cache) per action in scope, bound once;
-        # a label cache maps internal args (for dml_fail: args and lifecycle) to the Action
+        # a label cache maps internal args (for dml_fail: args, lifecycle and de) to the Action
         self._steps = tuple(
             (spec, getattr(spec.module, spec.name + "_args"), getattr(spec.module, spec.name), {})
             for spec in ACTIONS.values()
             if self.out_of_scope(spec.name) is None
         )
-        # dml_fail's label shows a lifecycle its internal args do not hold: it joins the key
+        # dml_fail's label shows a lifecycle and de its internal args do not hold: they join the key
         self._lifecycle_keyed = next((labels for spec, _, _, labels in self._steps if spec.name == "dml_fail"), None)
 
     # --- engine interface -----------------------------------------------------------------
@@ -47,7 +47,7 @@ class RecoverModel:
             for args in enabled(state, cfg):
                 nxt = transition(state, cfg, *args)
                 if nxt is not None:
-                    key = (args, _lifecycle_of(state, args)) if labels is lifecycle_keyed else args
+                    key = (args, _message_of(state, args)) if labels is lifecycle_keyed else args
                     action = labels.get(key)
                     if action is None:
                         action = labels[key] = _label(spec, state, args)
@@ -148,10 +148,11 @@ class RecoverModel:
 # --- labels ------------------------------------------------------------------------------------
 
 
-def _lifecycle_of(state, args) -> int:
-    """The lifecycle of the message dml_fail's internal args ``(d, i)`` name."""
+def _message_of(state, args) -> tuple:
+    """The (lifecycle, de) of the message dml_fail's internal args ``(d, i)`` name."""
     d, i = args
-    return state.producer[d][i].lifecycle
+    message = state.producer[d][i]
+    return message.lifecycle, message.de
 
 
 def _label(spec, state, args) -> Action:

@@ -96,7 +96,7 @@ def test_3_ctrl_c_stops_the_run(args, started, shown):
     assert code == 130 and shown in output and "Traceback" not in output, output[-2000:]
     if args[0] == "findings":  # the rest of the catalog did not run on
         assert "incomplete (interrupted)" in output
-        assert re.search(r"(\d+) of 33 verdicts not reached", output)
+        assert re.search(r"(\d+) of \d+ verdicts not reached", output)
 
 
 def test_3_an_interrupted_check_is_not_a_verdict(monkeypatch):
@@ -268,8 +268,8 @@ def test_7_a_lasso_must_stay_a_fair_violation(tmp_path, capsys):
 
 
 def test_7_a_simulation_hint_is_verified_as_a_hint(tmp_path, capsys):
-    main(["simulate", "--preset", "design", "--set", "failures=2", "--runs", "30", "--depth", "15",
-          "--drain", "2", "--json"])
+    main(["simulate", "--preset", "design", "--set", "failures=2", "--runs", "200", "--depth", "30",
+          "--drain", "3", "--json"])
     data = json.loads(capsys.readouterr().out)
     hints = [n for n, p in data["properties"].items() if p.get("hint")]
     assert hints and all(data["properties"][n]["trace"]["loop"] is None for n in hints)

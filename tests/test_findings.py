@@ -42,8 +42,10 @@ FAILS_AND_HOLDS = {
     "no_spurious_restart": (("pr4139", {"failures": 1}), ("proposed", {"failures": 1})),
     "report_once_per_epoch": (("pr4139", {"messages_per_instance": 2, "initial_status": "initializing"}),
                               ("proposed", {"messages_per_instance": 2, "initial_status": "initializing"})),
-    "handled_means_progress": (("pr4139", {"failures": 1, "other_operators": "add"}),
-                               ("proposed", {"failures": 1, "other_operators": "add"})),
+    "handled_means_progress": (("pr4139", {"failures": 2}), ("proposed", {"failures": 2})),
+    "restart_ends": (("design", {"failures": 2}), ("proposed", {"failures": 2})),
+    "pending_resolves": (("design", {"failures": 2, "timeout_fuse": False}),
+                         ("proposed", {"failures": 2, "timeout_fuse": False})),
     "no_silent_stall": (("design", {"failures": 2}), ("proposed", {"failures": 2})),
     "recovers_without_fuse": (("design", {"failures": 2, "timeout_fuse": False}),
                               ("proposed", {"failures": 2, "timeout_fuse": False})),
@@ -99,14 +101,14 @@ def test_findings_command_json_and_markdown(tmp_path, capsys):
     assert a5["verdict"] == "violated" and a5["counterexample"]["command"].startswith("recover-check check")
     assert "sequenceDiagram" in a5["counterexample"]["mermaid"]
     text = report.read_text()
-    assert "## A3 on `design`: violated" in text and "```mermaid" in text and "| # | action | actor | Go function" in text
+    assert "## A5 on `design`: violated" in text and "```mermaid" in text and "| # | action | actor | Go function" in text
 
 
 def test_findings_exit_1_when_a_pin_disagrees(monkeypatch, capsys):
     from invariants import findings
 
-    monkeypatch.setitem(findings.PINNED, ("A5", "design"), "violated")
-    assert main(["findings", "--id", "A5", "--preset", "design", "--quiet"]) == 1
+    monkeypatch.setitem(findings.PINNED, ("A3", "design"), "violated")
+    assert main(["findings", "--id", "A3", "--preset", "design", "--quiet"]) == 1
     assert "the tests pin violated" in capsys.readouterr().out
 
 
@@ -123,7 +125,7 @@ def test_trace_formats(capsys):
     assert main(["trace", "A5", "--preset", "pr4139", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["steps"][-1]["go"] and data["steps"][-1]["actor"] == "dm"
-    assert main(["trace", "A5", "--preset", "design"]) == 0
+    assert main(["trace", "A3", "--preset", "design"]) == 0
     assert "holds" in capsys.readouterr().out
 
 

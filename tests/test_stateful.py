@@ -40,7 +40,7 @@ class Profile:
 LARGE = {"dispatchers": 3, "maintainer_moves": 2, "lossy": "requests,responses,schedule",
          "duplicating": "to_maintainer,schedule", "max_duplicates": 2}
 PROFILES = {
-    "fast": Profile("recover-fast", 40, 300, (("pr4139", LARGE),), shrink_large=False),
+    "fast": Profile("recover-fast", 120, 300, (("pr4139", LARGE),), shrink_large=False),
     "deep": Profile("recover-deep", 200, 300, tuple(
         (preset, dict(LARGE, **extra)) for preset in PRESETS
         for extra in ({}, {"timeout_fuse": False}, {"channel_capacity": 3, "messages_per_instance": 2})),
@@ -86,7 +86,7 @@ def test_hypothesis_finds_what_the_bfs_finds(preset, overrides, name, seed):
     model = factory()
     bfs = explore(model, [prop], deadlock=False)
     assert bfs.verdicts[name].status == "violated", "the BFS no longer finds this case: pick another"
-    machine = make_machine(factory, [prop], 25, seed=seed, name=f"Meta_{preset}_{name}")
+    machine = make_machine(factory, [prop], 35, seed=seed, name=f"Meta_{preset}_{name}")
     with pytest.raises(PropertyViolation) as caught:
         run(machine, max_examples=PROFILE.meta_examples)
     shrunk, shortest = caught.value.trace, bfs.verdicts[name].trace
