@@ -413,7 +413,7 @@ def cmd_check(args, out: Console, err: Console) -> int:
 
 # -- verify-trace and replay -------------------------------------------------------------------
 def is_scenario(data: Any) -> bool:
-    """A scenario file (PROTOCOL.md §6), as opposed to a result with traces."""
+    """A scenario file (docs/protocol.md, "Scenarios"), as opposed to a result with traces."""
     return isinstance(data, dict) and "steps" in data and "properties" not in data
 
 
@@ -803,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     go_bounds = ", ".join(f"{k}={value_text(v)}" for k, v in REPLAY_BOUNDS.items())
     p = sub.add_parser("replay", help="run a scenario file of the recover model and check its expectations",
-                       description=f"Replay a scenario file (PROTOCOL.md §6). The bounds that only keep a search "
+                       description=f"Replay a scenario file (docs/protocol.md, "Scenarios"). The bounds that only keep a search "
                                    f"small start at Go's values ({go_bounds}); a scenario's config that sets one "
                                    f"keeps its own.",
                        epilog="exit codes: 0 the steps replay and every expectation and variant holds, 1 an "
