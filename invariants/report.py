@@ -51,8 +51,8 @@ def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
         "seconds": round(v.seconds, 3),
         "checks": [
             {"property": o.property_name, "config": o.check.config, "verdict": o.status,
-             "states": o.states, "command": reproduce_command(o)}
-            for o in v.outcomes + ((v.dropped,) if v.dropped else ())
+             "states": o.states, "command": reproduce_command(o), "hypothetical": o in v.hypothetical}
+            for o in v.all_outcomes
         ],
         "counterexample": None if shown is None or shown.trace is None else {
             "property": shown.property_name,
@@ -87,9 +87,10 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
         if v.finding.assumption:
             lines.append(f"Boundary assumption: {v.finding.assumption}")
             lines.append("")
-        for o in v.outcomes + ((v.dropped,) if v.dropped else ()):
+        for o in v.all_outcomes:
             note = f" ({o.check.why})" if o.check.why else ""
-            lines.append(f"- `{o.property_name}`: **{o.status}**, {o.states:,} states{note}  ")
+            label = "hypothetical, not counted: " if o in v.hypothetical else ""
+            lines.append(f"- {label}`{o.property_name}`: **{o.status}**, {o.states:,} states{note}  ")
             lines.append(f"  `{reproduce_command(o)}`")
         shown = v.counterexample
         if shown is None or shown.trace is None:
