@@ -13,11 +13,14 @@ reachable graph, and a model's alternative configurations are the candidate fixe
   where P held that no Q followed, and Q on the cycle.
 * **Essential steps** (:func:`step_roles`): each step is removed, and swapped with the next one,
   and the rest replayed by label. A step is essential when its removal makes the trace pass
-  (*cause*) or impossible (*enabler* of the step that can no longer be taken), or when a swap
-  that keeps every step enabled makes it pass (*order*); else *irrelevant*. A shortest (BFS)
+  (*cause*), or when a swap that keeps every step enabled makes it pass (*order*), or when its
+  removal makes the trace impossible (*enabler* of the step that can no longer be taken, or of
+  the cycle that no longer closes) and *skipping* it, that is leaving out with it every later
+  step that then cannot run, loses the violation too. Otherwise it is *irrelevant*: the
+  violation stays without it (and without what it alone enabled). A shortest (BFS)
   counterexample has no irrelevant step: with one, a shorter trace would still violate; the
   roles then say how each step matters. Random walks and hand-written traces have irrelevant
-  ones.
+  ones (a second dispatcher's failure, with all it led to, in a trace about the first).
 * **The nearest passing run** (:func:`nearest_passing_run`): the run from an initial state
   with the least edit distance over action labels to the counterexample (substitution,
   insertion and deletion cost 1), along which the property holds, that ends with the
@@ -45,7 +48,7 @@ from .result import Step, Trace
 from .evidence import evidence
 from .simulate import earliest_pending
 from .trace import (StepNotEnabled, TraceError, changed_fields, jsonable, replay_actions, same_label,
-                    state_fields)
+                    state_fields, take_step)
 
 MAX_NODES = 150_000  # (state, position) pairs the nearest-run search expands at most
 SHOWN_READS = 12  # values read shown in text (JSON has all)
@@ -222,6 +225,12 @@ def replay_changed(model, prop, start, actions, loop: int | None, match=same_lab
         steps = replay_actions(model, start, actions, match)
     except StepNotEnabled as exc:
         return Replayed(IMPOSSIBLE, exc.step, None, str(exc))
+    return _judged(model, prop, start, steps, loop)
+
+
+def _judged(model, prop, start, steps: list[Step], loop: int | None) -> Replayed:
+    """A replay that ran every step it kept: is it still a lasso (for a lasso), and does it
+    still violate?"""
     trace = Trace((Step(None, start), *steps), loop=loop, stutter=loop is not None and loop == len(steps))
     if loop is not None and trace.steps[loop].state != trace.steps[-1].state:
         return Replayed(IMPOSSIBLE, None, trace, f"the cycle no longer returns to step {loop + 1}")
@@ -253,8 +262,9 @@ class StepRole:
     def why(self) -> str:
         return {CAUSE: f"without it {self.removed}",
                 ORDER: f"after step {self.step + 1} instead, {self.swapped}",
-                ENABLER: f"without it {self.removed}",
-                IRRELEVANT: "without it, or moved past the next step, the violation remains"}[self.role]
+                ENABLER: f"without it {self.removed}; left out with the steps that then cannot run, "
+                         f"the violation goes too",
+                IRRELEVANT: f"without it {self.removed}"}[self.role]
 
 
 def _outcome_text(replayed: Replayed, subject: str) -> str:
@@ -265,38 +275,54 @@ def _outcome_text(replayed: Replayed, subject: str) -> str:
 
 
 def step_roles(model, prop, trace: Trace) -> tuple[StepRole, ...]:
-    """The role of every step of ``trace`` (see the module docstring). Removing step j and
-    replaying the rest renumbers nothing: "step k" is always the counterexample's step k."""
-    start = trace.steps[0].state
-    actions = [s.action for s in trace.steps[1:]]
+    """The role of every step of ``trace`` (see the module docstring). Steps keep the
+    counterexample's numbers in every replay: "step k" is always its step k."""
+    positions = list(range(len(trace) - 1))  # action i leads to trace.steps[i + 1], step i + 2
     roles = []
     for j in range(1, len(trace)):
-        rest = actions[:j - 1] + actions[j:]
-        loop = None if trace.loop is None else trace.loop - (j <= trace.loop)
-        removed = _renumbered(replay_changed(model, prop, start, rest, loop), j)
+        rest = positions[:j - 1] + positions[j:]
+        removed = _replay_positions(model, prop, trace, rest)
+        skipped = _replay_positions(model, prop, trace, rest, skip=True) if removed.status == IMPOSSIBLE else None
         swapped = None
-        if j < len(actions):
-            order = actions[:j - 1] + [actions[j], actions[j - 1]] + actions[j + 1:]
-            swapped = replay_changed(model, prop, start, order, trace.loop)
+        if j < len(positions):
+            swapped = _replay_positions(model, prop, trace, positions[:j - 1] + [j, j - 1] + positions[j + 1:])
         if removed.status == PASSES:
             role = CAUSE
         elif swapped is not None and swapped.status == PASSES:
             role = ORDER
-        elif removed.status == IMPOSSIBLE:
+        elif skipped is not None and skipped.status != VIOLATES:
             role = ENABLER
         else:
             role = IRRELEVANT
-        roles.append(StepRole(j + 1, str(trace.steps[j].action), role, _outcome_text(removed, "the rest"),
+        removed_text = _outcome_text(removed, "the rest")
+        if skipped is not None and skipped.status == VIOLATES:
+            removed_text += f"; skipping the {skipped.detail} that then cannot run, it still violates"
+        roles.append(StepRole(j + 1, str(trace.steps[j].action), role, removed_text,
                               "" if swapped is None else _outcome_text(swapped, "the trace"),
-                              removed.step if removed.status == IMPOSSIBLE else None))
+                              removed.step if role == ENABLER else None))
     return tuple(roles)
 
 
-def _renumbered(replayed: Replayed, removed: int) -> Replayed:
-    """Step numbers of a replay with (0-based) step ``removed`` left out, in the original's."""
-    if replayed.step is None or replayed.step <= removed:
-        return replayed
-    return attrs.evolve(replayed, step=replayed.step + 1)
+def _replay_positions(model, prop, trace: Trace, positions: list[int], skip: bool = False) -> Replayed:
+    """The trace's actions at ``positions`` (0-based, in that order) replayed from its initial
+    state, numbered as in the trace. ``skip``: an action no longer enabled is left out (with
+    the steps it enabled, since they cannot run either) instead of ending the replay; the
+    Replayed's ``detail`` then counts them."""
+    start, state, steps, kept = trace.steps[0].state, trace.steps[0].state, [], []
+    for p in positions:
+        try:
+            action, state = take_step(model, state, p + 2, trace.steps[p + 1].action)
+        except StepNotEnabled as exc:
+            if skip:
+                continue
+            return Replayed(IMPOSSIBLE, exc.step, None, str(exc))
+        steps.append(Step(action, state))
+        kept.append(p)
+    # the loop point is the state after the last kept action that led up to it
+    loop = None if trace.loop is None else sum(p < trace.loop for p in kept)
+    judged = _judged(model, prop, start, steps, loop)
+    left_out = len(positions) - len(kept)
+    return attrs.evolve(judged, detail=f"{left_out} step{'s' if left_out != 1 else ''}") if skip else judged
 
 
 # -- the nearest passing run ---------------------------------------------------------------------

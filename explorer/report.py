@@ -70,7 +70,8 @@ def coverage_table(result: Result) -> Table:
 
 
 ROLES_LEGEND = ("bold: essential (cause: without it the rest runs and the property holds; order: after the "
-                "next step instead, it holds; enabler of k: step k cannot run without it); dim: irrelevant")
+                "next step instead, it holds; enabler of k: step k cannot run without it, and leaving out both "
+                "loses the violation); dim: irrelevant (the violation stays without it and what it enabled)")
 
 
 def trace_table(model, trace: Trace, title: str, full: bool = False, roles=None) -> Table:

@@ -85,6 +85,23 @@ def test_water_jug_variant_with_exactly_one_essential_step():
     assert nearest.trace is None and nearest.complete and nearest.searched > 0
 
 
+def test_a_step_whose_consequences_do_not_matter_is_irrelevant():
+    """Two independent parts, a = 0 -x-> 1 -y-> 2 and b = 0 -bad-> 1, state 10a + b; the
+    invariant "b is 0". Without x, y cannot run: but leaving out both, bad still violates, so
+    neither matters; bad is the cause."""
+    edges = [(10 * a + b, label, 10 * (a + 1) + b) for a, label in ((0, "x"), (1, "y")) for b in (0, 1)]
+    edges += [(10 * a, "bad", 10 * a + 1) for a in (0, 1, 2)]
+    model = ExplicitGraph([0], edges)
+    prop = Invariant("b_is_0", lambda s: s % 10 == 0)
+    roles = step_roles(model, prop, trace_of(model, ["x", "y", "bad"]))
+    assert [(r.step, r.role) for r in roles] == [(2, IRRELEVANT), (3, IRRELEVANT), (4, CAUSE)]
+    assert "cannot run: step 3" in roles[0].removed and "skipping the 1 step" in roles[0].removed
+    # in the other order, y is what x enabled and the trace needs: an enabler
+    trace = trace_of(model, ["x", "y"])
+    needs_y = Invariant("not_a_2", lambda s: s // 10 != 2)
+    assert [(r.role, r.enables) for r in step_roles(model, needs_y, trace)] == [(ENABLER, 3), (CAUSE, None)]
+
+
 def test_a_shortest_counterexample_has_no_irrelevant_step_and_its_nearest_run_is_known():
     """BFS gives the shortest trace, so removing any step leaves no violation. The nearest
     passing run that ends with BigToSmall: inserting EmptySmall before the last step (one edit;
