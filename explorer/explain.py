@@ -25,14 +25,16 @@ reachable graph, and a model's alternative configurations are the candidate fixe
   with the least edit distance over action labels to the counterexample (substitution,
   insertion and deletion cost 1), along which the property holds, that ends with the
   counterexample's last action (a safety property: the same judged step, taken harmlessly) or,
-  for liveness, visits P and then reaches a Q state. A 0-1 breadth-first search over pairs
-  (state, position in the counterexample), states generated on the fly from ``successors``,
-  so it finds a minimum. Ties (one run per end state at the minimum distance) are broken by the
-  fewest fields that differ between aligned states, then by the labels. The search stops after
-  ``max_nodes`` pairs: then every run within the distance it finished is known not to pass.
+  for liveness, visits P and then reaches a Q state (a finite run needs no fairness: weak and
+  strong fairness are machine-closed, so it extends to a fair behaviour that has reached the
+  goal). A 0-1 breadth-first search over pairs (state, position in the counterexample), states
+  generated on the fly from ``successors``, so it finds a minimum. Ties (one run per end state
+  at the minimum distance) are broken by the fewest fields that differ between aligned states,
+  then by the labels. The search stops after ``max_nodes`` pairs (or ``max_states`` states):
+  then every run within the distance it finished is known not to pass.
 * **Alternative configurations** (:func:`replay_variants`): the same actions replayed on other
   models (the caller builds them: the recover model's knobs live in ``invariants``): impossible
-  at step k, no longer violating (with the first step whose effect differs), or still violating.
+  at step k, no longer violating (with the steps whose effect differs), or still violating.
 """
 
 from __future__ import annotations
