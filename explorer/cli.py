@@ -25,6 +25,7 @@ from rich.text import Text
 from .batched import is_vectorised
 from .evidence import evidence
 from .examples import EXAMPLES
+from .explain import MAX_NODES
 from .export import write_dot, write_graphml
 from .properties import DEADLOCK
 from .report import print_result, result_to_json, trace_table
@@ -399,7 +400,7 @@ def cmd_explore_target(target: Target, args, out: Console, err: Console) -> int:
     if args.json:
         print(json.dumps(result_to_json(target.model, result, target.context), indent=2))
     else:
-        print_result(out, target.model, result, target.title, full=args.full)
+        print_result(out, target.model, result, target.title, full=args.full, properties=target.properties)
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
@@ -532,6 +533,24 @@ def decide_all(jobs, progress) -> tuple[list, bool]:
     return verdicts, False
 
 
+def explain_all(verdicts, progress) -> tuple[dict, bool]:
+    """The explanation of each verdict's counterexample, by (finding ID, preset); on Ctrl-C the
+    ones reached and True."""
+    from invariants.explain import explain_outcome
+
+    shown = [v for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None]
+    task = progress.add_task("explaining counterexamples", total=len(shown))
+    explanations = {}
+    try:
+        for v in shown:
+            progress.update(task, description=f"explaining {v.finding.id} on {v.preset}")
+            explanations[(v.finding.id, v.preset)] = explain_outcome(v.counterexample)
+            progress.advance(task)
+    except KeyboardInterrupt:
+        return explanations, True
+    return explanations, False
+
+
 def cmd_findings(args, out: Console, err: Console) -> int:
     from rich.progress import Progress
 
@@ -544,11 +563,17 @@ def cmd_findings(args, out: Console, err: Console) -> int:
     with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
         verdicts, interrupted = decide_all(jobs, progress)
     mismatches = [v for v in verdicts if pins.get((v.finding.id, v.preset)) not in (None, v.status)]
+    explanations: dict = {}
+    unexplained = False  # Ctrl-C while explaining: the report goes out with the explanations reached
+    if (args.markdown or args.json) and not interrupted:  # only these outputs show them
+        with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
+            explanations, unexplained = explain_all(verdicts, progress)
     if args.markdown:
-        text = markdown_report(verdicts, pins, interrupted=interrupted)
+        text = markdown_report(verdicts, pins, interrupted=interrupted, explanations=explanations)
         write_output(args.markdown, "--markdown", lambda path: open(path, "w").write(text))
     if args.json:
-        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
+        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset)),
+                                          explanations.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
     else:
         out.print(_findings_table(verdicts, pins))
         out.print(f"[dim]{CLAIM_SCOPE}[/]")
@@ -562,6 +587,10 @@ def cmd_findings(args, out: Console, err: Console) -> int:
     if interrupted:
         undone = sum(1 for v in verdicts if not v.outcomes)
         err.print(f"recover-check: interrupted; {undone} of {len(verdicts)} verdicts not reached (incomplete)")
+        return EXIT_INTERRUPTED
+    if unexplained:
+        shown = sum(1 for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None)
+        err.print(f"recover-check: interrupted; {len(explanations)} of {shown} counterexamples explained")
         return EXIT_INTERRUPTED
     return 1 if mismatches else 0
 
@@ -590,29 +619,164 @@ def _findings_table(verdicts, pins):
     return table
 
 
-def cmd_trace(args, out: Console, err: Console) -> int:
+def finding_counterexample(finding_id: str, preset: str, out: Console):
+    """A finding's verdict on ``preset`` and the check outcome whose counterexample it shows;
+    with none, the verdict is said on ``out`` and the outcome is None."""
     from invariants.catalog import decide
-    from invariants.report import reproduce_command, step_rows
 
-    finding = _selected_findings([args.id])[0]
-    verdict = decide(finding, _presets([args.preset])[0])
+    finding = _selected_findings([finding_id])[0]
+    verdict = decide(finding, _presets([preset])[0])
     shown = verdict.counterexample
     if shown is None or shown.trace is None:
-        out.print(f"{finding.id} on {args.preset}: {verdict.status}; no counterexample")
-        return 0 if verdict.status != INCOMPLETE else EXIT_INCOMPLETE
+        out.print(f"{finding.id} on {preset}: {verdict.status}; no counterexample")
+        return verdict, None
+    return verdict, shown
+
+
+def no_counterexample_code(status: str) -> int:
+    return EXIT_INCOMPLETE if status == INCOMPLETE else 0
+
+
+def cmd_trace(args, out: Console, err: Console) -> int:
+    from invariants.explain import explain_outcome
+    from invariants.report import reproduce_command, step_rows
+
+    from .report import explanation_to_json
+
+    verdict, shown = finding_counterexample(args.id, args.preset, out)
+    if shown is None:
+        return no_counterexample_code(verdict.status)
     if args.format == "json":
-        print(json.dumps({"finding": finding.id, "preset": args.preset, "verdict": verdict.status,
+        print(json.dumps({"finding": verdict.finding.id, "preset": args.preset, "verdict": verdict.status,
                           "property": shown.property_name, "command": reproduce_command(shown),
                           "trace": trace_to_json(shown.model, shown.trace),
-                          "steps": step_rows(shown.model, shown.trace)}, indent=2, default=str))
+                          "steps": step_rows(shown.model, shown.trace),
+                          "explanation": explanation_to_json(shown.model, shown.trace, explain_outcome(shown))},
+                         indent=2, default=str))
     elif args.format == "mermaid":
         from .trace import mermaid_sequence
 
         print(mermaid_sequence(shown.model, shown.trace))
     else:
-        out.print(f"{finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
-        out.print(trace_table(shown.model, shown.trace, f"counterexample: {shown.property_name}", full=args.full))
+        out.print(f"{verdict.finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+        print_compact_explanation(out, shown.model, shown.trace, explain_outcome(shown), full=args.full,
+                                  more=f"recover-check explain {verdict.finding.id} --preset {args.preset}")
     return 1
+
+
+def print_compact_explanation(out: Console, model, trace, expl, full: bool, more: str) -> None:
+    """The trace table with its step roles, the violated clause, the nearest run and the changes
+    that block it, each in one line."""
+    from .report import nearest_summary
+
+    out.print(Text.assemble(("violated: ", "bold red"), expl.clause.text()))
+    out.print(trace_table(model, trace, f"counterexample: {expl.property}", full=full, roles=expl.roles))
+    out.print(Text(nearest_summary(trace, expl.nearest)))
+    blocking = ", ".join(f"{v.name} ({'impossible' if v.status == 'impossible' else 'no longer violates'} at step "
+                         f"{v.step})" for v in expl.blocking)
+    out.print(Text(f"blocked by: {blocking}" if blocking else "no change tried blocks this trace"))
+    out.print(f"[dim]the whole explanation: {escape(more)}[/]")
+
+
+# -- explain -------------------------------------------------------------------------------------
+BOUND_OPTIONS = ("max_states", "max_depth", "max_seconds", "max_memory")
+
+
+def cmd_explain(args, out: Console, err: Console) -> int:
+    from .report import explanation_renderables, explanation_to_json
+
+    if (args.id is None) == (args.property is None):
+        raise UsageError("explain takes a finding ID or --property NAME: give one of them")
+    if args.id is not None:
+        found = _explain_finding(args, out)
+    else:
+        found = _explain_check(args, out, err)
+    if isinstance(found, int):
+        return found
+    context, model, trace, expl = found
+    if args.json:
+        print(json.dumps({**context, "property": expl.property, "trace": trace_to_json(model, trace),
+                          "explanation": explanation_to_json(model, trace, expl)}, indent=2, default=str))
+    else:
+        for renderable in explanation_renderables(model, trace, expl, full=args.full):
+            out.print(renderable)
+    return 1
+
+
+def _explain_finding(args, out: Console):
+    """``explain ID --preset P``: the finding's counterexample, explained."""
+    from invariants.explain import explain_outcome
+    from invariants.report import reproduce_command
+
+    given = [f"--{k.replace('_', '-')}" for k in ("example", "param", *BOUND_OPTIONS) if getattr(args, k, None)]
+    if given or config_overrides(args):
+        raise UsageError(f"explain {args.id} runs the finding's own checks: {', '.join(given) or 'config options'} "
+                         f"apply to explain --property")
+    if args.preset is None:
+        raise UsageError(f"explain {args.id} needs --preset ({', '.join(_preset_names())})")
+    verdict, shown = finding_counterexample(args.id, args.preset, out)
+    if shown is None:
+        return no_counterexample_code(verdict.status)
+    if not args.json:
+        out.print(f"{verdict.finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+    context = {"finding": verdict.finding.id, "preset": args.preset, "verdict": verdict.status,
+               "command": reproduce_command(shown)}
+    return context, shown.model, shown.trace, explain_outcome(shown, args.max_pairs)
+
+
+def _explain_check(args, out: Console, err: Console):
+    """``explain --property NAME`` on any configuration: its shortest counterexample, explained."""
+    target = target_from_args(args)
+    target = attrs.evolve(target, properties=pick_properties(target, [args.property]))
+    args.no_deadlock = True
+    result = run_search(target, args, err)
+    if result.interrupted:
+        err.print("recover-check: interrupted")
+        return EXIT_INTERRUPTED
+    violated = [v for v in result.violated if v.trace is not None]
+    if not violated:
+        status = "holds" if result.complete else "incomplete"
+        out.print(f"{args.property} on {target.title}: {status}; no counterexample")
+        return no_counterexample_code(INCOMPLETE if not result.complete else status)
+    verdict = min(violated, key=lambda v: (len(v.trace), v.name))
+    prop = next(p for p in target.properties if p.name == verdict.name)
+    if not args.json:
+        out.print(f"{verdict.name} on {target.title}: [bold]violated[/] ({len(verdict.trace)} steps)")
+    return {"model": target.context}, target.model, verdict.trace, explain_target(target, args, prop, verdict.trace)
+
+
+def explain_target(target: Target, args, prop, trace):
+    """The explanation of a counterexample of a check: on the recover model with its knob
+    changes as the candidate fixes, on an example with its declared knobs (``KNOBS``)."""
+    if "preset" in target.context:
+        from invariants.explain import explain_trace
+
+        return explain_trace(target.context["preset"], config_overrides(args), args.property, target.model,
+                             prop, trace, args.max_pairs, args.max_states)
+    from .explain import explain
+
+    return explain(target.model, prop, trace, example_variants(target, prop), max_nodes=args.max_pairs,
+                   max_states=args.max_states)
+
+
+def example_variants(target: Target, prop) -> list:
+    """The example with each of its knobs (``KNOBS``: parameter -> values) changed, one at a time."""
+    import inspect
+
+    from .explain import Variant
+
+    name, params = target.context["example"], dict(target.context["params"])
+    factory = EXAMPLES[name]
+    defaults = {k: p.default for k, p in inspect.signature(factory).parameters.items()}
+    variants = []
+    for knob, values in getattr(factory, "KNOBS", {}).items():
+        current = int(params.get(knob, defaults[knob]))
+        for value in values:
+            if value != current:
+                changed = example_target(name, {**params, knob: value})
+                variants.append(Variant(f"{knob}={value}", changed.model,
+                                        next(p for p in changed.properties if p.name == prop.name)))
+    return variants
 
 
 def cmd_diff(args, out: Console, err: Console) -> int:
@@ -748,8 +912,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "the rest marked incomplete)")
     p.add_argument("--id", action="append", metavar="ID", help=f"only this finding (repeatable): {ids}")
     p.add_argument("--preset", action="append", metavar="P", help=f"only this preset (repeatable): {presets}")
-    p.add_argument("--json", action="store_true", help="the reviewer report as JSON")
-    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown (checked before the run)")
+    p.add_argument("--json", action="store_true",
+                   help="the reviewer report as JSON (each counterexample with its explanation, as explain)")
+    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown, each counterexample "
+                                                      "with its explanation (checked before the run)")
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=cmd_findings)
 
@@ -764,6 +930,29 @@ def build_parser() -> argparse.ArgumentParser:
                         "sequence diagram")
     p.add_argument("--full", action="store_true", help="show every field, not only changes")
     p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("explain", help="explain a counterexample: the violated clause, its essential steps, the "
+                                       "nearest passing run and the knob changes that block it",
+                       description="Explain the counterexample of a finding on a preset (ID --preset P), or of one "
+                                   "property on any configuration (--property NAME, as check). Shown: the clause "
+                                   "that fails with the values it read; each step's role (cause, order, enabler or "
+                                   "irrelevant: what removing it, or swapping it with the next, does); the passing "
+                                   "run nearest by edit distance over action labels, aligned; and the same steps "
+                                   "replayed under each single knob change to a value of proposed or of another "
+                                   "preset, and under each other preset (for an example, under each of its knobs).",
+                       epilog="exit codes: 0 no counterexample (it holds), 1 a counterexample is explained, 2 bad "
+                              "input, 3 incomplete (a bound cut the search), 130 interrupted")
+    p.add_argument("id", nargs="?", metavar="ID", help=f"a finding: {ids}")
+    p.add_argument("--property", metavar="NAME",
+                   help=f"instead of a finding, a property: of the recover model {', '.join(PROPERTY_NAMES)}; "
+                        f"of an example {example_props}")
+    _add_model_options(p)
+    _add_bounds(p)
+    p.add_argument("--max-pairs", type=_positive_int, default=MAX_NODES, metavar="N",
+                   help=f"cap on the (state, position) pairs the nearest-run search expands (default {MAX_NODES:,}); "
+                        "beyond it the report says within which edit distance no passing run exists")
+    add_output_options(p, "the explanation")
+    p.set_defaults(func=cmd_explain, graphml=None, dot=None, stop_at_first=False)
 
     p = sub.add_parser("check", help="check one property exhaustively on any configuration", epilog=EXIT_CODES)
     p.add_argument("--property", required=True, metavar="NAME",

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from .cli import (EXIT_INTERRUPTED, UsageError, _add_model_options, _positive_float, _positive_int,
                   add_output_options, target_from_args)
-from .report import key_value_grid, trace_table
+from .report import key_value_grid, roles_or_none, trace_table
 from .simulate import SimulationResult, simulate
 from .trace import trace_to_json
 
@@ -59,7 +59,7 @@ def cmd_simulate(args, out: Console, err: Console) -> int:
     if args.json:
         print(json.dumps(simulation_to_json(target.model, result, target.context), indent=2))
     else:
-        print_simulation(out, target.model, result, target.title, full=args.full)
+        print_simulation(out, target.model, result, target.title, full=args.full, properties=target.properties)
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
@@ -101,10 +101,12 @@ def simulation_panel(result: SimulationResult, title: str) -> Panel:
     return Panel(Group(grid, Text(""), verdicts), title=title, expand=False)
 
 
-def print_simulation(console: Console, model, result: SimulationResult, title: str, full: bool = False) -> None:
+def print_simulation(console: Console, model, result: SimulationResult, title: str, full: bool = False,
+                     properties=()) -> None:
     console.print(simulation_panel(result, f"simulation: {title}"))
     for v in result.violations.values():
-        table = trace_table(model, v.trace, f"shortest trace found: {v.name}", full=full)
+        table = trace_table(model, v.trace, f"shortest trace found: {v.name}", full=full,
+                            roles=roles_or_none(model, properties, v))
         if v.message:
             table.caption = " ".join(filter(None, (table.caption, v.message)))
         console.print(table)

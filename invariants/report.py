@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from explorer.report import explanation_markdown, explanation_to_json, markdown_cell
 from explorer.trace import mermaid_sequence, trace_rows, trace_to_json
 
 from .catalog import CLAIM_SCOPE, FindingVerdict
@@ -35,7 +36,9 @@ def step_rows(model, trace) -> list[dict[str, Any]]:
     return rows
 
 
-def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
+def verdict_to_json(v: FindingVerdict, pinned: str | None, explanation=None) -> dict[str, Any]:
+    """A verdict as JSON; ``explanation`` (:func:`invariants.explain.explain_outcome` of its
+    counterexample) goes with the counterexample."""
     shown = v.counterexample
     return {
         "finding": v.finding.id,
@@ -59,11 +62,16 @@ def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
             "command": reproduce_command(shown),
             "trace": trace_to_json(shown.model, shown.trace),
             "mermaid": mermaid_sequence(shown.model, shown.trace),
+            "explanation": None if explanation is None else explanation_to_json(shown.model, shown.trace, explanation),
         },
     }
 
 
-def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False) -> str:
+def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False,
+                    explanations: dict | None = None) -> str:
+    """The report; ``explanations`` maps (finding ID, preset) to the explanation of that cell's
+    counterexample: its step roles join the step table and an "Explanation" section follows."""
+    explanations = explanations or {}
     lines = ["# recover-check findings report", "",
              f"{CLAIM_SCOPE} A verdict marked **≠ documents** differs from their claim.", ""]
     if interrupted:
@@ -77,7 +85,7 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
             flag += " **≠ documents**"
         shown = v.counterexample
         length = f"{len(shown.trace)} steps" if shown and shown.trace else ""
-        lines.append(f"| {v.finding.id} | {v.preset} | {_cell(v.finding.claim)} | **{v.status}**{flag} "
+        lines.append(f"| {v.finding.id} | {v.preset} | {markdown_cell(v.finding.claim)} | **{v.status}**{flag} "
                      f"| {pin or ''} | {v.states:,} | {length} |")
     for v in verdicts:
         differs = f" (≠ documents, which claim {v.finding.claimed})" if v.disagrees_with_documents else ""
@@ -95,21 +103,25 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
         shown = v.counterexample
         if shown is None or shown.trace is None:
             continue
+        explanation = explanations.get((v.finding.id, v.preset))
+        role_of = {r.step: r for r in explanation.roles} if explanation else {}
+        legend = " Essential steps in bold, with their role." if explanation else ""
         lines += ["", f"Counterexample to `{shown.property_name}` ({len(shown.trace)} steps"
-                  + (", a lasso" if shown.trace.is_lasso else "") + "):", "",
-                  "| # | action | actor | Go function | changed fields |", "|---|---|---|---|---|"]
+                  + (", a lasso" if shown.trace.is_lasso else "") + f"):{legend}", "",
+                  "| # | action | role | actor | Go function | changed fields |", "|---|---|---|---|---|---|"]
         for row in step_rows(shown.model, shown.trace):
             loop = " ⟲" if row["loop"] else ""
-            fields = "<br>".join(f"{k} = {_cell(str(val))}" for k, val in row["fields"].items())
+            fields = "<br>".join(f"{k} = {markdown_cell(str(val))}" for k, val in row["fields"].items())
             if row["index"] == 1:
                 fields = "(initial state)"
-            lines.append(f"| {row['index']}{loop} | {row['action'] or ''} | {row['actor']} | {_cell(row['go'])} | {fields} |")
+            role = role_of.get(row["index"])
+            bold = "**" if role and role.essential else ""
+            lines.append(f"| {row['index']}{loop} | {bold}{row['action'] or ''}{bold} | {role.short if role else ''} "
+                         f"| {row['actor']} | {markdown_cell(row['go'])} | {fields} |")
         if shown.trace.is_lasso:
             tail = "stays at the last state forever" if shown.trace.stutter else f"repeats from step {shown.trace.loop + 1}"
             lines.append(f"\nThe behaviour {tail}.")
+        if explanation:
+            lines += ["", "### Explanation", "", *explanation_markdown(shown.model, shown.trace, explanation, steps_table=False)]
         lines += ["", "```mermaid", mermaid_sequence(shown.model, shown.trace), "```"]
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -333,18 +333,18 @@ def test_9_help_lists_names_ranges_defaults_and_exit_codes(capsys):
     from model import PRESETS
     from model.config import BOUNDS, KNOBS
 
-    for command in ("explore", "findings", "trace", "check", "diff", "simulate", "verify-trace", "replay"):
+    for command in ("explore", "findings", "trace", "explain", "check", "diff", "simulate", "verify-trace", "replay"):
         text = help_of(capsys, command)
         assert "exit codes: 0" in text, command
-        if command in ("explore", "findings", "check", "diff", "simulate"):
+        if command in ("explore", "findings", "explain", "check", "diff", "simulate"):
             assert "--quiet hide the live progress display on stderr" in text, command
-        if command in ("findings", "trace"):
+        if command in ("findings", "trace", "explain"):
             assert all(i in text for i in BY_ID), command
-        if command in ("explore", "findings", "trace", "check", "diff", "simulate"):
+        if command in ("explore", "findings", "trace", "explain", "check", "diff", "simulate"):
             assert all(p in text for p in PRESETS), command
-        if command in ("check", "diff"):
+        if command in ("check", "diff", "explain"):
             assert all(p in text for p in PROPERTY_NAMES), command
-        if command in ("explore", "check", "diff", "simulate"):
+        if command in ("explore", "explain", "check", "diff", "simulate"):
             for key in KNOBS + BOUNDS:
                 row = re.search(rf"\b{key} (.*?); default", text)
                 assert row and re.search(r"\.\.|\||on\|off|channels|kinds", row.group(1)), (command, key)
