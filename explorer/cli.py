@@ -803,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     go_bounds = ", ".join(f"{k}={value_text(v)}" for k, v in REPLAY_BOUNDS.items())
     p = sub.add_parser("replay", help="run a scenario file of the recover model and check its expectations",
-                       description=f"Replay a scenario file (docs/protocol.md, "Scenarios"). The bounds that only keep a search "
+                       description=f"Replay a scenario file (docs/protocol.md, \"Scenarios\"). The bounds that only keep a search "
                                    f"small start at Go's values ({go_bounds}); a scenario's config that sets one "
                                    f"keeps its own.",
                        epilog="exit codes: 0 the steps replay and every expectation and variant holds, 1 an "
