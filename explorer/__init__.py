@@ -16,7 +16,7 @@ from .properties import (
     leads_to,
 )
 from .result import HOLDS, INCOMPLETE, VIOLATED, Result, Step, Trace, Verdict
-from .search import explore
+from .checker import explore
 
 __all__ = [
     "HOLDS", "INCOMPLETE", "VIOLATED", "Invariant", "Liveness", "Result", "Sometimes", "Step",

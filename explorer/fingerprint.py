@@ -16,6 +16,9 @@ from functools import lru_cache
 
 import attrs
 
+# fingerprints are kept to 60 bits: a CPython int below 2**60 takes 32 bytes, one above 48
+FP_BITS = 60
+FP_MASK = (1 << FP_BITS) - 1
 _NONE = 0x6E6F6E65  # distinct constants for the leaves hash() would not keep stable
 _FLOAT = 0x666C6F61
 

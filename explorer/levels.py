@@ -19,7 +19,7 @@ import numpy as np
 
 from .properties import DEADLOCK
 from .result import Step, Trace
-from .search import _Search
+from .base import Search
 
 
 class _Runs:
@@ -196,7 +196,7 @@ class LabelIds(dict):
         return self[label]
 
 
-class _LevelSearch(_Search):
+class LevelSearch(Search):
     """A search that settles a batch of successors at a time (see the module docstring)."""
 
     def __init__(self, *args, **kwargs):

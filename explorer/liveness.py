@@ -19,7 +19,6 @@ cycle through that component that meets each fairness obligation, back to the lo
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -27,12 +26,10 @@ from .properties import STRONG, WEAK
 from .result import Step, Trace
 from .trace import action_name
 
-if TYPE_CHECKING:
-    from .search import _Search
 
-
-def check_liveness(search: "_Search", prop) -> Trace | None:
-    """A fair lasso violating ``prop``, or None when it holds on the explored graph."""
+def check_liveness(search, prop) -> Trace | None:
+    """A fair lasso violating ``prop``, or None when it holds on the graph ``search`` explored
+    (an :class:`explorer.base.Search` that kept it)."""
     graph = search.graph
     n = graph.expanded
     q = search.marks_of(prop.q)

@@ -32,9 +32,10 @@ from collections import Counter
 
 import numpy as np
 
-from .levels import LabelIds, _LevelSearch, add_counts, extend, least_unseen
+from .base import Search, action_of, count_elements, current_rss
+from .fingerprint import FP_MASK
+from .levels import LabelIds, LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
-from .search import FP_MASK, _count_elements, _first, _Search, current_rss
 
 _COMMANDS = ("seed", "expand", "winners", "give", "receive", "unfire", "stop")
 _POOL = 1 << 16  # at most this many new states a level are pooled
@@ -56,7 +57,7 @@ class _Expansion:
 class _Worker:
     """One worker's share of the search (runs in a forked process)."""
 
-    def __init__(self, search: _Search, me: int, inboxes, outbox):
+    def __init__(self, search: Search, me: int, inboxes, outbox):
         self.search, self.me = search, me
         self.inboxes, self.outbox = inboxes, outbox
         self.mailbox = _Mailbox(inboxes[me])  # a peer's states may overtake the coordinator
@@ -71,7 +72,7 @@ class _Worker:
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-        # (the cyclic collector stays off: forked while _Search.run had paused it)
+        # (the cyclic collector stays off: forked while Search.run had paused it)
         self.rss_base = peak = current_rss()
         while True:
             command, payload = self.mailbox.take(_COMMANDS)[0]
@@ -109,7 +110,7 @@ class _Worker:
                 if search.check_deadlock and not search.is_terminal(state):
                     report.dead.append(number)
                 continue
-            _count_elements(fired, map(_first, succs))
+            count_elements(fired, map(action_of, succs))
             if step_properties:
                 report.step_violations += [(prop.name, number, k) for k, (action, nxt) in enumerate(succs)
                                            for prop in step_properties if not prop.predicate(state, action, nxt)]
@@ -170,7 +171,7 @@ class _Worker:
         fired: Counter = Counter()
         for number, state in self.expanded:
             if number > last_source:
-                _count_elements(fired, map(_first, self.search.model.successors(state)))
+                count_elements(fired, map(action_of, self.search.model.successors(state)))
         self.outbox.put(("unfired", self.me, fired))
 
     def _give(self, payload) -> None:
@@ -184,7 +185,7 @@ class _Worker:
         self.frontier = sorted(self.frontier + states, key=lambda item: item[0])
 
 
-class _ParallelSearch(_LevelSearch):
+class ParallelSearch(LevelSearch):
     """The coordinator: decides what is new, numbers states, keeps parent links, verdicts."""
 
     def __init__(self, *args, workers: int, **kwargs):
