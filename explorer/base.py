@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - other Pythons
     def count_elements(counter, iterable):
         counter.update(iterable)
 
-from .fingerprint import FP_MASK, stable_fingerprint
+from .fingerprint import FP_MASK, fingerprint_of
 from .properties import DEADLOCK
 from .result import (
     HOLDS,
@@ -98,9 +98,11 @@ class Search:
     engine = "one state at a time"
 
     def __init__(self, model, properties, *, deadlock, max_states, max_depth, max_seconds,
-                 max_memory_mb, stop_at_first, progress, progress_interval, keep_graph):
+                 max_memory_mb, stop_at_first, progress, progress_interval, keep_graph, fingerprint=None):
         self.model = model
-        self.fingerprint: Callable[[Any], int] = getattr(model, "fingerprint", None) or stable_fingerprint
+        # the model's own fingerprint, or hash() with a guard (explorer.fingerprint), unless given
+        self.fingerprint: Callable[[Any], int]
+        self.fingerprint, self.guard = fingerprint_of(model) if fingerprint is None else (fingerprint, None)
         self.invariants = [p for p in properties if p.kind == "invariant"]
         self.step_properties = [p for p in properties if p.kind == "step"]
         self.sometimes = [p for p in properties if p.kind == "sometimes"]

@@ -194,6 +194,9 @@ class BatchedSearch(LevelSearch):
         first_new = len(self.parent)
         self._make_room(len(best))
         new = self.states.take(nexts, best)
+        if self.guard is not None and not self.states.vectorised:  # packed ints: hash() is faithful
+            for state in new:
+                self.guard.check(state)
         events += self._invariant_events(new, parents, first_new)
         stop, firsts, last = self._decide(events, before, cut, last)
         if stop is not None:

@@ -6,8 +6,13 @@ The strategies (:mod:`explorer.search`, :mod:`explorer.batched`, :mod:`explorer.
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from typing import Callable
 
+import attrs
+
+from .fingerprint import UnfaithfulHash, stable_fingerprint
 from .properties import DEADLOCK
 from .result import Result
 
@@ -47,6 +52,19 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     needs_graph = keep_graph or any(p.kind == "liveness" for p in properties)
+    strategy = _strategy(model, engine, workers, needs_graph)
+    started = time.perf_counter()
+    try:
+        return strategy(model, properties, **options).run()
+    except UnfaithfulHash as exc:  # states hash() cannot fingerprint: search again, stably
+        wasted = time.perf_counter() - started
+        result = strategy(model, properties, fingerprint=stable_fingerprint, **options).run()
+        return attrs.evolve(result, elapsed=result.elapsed + wasted,
+                            engine=f"{result.engine}; stable fingerprints: {exc}")
+
+
+def _strategy(model, engine: str, workers: int, needs_graph: bool) -> Callable:
+    """The search class to run (with ``workers`` bound where it takes them)."""
     if engine == "auto":  # the fastest: batched only pays off over a vectorised model
         from .batched import is_vectorised
 
@@ -55,14 +73,14 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
         if workers > 1:
             from .sharded import ShardedSearch
 
-            return ShardedSearch(model, properties, workers=workers, **options).run()
+            return partial(ShardedSearch, workers=workers)
         from .batched import BatchedSearch
 
-        return BatchedSearch(model, properties, **options).run()
+        return BatchedSearch
     if workers > 1:
         from .parallel import ParallelSearch
 
-        return ParallelSearch(model, properties, workers=workers, **options).run()
+        return partial(ParallelSearch, workers=workers)
     from .search import OneStateSearch
 
-    return OneStateSearch(model, properties, **options).run()
+    return OneStateSearch

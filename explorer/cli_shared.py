@@ -191,8 +191,9 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
     g.add_argument("--example", metavar="NAME",
                    help=f"a bundled example model: {', '.join(sorted(EXAMPLES))}")
     g.add_argument("--param", action="append", metavar="K=V",
-                   help="an example's parameter (repeatable): two_phase_commit rms=1..14 (default 3); "
-                        "water_jug big=N small=N (default 5, 3)")
+                   help="an example's parameter (repeatable): two_phase_commit and two_phase_naive rms=1..14 "
+                        "(default 3); water_jug big=N small=N (default 5, 3); chameneos n=2..8 m=1..20 "
+                        "(default 3, 3); klotski none")
 
 
 def add_config_options(p: argparse.ArgumentParser) -> None:

@@ -33,7 +33,7 @@ from collections import Counter
 import numpy as np
 
 from .base import Search, action_of, count_elements, current_rss
-from .fingerprint import FP_MASK
+from .fingerprint import FP_MASK, UnfaithfulHash
 from .levels import LabelIds, LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
 
@@ -162,8 +162,20 @@ class _Worker:
         new_labels, self.labels_sent = self.label_ids.labels[self.labels_sent:], len(self.label_ids.labels)
         failing = [(p.name, number) for p in search.invariants for number, s in checked if not p.predicate(s)]
         witnessed = [(p.name, number) for p in search.sometimes for number, s in checked if p.predicate(s)]
-        self.outbox.put(("checked", self.me, ((labelled_numbers, ids, new_labels), failing, witnessed)))
+        self.outbox.put(("checked", self.me, ((labelled_numbers, ids, new_labels), failing, witnessed,
+                                              self._unfaithful(checked))))
         self.candidates = {}  # freeing the losers after the report overlaps the coordinator's work
+
+    def _unfaithful(self, checked: list) -> str | None:
+        """Why ``hash`` cannot fingerprint one of these new states (the coordinator then searches
+        again with the stable fingerprint), or None."""
+        guard = self.search.guard
+        try:
+            for _, state in checked if guard is not None else ():
+                guard.check(state)
+        except UnfaithfulHash as exc:
+            return str(exc)
+        return None
 
     def _unfire(self, last_source: int) -> None:
         """The labels fired by this worker's states past ``last_source``, where one process
@@ -305,11 +317,15 @@ class ParallelSearch(LevelSearch):
         extend(self.ordinal, positions)
         self.seen.add(fps)
         labelled, invariant_events, witnessed = [], [], []
-        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w) in self.outbox.take("checked", self.workers):
+        unfaithful = []
+        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w, why) in self.outbox.take("checked", self.workers):
+            unfaithful += [why] if why else []
             self.worker_labels[w] += new_labels
             labelled.append((w, numbers_w, ids))
             invariant_events += [(self.parent[number], number, name) for name, number in failing]
             witnessed += [(number, name) for name, number in witnessed_w]
+        if unfaithful:
+            raise UnfaithfulHash(min(unfaithful))
         stop, firsts, last = self._decide(events + invariant_events, before, cut, last)
         if stop is not None:  # keep what a single process found before it stopped
             end = first_new + int(np.searchsorted(parents, stop, side="right"))

@@ -23,6 +23,7 @@ class OneStateSearch(Search):
 
     def _bfs(self) -> None:
         fingerprint = self.fingerprint
+        guard = self.guard.check if self.guard is not None else None  # see explorer.fingerprint
         graph = self.graph
         index: dict[int, int] = {}
         seen = index if graph is not None else set()
@@ -32,6 +33,8 @@ class OneStateSearch(Search):
             self.generated += 1
             f = fingerprint(state) & FP_MASK
             if f not in seen:
+                if guard is not None:
+                    guard(state)
                 self._discover(seen, f, -1, k, state)
                 queue.append(state)
         self.depth = 1 if queue else 0
@@ -80,6 +83,8 @@ class OneStateSearch(Search):
                     if level >= depth_cut:  # a new state beyond the depth bound: not kept
                         self.truncated = "max_depth"
                         continue
+                    if guard is not None:
+                        guard(nxt)
                     new_by_label[action] = new_by_label.get(action, 0) + 1
                     if checks_new:
                         if has_graph:
