@@ -273,19 +273,24 @@ class Search:
             status = HOLDS if witness else (VIOLATED if complete else INCOMPLETE)
             message = "witness found" if witness else "no reachable state satisfies it"
             verdicts[prop.name] = Verdict(prop.name, "sometimes", status, witness, message)
+        lassos = self._lassos() if complete and self.liveness else {}
         for prop in self.liveness:
             if not complete:
                 verdicts[prop.name] = Verdict(prop.name, "liveness", INCOMPLETE, None,
                                               f"search cut by {self.truncated}")
                 continue
-            from .liveness import check_liveness  # networkx (slow to import) is needed only here
-
-            lasso = check_liveness(self, prop)
+            lasso = lassos[prop.name]
             verdicts[prop.name] = Verdict(prop.name, "liveness", VIOLATED if lasso else HOLDS, lasso)
         ordered = {p.name: verdicts[p.name] for p in self.properties}
         if DEADLOCK in verdicts:
             ordered[DEADLOCK] = verdicts[DEADLOCK]
         return ordered
+
+    def _lassos(self) -> dict[str, Trace | None]:
+        """Per liveness property, a fair lasso that violates it, or None (the search is complete)."""
+        from .liveness import check_liveness  # networkx (slow to import) is needed only here
+
+        return {prop.name: check_liveness(self, prop) for prop in self.liveness}
 
     def _coverage(self) -> tuple[ActionCoverage, ...]:
         names = getattr(self.model, "action_names", None)

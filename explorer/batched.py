@@ -131,6 +131,9 @@ class _ObjectStates:
 class BatchedSearch(LevelSearch):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.liveness or self.graph is not None:
+            raise ValueError("liveness and keep_graph need the whole state graph: search one state at a time "
+                             "(engine='states'), on any number of workers")
         store = _PackedStates if is_vectorised(self.model) else _ObjectStates
         self.states = store(self.model, self.fingerprint)
         self.engine = "batched, vectorised model" if self.states.vectorised else "batched"

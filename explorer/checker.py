@@ -37,8 +37,9 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
     ``keep_graph``), else ``states``: over one-state ``successors`` the batched search saves
     memory, not time. ``workers`` > 1 searches on that many processes: batched, the visited set
     split by fingerprint, over a vectorised model (:mod:`explorer.sharded`); one state at a
-    time otherwise (:mod:`explorer.parallel`). Liveness and ``keep_graph`` need one worker.
-    All give the same states, verdicts and counterexamples.
+    time otherwise (:mod:`explorer.parallel`, which also checks liveness and keeps the graph:
+    liveness properties are then checked on as many processes). All give the same states,
+    verdicts and counterexamples.
     """
     names = [p.name for p in properties]
     if len(set(names)) != len(names) or (deadlock and DEADLOCK in names):

@@ -48,9 +48,9 @@ def _add_bounds(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop after S seconds")
     g.add_argument("--max-memory", type=positive_float, metavar="MB", help="stop when the RSS grew by MB")
     g.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="search on N processes (safety properties only; same results): batched, the "
-                        "visited set split by fingerprint, over a vectorised model; else one state at "
-                        "a time (default 1)")
+                   help="search on N processes (same results): batched, the visited set split by "
+                        "fingerprint, over a vectorised model without liveness; else one state at a time, "
+                        "the graph kept for liveness (then checked on N processes too) (default 1)")
     g.add_argument("--engine", choices=ENGINES, default="auto",
                    help="states: one at a time (liveness, graphs); batched: fingerprint mode "
                         "(least memory; vectorised where the model is); auto (default): batched for a "
@@ -150,9 +150,6 @@ def run_search(target: Target, args, err: Console) -> Result:
                    progress=update, workers=getattr(args, "workers", 1),
                    engine=getattr(args, "engine", "auto"))
     needs_graph = options["keep_graph"] or any(p.kind == "liveness" for p in target.properties)
-    if options["workers"] > 1 and needs_graph:
-        raise UsageError("liveness properties and --graphml/--dot need the whole graph in one process: "
-                         "use --workers 1")
     if options["engine"] == "batched":
         if needs_graph:
             raise UsageError("--engine batched cannot check liveness or export the graph: use --engine states")

@@ -201,9 +201,6 @@ class LevelSearch(Search):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.liveness or self.graph is not None:
-            raise ValueError("liveness and keep_graph need the whole state graph: "
-                             "search one state at a time, on one worker")
         self.seen = FingerprintRuns()
 
     def _bound_cut(self, sources: np.ndarray) -> tuple[int, tuple | None]:
