@@ -18,7 +18,7 @@ from .properties import (
     leads_to,
 )
 from .result import HOLDS, INCOMPLETE, VIOLATED, Result, Step, Trace, Verdict
-from .search import explore
+from .checker import explore
 
 __all__ = [
     "HOLDS", "INCOMPLETE", "VIOLATED", "Failed", "Invariant", "Liveness", "Result", "Sometimes", "Step",
