@@ -1,179 +1,66 @@
-"""The ``recover-check`` command line: the one module that wires the engine, the model and the
-properties together (the engine itself knows neither).
+"""The ``recover-check`` command line: the parser and the commands. With
+:mod:`explorer.cli_shared` (what the commands share) and :mod:`explorer.simulate_cli` (the
+``simulate`` command) it is the one place that wires the engine, the model and the properties
+together (the engine itself knows neither).
 
 Exit codes: 0 every property holds, 1 a violation, 2 bad input (one line, no traceback),
-3 incomplete (a bound cut the search), 130 interrupted.
+3 incomplete (a bound cut the search), 130 interrupted, 141 stdout's reader went away (a pipe
+into ``head``: quiet, as Unix tools are). ``diff``, ``replay``, ``verify-trace`` and ``trace``
+read 0 and 1 their own way; each command's ``--help`` says how.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import attrs
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.text import Text
 
 from .batched import is_vectorised
+from .checker import ENGINES, explore
+from .cli_shared import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CODES, EXIT_INCOMPLETE, EXIT_INTERRUPTED,
+                         QUIET_HELP, example_target, Target, UsageError, add_config_options, Parser, add_model_options,
+                         add_output_options, config_overrides, every_property, pick_properties, positive_float,
+                         positive_int, preset_names, recover_target, target_from_args, target_from_context)
+from .evidence import evidence
 from .examples import EXAMPLES
+from .explain import MAX_NODES
 from .export import write_dot, write_graphml
+from .properties import DEADLOCK
 from .report import print_result, result_to_json, trace_table
-from .result import Result
-from .search import ENGINES, explore
+from .result import INCOMPLETE, Result
+from .simulate_cli import add_simulate_parser
 from .symmetry import SymmetricModel, check_symmetry_safe
-from .trace import TraceError, replay_trace, trace_rows
-
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, not argparse's usage block
-        raise UsageError(message)
-
-
-@attrs.frozen
-class Target:
-    """What to explore: a model, its properties, and how to rebuild it (for JSON round trips)."""
-
-    model: Any
-    properties: list
-    context: dict[str, Any]
-    title: str
-
-
-# -- targets ---------------------------------------------------------------------------------
-def _parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
-    out = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what} takes key=value, got {pair!r}")
-        out[key.strip()] = value.strip()
-    return out
-
-
-def example_target(name: str, params: dict[str, Any]) -> Target:
-    factory = EXAMPLES.get(name)
-    if factory is None:
-        raise UsageError(f"unknown example {name!r} (known: {', '.join(sorted(EXAMPLES))})")
-    try:
-        model = factory(**{k: int(v) for k, v in params.items()})
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"bad parameter for example {name}: {exc}") from None
-    return Target(model, model.properties(), {"example": name, "params": dict(params)},
-                  f"{name} {' '.join(f'{k}={v}' for k, v in params.items())}".strip())
-
-
-def recover_target(preset: str, overrides: dict[str, Any]) -> Target:
-    from model import ConfigError, RecoverModel, make_config
-
-    try:
-        config = make_config(preset, overrides)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    model = RecoverModel(config)
-    return Target(model, _recover_properties(config), {"preset": preset, "config": dict(overrides)},
-                  f"recover model, preset {preset}")
-
-
-def _recover_properties(config) -> list:
-    try:
-        from invariants import properties_for
-    except ImportError:  # the properties arrive with the findings catalog
-        return []
-    return properties_for(config)
-
-
-def target_from_context(context: dict[str, Any]) -> Target:
-    if not isinstance(context, dict):
-        raise UsageError("the JSON has no 'model' object to rebuild the model from")
-    if "example" in context:
-        return example_target(context["example"], context.get("params") or {})
-    if "preset" in context:
-        return recover_target(context["preset"], context.get("config") or {})
-    raise UsageError("the JSON's 'model' names neither an example nor a preset")
-
-
-BOUND_FLAGS = {  # flag -> config key of the recover model
-    "dispatchers": "dispatchers",
-    "messages_per_instance": "messages_per_instance",
-    "maintainer_moves": "maintainer_moves",
-    "other_operators": "other_operators",
-    "channel_capacity": "channel_capacity",
-    "lossy": "lossy",
-    "duplicating": "duplicating",
-    "restart_budget": "restart_budget",
-}
-
-
-def target_from_args(args) -> Target:
-    if args.preset is not None:
-        overrides: dict[str, Any] = _parse_pairs(args.set, "--set")
-        for flag, key in BOUND_FLAGS.items():
-            value = getattr(args, flag, None)
-            if value is not None:
-                overrides[key] = value
-        return recover_target(args.preset, overrides)
-    return example_target(args.example or "two_phase_commit", _parse_pairs(args.param, "--param"))
-
-
-# -- commands --------------------------------------------------------------------------------
-def _add_model_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("what to explore")
-    g.add_argument("--example", help=f"a bundled example model ({', '.join(sorted(EXAMPLES))})")
-    g.add_argument("--param", action="append", metavar="K=V", help="an example's parameter, e.g. rms=5")
-    g.add_argument("--preset", help="the recover model with a preset: pr4139, design, proposed")
-    g.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob or bound")
-    for flag in BOUND_FLAGS:
-        g.add_argument("--" + flag.replace("_", "-"), dest=flag, metavar="VALUE")
+from .trace import TraceError, replay_trace, trace_rows, trace_to_json
 
 
 def _add_bounds(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("bounds (a cut search reports 'incomplete', never 'holds')")
-    g.add_argument("--max-states", type=_positive_int, metavar="N")
-    g.add_argument("--max-depth", type=_positive_int, metavar="N")
-    g.add_argument("--max-seconds", type=_positive_float, metavar="S")
-    g.add_argument("--max-memory", type=_positive_float, metavar="MB", help="RSS growth allowed")
-    g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                   help="search on N processes (safety properties only; same results): batched, the "
-                        "visited set split by fingerprint, over a vectorised model; else one state at a time")
+    g.add_argument("--max-states", type=positive_int, metavar="N", help="stop after N distinct states")
+    g.add_argument("--max-depth", type=positive_int, metavar="N",
+                   help="explore N levels (the initial states are level 1)")
+    g.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop after S seconds")
+    g.add_argument("--max-memory", type=positive_float, metavar="MB", help="stop when the RSS grew by MB")
+    g.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="search on N processes (same results): batched, the visited set split by "
+                        "fingerprint, over a vectorised model without liveness; else one state at a time, "
+                        "the graph kept for liveness (then checked on N processes too) (default 1)")
     g.add_argument("--engine", choices=ENGINES, default="auto",
                    help="states: one at a time (liveness, graphs); batched: fingerprint mode "
-                        "(least memory; vectorised where the model is); auto: batched for a "
+                        "(least memory; vectorised where the model is); auto (default): batched for a "
                         "vectorised model without liveness or graph export, else states")
 
 
 def _add_symmetry(p: argparse.ArgumentParser) -> None:
     p.add_argument("--symmetry", action="store_true",
                    help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
 
 
 def _progress_display(console: Console, quiet: bool):
@@ -190,6 +77,51 @@ def _progress_display(console: Console, quiet: bool):
     return live, update
 
 
+# -- files -------------------------------------------------------------------------------------
+def check_writable(path: str | None, option: str) -> None:
+    """Fail before a long run, not after it, when an output file cannot be written. The file
+    is opened for appending (nothing written) and removed again if it did not exist."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a directory")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write: {exc.strerror or exc}") from None
+    if not existed:
+        os.remove(path)
+
+
+def write_output(path: str, option: str, write: Callable[[str], None]) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write: {exc.strerror or exc}") from None
+
+
+def read_text(path: str) -> str:
+    from model import ScenarioError
+    from model.scenario import read_file  # the one reader of a JSON file with one-line errors
+
+    try:
+        return read_file(path)
+    except ScenarioError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def load_json(path: str) -> Any:
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not JSON this tool reads: nested too deeply") from None
+
+
+# -- explore and check -----------------------------------------------------------------------
 def with_symmetry(target: Target, args) -> Target:
     """``--symmetry``: search up to renaming of dispatchers (explorer/symmetry.py). ``explore``
     leaves the liveness properties out (and says so in its title); ``check`` refuses one."""
@@ -219,9 +151,6 @@ def run_search(target: Target, args, err: Console) -> Result:
                    progress=update, workers=getattr(args, "workers", 1),
                    engine=getattr(args, "engine", "auto"))
     needs_graph = options["keep_graph"] or any(p.kind == "liveness" for p in target.properties)
-    if options["workers"] > 1 and needs_graph:
-        raise UsageError("liveness properties and --graphml/--dot need the whole graph in one process: "
-                         "use --workers 1")
     if options["engine"] == "batched":
         if needs_graph:
             raise UsageError("--engine batched cannot check liveness or export the graph: use --engine states")
@@ -239,70 +168,101 @@ def cmd_explore(args, out: Console, err: Console) -> int:
 
 
 def cmd_explore_target(target: Target, args, out: Console, err: Console) -> int:
+    check_writable(args.graphml, "--graphml")
+    check_writable(args.dot, "--dot")
     result = run_search(target, args, err)
     if args.graphml:
-        write_graphml(target.model, result, args.graphml)
+        write_output(args.graphml, "--graphml", lambda path: write_graphml(target.model, result, path))
     if args.dot:
-        write_dot(target.model, result, args.dot)
+        write_output(args.dot, "--dot", lambda path: write_dot(target.model, result, path))
     if args.json:
         print(json.dumps(result_to_json(target.model, result, target.context), indent=2))
     else:
-        print_result(out, target.model, result, target.title, full=args.full)
+        print_result(out, target.model, result, target.title, full=args.full, properties=target.properties)
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
+def cmd_check(args, out: Console, err: Console) -> int:
+    target = target_from_args(args)
+    target = attrs.evolve(target, properties=pick_properties(target, [args.property]))
+    target = with_symmetry(target, args)
+    args.no_deadlock = True
+    return cmd_explore_target(target, args, out, err)
+
+
+# -- verify-trace and replay -------------------------------------------------------------------
+def is_scenario(data: Any) -> bool:
+    """A scenario file (docs/protocol.md, "Scenarios"), as opposed to a result with traces."""
+    return isinstance(data, dict) and "steps" in data and "properties" not in data
+
+
 def cmd_verify_trace(args, out: Console, err: Console) -> int:
-    data = _load_json(args.file)
+    data = load_json(args.file)
+    if is_scenario(data):
+        return run_scenario(args.file, json.dumps(data), out, out, show=None)
     target = target_from_context(data.get("model") if isinstance(data, dict) else None)
-    traces = {name: prop.get("trace") for name, prop in (data.get("properties") or {}).items()
-              if isinstance(prop, dict) and prop.get("trace")}
-    if not traces:
+    entries = data.get("properties")
+    if not isinstance(entries, dict) or not all(isinstance(e, dict) for e in entries.values()):
+        raise UsageError(f"{args.file}: 'properties' must be an object of property name: {{verdict, trace}}")
+    traced = {name: entry for name, entry in entries.items() if entry.get("trace")}
+    if not traced:
         raise UsageError(f"{args.file} holds no trace to verify")
-    for name, trace in traces.items():
+    known = every_property(target)
+    for name, entry in traced.items():
+        prop = DEADLOCK if name == DEADLOCK else known.get(name)
+        if prop is None:
+            raise UsageError(f"{name}: {target.title} has no such property (it has: {', '.join(known)})")
         try:
-            rebuilt = replay_trace(target.model, trace)
+            rebuilt = replay_trace(target.model, entry["trace"])
+            shows = evidence(target.model, prop, rebuilt, hint=entry.get("hint") is True)
         except TraceError as exc:
             raise UsageError(f"{name}: {exc}") from None
-        out.print(f"[green]ok[/] {name}: {len(rebuilt)} steps replay on {target.title}"
-                  + (f", lasso back to step {rebuilt.loop + 1}" if rebuilt.is_lasso else ""))
+        lasso = f", lasso back to step {rebuilt.loop + 1}" if rebuilt.is_lasso else ""
+        out.print(f"[green]ok[/] {escape(name)}: {len(rebuilt)} steps replay on {escape(target.title)}{lasso}; {shows}",
+                  soft_wrap=True)
     return 0
-
-
-def _load_json(path: str) -> Any:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
 
 
 def cmd_replay(args, out: Console, err: Console) -> int:
+    return run_scenario(args.file, read_text(args.file), out, err if args.json else out,
+                        show="trace" if args.trace else "observation", as_json=args.json)
+
+
+def run_scenario(path: str, text: str, out: Console, report: Console, *, show: str | None,
+                 as_json: bool = False) -> int:
+    """Replay a scenario (a step that matches no enabled transition: exit 2), show the
+    observation after the last step or every step (``show``), then check its expectations and
+    variants on ``report``: exit 1, naming each path that differs with its expected and actual
+    value, unless all hold."""
     from model import RecoverModel, ScenarioError
-    from model.scenario import load_scenario, replay
+    from model.scenario import check, parse_scenario, replay
+
+    from .result import Step, Trace
 
     try:
-        scenario = load_scenario(args.file)
+        scenario = parse_scenario(text)
         steps = replay(scenario)
     except ScenarioError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{path}: {exc}") from None
     model = RecoverModel(scenario.config)
-    final = steps[-1][1]
-    if args.trace:
-        from .result import Step, Trace
-
-        trace = Trace(tuple(Step(a, s) for a, s in steps))
-        if args.json:
-            rows = trace_rows(model, trace)
-            print(json.dumps({"steps": rows, "observation": model.observe(final)}, indent=2, default=str))
-            return 0
-        out.print(trace_table(model, trace, f"replay of {args.file}"))
-    if args.json:
-        print(json.dumps(model.observe(final), indent=2, default=str))
-    elif not args.trace:
-        out.print_json(json.dumps(model.observe(final), default=str))
-    return 0
+    observation = model.observe(steps[-1][1])
+    trace = Trace(tuple(Step(a, s) for a, s in steps))
+    if show is not None and as_json:
+        shown = {"steps": trace_rows(model, trace), "observation": observation} if show == "trace" else observation
+        print(json.dumps(shown, indent=2, default=str))
+    elif show == "trace":
+        out.print(trace_table(model, trace, f"replay of {path}"))
+    elif show == "observation":
+        out.print_json(json.dumps(observation, default=str))
+    failures = check(scenario)
+    for failure in failures:
+        report.print(f"[bold red]expectation failed[/] {escape(failure)}", highlight=False, soft_wrap=True)
+    if not failures:
+        variants = len(scenario.variants)
+        report.print(f"[green]ok[/] {escape(path)}: {len(steps) - 1} steps replay, every expectation of the "
+                     f"scenario and its {variants} variant{'' if variants == 1 else 's'} holds",
+                     highlight=False, soft_wrap=True)
+    return 1 if failures else 0
 
 
 # -- the findings catalog, traces, single checks and preset diffs --------------------------
@@ -333,36 +293,83 @@ def _presets(names: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def cmd_findings(args, out: Console, err: Console) -> int:
-    from rich.progress import Progress
+def decide_all(jobs, progress) -> tuple[list, bool]:
+    """Every (finding, preset) verdict; on Ctrl-C the cells not decided yet are incomplete
+    (verdicts without outcomes) and the second value is True."""
+    from invariants.catalog import FindingVerdict, decide
 
-    from invariants.catalog import decide
-    from invariants.report import markdown_report, verdict_to_json
-
-    pins = _catalog().PINNED
-    jobs = [(f, p) for f in _selected_findings(args.id) for p in _presets(args.preset)]
     verdicts = []
-    show = not args.quiet and err.is_terminal
-    with Progress(console=err, transient=True, disable=not show) as progress:
-        task = progress.add_task("checking findings", total=len(jobs))
+    task = progress.add_task("checking findings", total=len(jobs))
+    try:
         for finding, preset in jobs:
             progress.update(task, description=f"{finding.id} on {preset}")
             verdicts.append(decide(finding, preset))
             progress.advance(task)
+    except KeyboardInterrupt:
+        verdicts += [FindingVerdict(f, p, INCOMPLETE, ()) for f, p in jobs[len(verdicts):]]
+        return verdicts, True
+    return verdicts, False
+
+
+def explain_all(verdicts, progress) -> tuple[dict, bool]:
+    """The explanation of each verdict's counterexample, by (finding ID, preset); on Ctrl-C the
+    ones reached and True."""
+    from invariants.explain import explain_outcome
+
+    shown = [v for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None]
+    task = progress.add_task("explaining counterexamples", total=len(shown))
+    explanations = {}
+    try:
+        for v in shown:
+            progress.update(task, description=f"explaining {v.finding.id} on {v.preset}")
+            explanations[(v.finding.id, v.preset)] = explain_outcome(v.counterexample)
+            progress.advance(task)
+    except KeyboardInterrupt:
+        return explanations, True
+    return explanations, False
+
+
+def cmd_findings(args, out: Console, err: Console) -> int:
+    from rich.progress import Progress
+
+    from invariants.catalog import CLAIM_SCOPE
+    from invariants.report import markdown_report, verdict_to_json
+
+    pins = _catalog().PINNED
+    jobs = [(f, p) for f in _selected_findings(args.id) for p in _presets(args.preset)]
+    check_writable(args.markdown, "--markdown")
+    with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
+        verdicts, interrupted = decide_all(jobs, progress)
     mismatches = [v for v in verdicts if pins.get((v.finding.id, v.preset)) not in (None, v.status)]
+    explanations: dict = {}
+    unexplained = False  # Ctrl-C while explaining: the report goes out with the explanations reached
+    if (args.markdown or args.json) and not interrupted:  # only these outputs show them
+        with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
+            explanations, unexplained = explain_all(verdicts, progress)
     if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(markdown_report(verdicts, pins))
+        text = markdown_report(verdicts, pins, interrupted=interrupted, explanations=explanations)
+        write_output(args.markdown, "--markdown", lambda path: open(path, "w").write(text))
     if args.json:
-        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
+        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset)),
+                                          explanations.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
     else:
         out.print(_findings_table(verdicts, pins))
+        out.print(f"[dim]{CLAIM_SCOPE}[/]")
         total = sum(v.seconds for v in verdicts)
         out.print(f"{len(verdicts)} verdicts, {sum(v.states for v in verdicts):,} states explored in {total:.1f} s"
                   + (f"; report written to {args.markdown}" if args.markdown else ""))
         for v in mismatches:
-            out.print(f"[bold red]{v.finding.id} on {v.preset}: the model says {v.status}, "
-                      f"the tests pin {pins[(v.finding.id, v.preset)]}[/]")
+            if v.outcomes:  # an interrupted cell was not decided: it differs from no pin
+                out.print(f"[bold red]{v.finding.id} on {v.preset}: the model says {v.status}, "
+                          f"the tests pin {pins[(v.finding.id, v.preset)]}[/]")
+    if interrupted:
+        undone = sum(1 for v in verdicts if not v.outcomes)
+        err.print(f"recover-check: interrupted; {undone} of {len(verdicts)} verdicts not reached (incomplete)")
+        return EXIT_INTERRUPTED
+    if unexplained:
+        shown = sum(1 for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None)
+        err.print(f"recover-check: interrupted; {len(explanations)} of {shown} counterexamples explained")
+        return EXIT_INTERRUPTED
     return 1 if mismatches else 0
 
 
@@ -376,157 +383,400 @@ def _findings_table(verdicts, pins):
         table.add_column(column, justify="right" if column in ("states", "time", "trace") else "left")
     for v in verdicts:
         style = VERDICT_STYLE.get(v.status, "magenta")
-        claimed = v.finding.claimed if v.preset != "pr4139" else None
-        disagree = claimed is not None and claimed != v.status
-        said = Text(v.status + (" ≠ claim" if disagree else ""), style=style + (" reverse" if disagree else ""))
+        disagree = v.disagrees_with_documents
+        said = Text(v.status + (" ≠ documents" if disagree else ""), style=style + (" reverse" if disagree else ""))
+        if not v.outcomes:
+            said.append(" (interrupted)", style="yellow")
         pin = pins.get((v.finding.id, v.preset))
-        if pin is not None and pin != v.status:
+        if pin is not None and pin != v.status and v.outcomes:
             said.append(f" (pinned {pin})", style="bold red")
         shown = v.counterexample
-        table.add_row(v.finding.id, v.preset, v.finding.claimed or "—", said, f"{v.states:,}",
+        claimed = v.finding.claimed if disagree is not None else None
+        table.add_row(v.finding.id, v.preset, claimed or "—", said, f"{v.states:,}",
                       f"{v.seconds:.2f}s", str(len(shown.trace)) if shown and shown.trace else "")
     return table
 
 
-def cmd_trace(args, out: Console, err: Console) -> int:
+def finding_counterexample(finding_id: str, preset: str, out: Console):
+    """A finding's verdict on ``preset`` and the check outcome whose counterexample it shows;
+    with none, the verdict is said on ``out`` and the outcome is None."""
     from invariants.catalog import decide
-    from invariants.report import reproduce_command, step_rows
 
-    finding = _selected_findings([args.id])[0]
-    verdict = decide(finding, _presets([args.preset])[0])
+    finding = _selected_findings([finding_id])[0]
+    verdict = decide(finding, _presets([preset])[0])
     shown = verdict.counterexample
     if shown is None or shown.trace is None:
-        out.print(f"{finding.id} on {args.preset}: {verdict.status}; no counterexample")
-        return 0 if verdict.status != "incomplete" else 3
-    if args.format == "json":
-        from .trace import trace_to_json
+        out.print(f"{finding.id} on {preset}: {verdict.status}; no counterexample")
+        return verdict, None
+    return verdict, shown
 
-        print(json.dumps({"finding": finding.id, "preset": args.preset, "verdict": verdict.status,
+
+def no_counterexample_code(status: str) -> int:
+    return EXIT_INCOMPLETE if status == INCOMPLETE else 0
+
+
+def cmd_trace(args, out: Console, err: Console) -> int:
+    from invariants.explain import explain_outcome
+    from invariants.report import reproduce_command, step_rows
+
+    from .report import explanation_to_json
+
+    verdict, shown = finding_counterexample(args.id, args.preset, out)
+    if shown is None:
+        return no_counterexample_code(verdict.status)
+    if args.format == "json":
+        print(json.dumps({"finding": verdict.finding.id, "preset": args.preset, "verdict": verdict.status,
                           "property": shown.property_name, "command": reproduce_command(shown),
                           "trace": trace_to_json(shown.model, shown.trace),
-                          "steps": step_rows(shown.model, shown.trace)}, indent=2, default=str))
+                          "steps": step_rows(shown.model, shown.trace),
+                          "explanation": explanation_to_json(shown.model, shown.trace, explain_outcome(shown))},
+                         indent=2, default=str))
     elif args.format == "mermaid":
         from .trace import mermaid_sequence
 
         print(mermaid_sequence(shown.model, shown.trace))
     else:
-        out.print(f"{finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
-        out.print(trace_table(shown.model, shown.trace, f"counterexample: {shown.property_name}", full=args.full))
+        out.print(f"{verdict.finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+        print_compact_explanation(out, shown.model, shown.trace, explain_outcome(shown), full=args.full,
+                                  more=f"recover-check explain {verdict.finding.id} --preset {args.preset}")
     return 1
 
 
-def cmd_check(args, out: Console, err: Console) -> int:
-    from invariants import PROPERTY_NAMES, properties_for
+def print_compact_explanation(out: Console, model, trace, expl, full: bool, more: str) -> None:
+    """The trace table with its step roles, the violated clause, the nearest run and the changes
+    that block it, each in one line."""
+    from .report import nearest_summary
 
+    out.print(Text.assemble(("violated: ", "bold red"), expl.clause.text()))
+    out.print(trace_table(model, trace, f"counterexample: {expl.property}", full=full, roles=expl.roles))
+    out.print(Text(nearest_summary(trace, expl.nearest)))
+    blocking = ", ".join(f"{v.name} ({'impossible' if v.status == 'impossible' else 'no longer violates'} at step "
+                         f"{v.step})" for v in expl.blocking)
+    out.print(Text(f"blocked by: {blocking}" if blocking else "no change tried blocks this trace"))
+    out.print(f"[dim]the whole explanation: {escape(more)}[/]")
+
+
+# -- explain -------------------------------------------------------------------------------------
+BOUND_OPTIONS = ("max_states", "max_depth", "max_seconds", "max_memory")
+
+
+def cmd_explain(args, out: Console, err: Console) -> int:
+    from .report import explanation_renderables, explanation_to_json
+
+    if (args.id is None) == (args.property is None):
+        raise UsageError("explain takes a finding ID or --property NAME: give one of them")
+    if args.id is not None:
+        found = _explain_finding(args, out)
+    else:
+        found = _explain_check(args, out, err)
+    if isinstance(found, int):
+        return found
+    context, model, trace, expl = found
+    if args.json:
+        print(json.dumps({**context, "property": expl.property, "trace": trace_to_json(model, trace),
+                          "explanation": explanation_to_json(model, trace, expl)}, indent=2, default=str))
+    else:
+        for renderable in explanation_renderables(model, trace, expl, full=args.full):
+            out.print(renderable)
+    return 1
+
+
+def _explain_finding(args, out: Console):
+    """``explain ID --preset P``: the finding's counterexample, explained."""
+    from invariants.explain import explain_outcome
+    from invariants.report import reproduce_command
+
+    given = [f"--{k.replace('_', '-')}" for k in ("example", "param", *BOUND_OPTIONS) if getattr(args, k, None)]
+    if given or config_overrides(args):
+        raise UsageError(f"explain {args.id} runs the finding's own checks: {', '.join(given) or 'config options'} "
+                         f"apply to explain --property")
     if args.preset is None:
-        raise UsageError("check needs --preset (pr4139, design or proposed)")
-    if args.property not in PROPERTY_NAMES:
-        raise UsageError(f"unknown property {args.property!r} (known: {', '.join(PROPERTY_NAMES)})")
+        raise UsageError(f"explain {args.id} needs --preset ({', '.join(preset_names())})")
+    verdict, shown = finding_counterexample(args.id, args.preset, out)
+    if shown is None:
+        return no_counterexample_code(verdict.status)
+    if not args.json:
+        out.print(f"{verdict.finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+    context = {"finding": verdict.finding.id, "preset": args.preset, "verdict": verdict.status,
+               "command": reproduce_command(shown)}
+    return context, shown.model, shown.trace, explain_outcome(shown, args.max_pairs)
+
+
+def _explain_check(args, out: Console, err: Console):
+    """``explain --property NAME`` on any configuration: its shortest counterexample, explained."""
     target = target_from_args(args)
-    target = attrs.evolve(target, properties=properties_for(target.model.config, [args.property]))
-    target = with_symmetry(target, args)
+    target = attrs.evolve(target, properties=pick_properties(target, [args.property]))
     args.no_deadlock = True
-    return cmd_explore_target(target, args, out, err)
+    result = run_search(target, args, err)
+    if result.interrupted:
+        err.print("recover-check: interrupted")
+        return EXIT_INTERRUPTED
+    violated = [v for v in result.violated if v.trace is not None]
+    if not violated:
+        status = "holds" if result.complete else "incomplete"
+        out.print(f"{args.property} on {target.title}: {status}; no counterexample")
+        return no_counterexample_code(INCOMPLETE if not result.complete else status)
+    verdict = min(violated, key=lambda v: (len(v.trace), v.name))
+    prop = next(p for p in target.properties if p.name == verdict.name)
+    if not args.json:
+        out.print(f"{verdict.name} on {target.title}: [bold]violated[/] ({len(verdict.trace)} steps)")
+    return {"model": target.context}, target.model, verdict.trace, explain_target(target, args, prop, verdict.trace)
+
+
+def explain_target(target: Target, args, prop, trace):
+    """The explanation of a counterexample of a check: on the recover model with its knob
+    changes as the candidate fixes, on an example with its declared knobs (``KNOBS``)."""
+    if "preset" in target.context:
+        from invariants.explain import explain_trace
+
+        return explain_trace(target.context["preset"], config_overrides(args), args.property, target.model,
+                             prop, trace, args.max_pairs, args.max_states)
+    from .explain import explain
+
+    return explain(target.model, prop, trace, example_variants(target, prop), max_nodes=args.max_pairs,
+                   max_states=args.max_states)
+
+
+def example_variants(target: Target, prop) -> list:
+    """The example with each of its knobs (``KNOBS``: parameter -> values) changed, one at a time."""
+    import inspect
+
+    from .explain import Variant
+
+    name, params = target.context["example"], dict(target.context["params"])
+    factory = EXAMPLES[name]
+    defaults = {k: p.default for k, p in inspect.signature(factory).parameters.items()}
+    variants = []
+    for knob, values in getattr(factory, "KNOBS", {}).items():
+        current = int(params.get(knob, defaults[knob]))
+        for value in values:
+            if value != current:
+                changed = example_target(name, {**params, knob: value})
+                variants.append(Variant(f"{knob}={value}", changed.model,
+                                        next(p for p in changed.properties if p.name == prop.name)))
+    return variants
 
 
 def cmd_diff(args, out: Console, err: Console) -> int:
-    from invariants import properties_for
-    from rich.table import Table
-
     sides = []
     for preset in (args.a, args.b):
-        args.preset = preset
-        target = target_from_args(args)
-        target = attrs.evolve(target, properties=properties_for(target.model.config, args.property or None))
-        sides.append((preset, target, run_search(target, args, err)))
-    (a, ta, ra), (b, tb, rb) = sides
-    table = Table(title=f"{a} -> {b}: property verdicts", header_style="bold")
-    for column in ("property", a, b, "changed"):
-        table.add_column(column)
-    changed = []
-    for name in dict.fromkeys(list(ra.verdicts) + list(rb.verdicts)):
-        va, vb = ra.verdicts.get(name), rb.verdicts.get(name)
-        sa, sb = (va.status if va else "-"), (vb.status if vb else "-")
-        table.add_row(name, sa, sb, "yes" if sa != sb else "")
-        if sa != sb:
-            changed.append((name, va, vb))
-    out.print(table)
-    out.print(f"states: {a} {ra.distinct:,}, {b} {rb.distinct:,}")
-    fired_a = {c.name for c in ra.coverage if c.fired}
-    fired_b = {c.name for c in rb.coverage if c.fired}
-    for label, names in (("actions enabled only in " + b, fired_b - fired_a), ("actions enabled only in " + a, fired_a - fired_b)):
-        out.print(f"{label}: {', '.join(sorted(names)) or 'none'}")
-    for name, va, vb in changed:
-        if vb is not None and vb.trace is not None:
-            out.print(trace_table(tb.model, vb.trace, f"newly reachable in {b}: {name}"))
-        if va is not None and va.trace is not None:
-            out.print(trace_table(ta.model, va.trace, f"no longer reachable in {b} (shown on {a}): {name}"))
-    if not changed:
-        out.print("no property changed verdict")
+        target = recover_target(preset, config_overrides(args))
+        if args.property:
+            target = attrs.evolve(target, properties=pick_properties(target, args.property))
+        sides.append((preset, target))
+    results = []
+    for _, target in sides:  # both configurations are checked before either search starts
+        results.append(run_search(target, args, err))
+        if results[-1].interrupted:
+            break
+    report = diff_report(sides, results)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print_diff(out, report, sides, results, full=args.full)
+    return diff_exit_code(report)
+
+
+DIFF_EXIT_CODES = ("exit codes: 0 no property changed verdict, 1 some property changed verdict "
+                   "(held on one preset, violated on the other), 2 bad input, 3 nothing changed "
+                   "but a verdict is incomplete on a side (a bound cut its search), 130 interrupted")
+
+
+def diff_report(sides, results) -> dict[str, Any]:
+    """The comparison as data, for the table and for ``--json`` alike. A property *changed*
+    when it is decided (holds or violated) on both sides, differently; *undecided* when a side
+    is incomplete or was not run (interrupted)."""
+    (a, ta), (b, tb) = sides
+    ra = results[0]
+    rb = results[1] if len(results) > 1 else None
+    rows = []
+    for name in dict.fromkeys(n for r in results for n in r.verdicts):
+        va, vb = ra.verdicts.get(name), rb.verdicts.get(name) if rb else None
+        sa, sb = (va.status if va else "not run"), (vb.status if vb else "not run")
+        decided = {sa, sb} <= {"holds", "violated"}
+        changed = decided and sa != sb
+        rows.append({"property": name, "a": sa, "b": sb, "changed": changed, "undecided": not decided,
+                     "trace_a": _trace_json(ta, va) if changed else None,
+                     "trace_b": _trace_json(tb, vb) if changed else None})
+    fired = [{c.name for c in r.coverage if c.fired} for r in results]
+    return {
+        "a": _side_json(a, ta, ra),
+        "b": None if rb is None else _side_json(b, tb, rb),
+        "interrupted": any(r.interrupted for r in results),
+        "properties": rows,
+        "actions_enabled_only_in_a": sorted(fired[0] - fired[1]) if rb else None,
+        "actions_enabled_only_in_b": sorted(fired[1] - fired[0]) if rb else None,
+    }
+
+
+def _side_json(preset: str, target: Target, result: Result) -> dict[str, Any]:
+    return {"preset": preset, "model": target.context, "distinct_states": result.distinct,
+            "complete": result.complete, "truncated": result.truncated}
+
+
+def _trace_json(target: Target, verdict) -> dict | None:
+    if verdict is None or verdict.trace is None:
+        return None
+    return trace_to_json(target.model, verdict.trace)
+
+
+def diff_exit_code(report: dict[str, Any]) -> int:
+    if report["interrupted"]:
+        return EXIT_INTERRUPTED
+    if any(row["changed"] for row in report["properties"]):
+        return 1
+    if any(row["undecided"] for row in report["properties"]):
+        return EXIT_INCOMPLETE
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="recover-check", description="Model checker for TiCDC's recover-dispatcher protocol.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+def print_diff(out: Console, report, sides, results, full: bool = False) -> None:
+    from rich.table import Table
 
-    p = sub.add_parser("explore", help="explore every reachable state and check the properties")
-    _add_model_options(p)
+    (a, ta), (b, tb) = sides
+    table = Table(title=f"{a} -> {b}: property verdicts", header_style="bold")
+    for column in ("property", a, b, "changed"):
+        table.add_column(column)
+    for row in report["properties"]:
+        table.add_row(row["property"], row["a"], row["b"],
+                      "yes" if row["changed"] else ("undecided" if row["undecided"] else ""))
+    out.print(table)
+    if report["b"] is None:
+        out.print(f"interrupted during {a}: {b} not run")
+        return
+    out.print(f"states: {a} {report['a']['distinct_states']:,}, {b} {report['b']['distinct_states']:,}")
+    for side, preset in (("b", b), ("a", a)):
+        out.print(f"actions enabled only in {preset}: {', '.join(report['actions_enabled_only_in_' + side]) or 'none'}")
+    changed = [row["property"] for row in report["properties"] if row["changed"]]
+    for name in changed:
+        va, vb = results[0].verdicts[name], results[1].verdicts[name]
+        if vb.trace is not None:
+            out.print(trace_table(tb.model, vb.trace, f"newly reachable in {b}: {name}", full=full))
+        if va.trace is not None:
+            out.print(trace_table(ta.model, va.trace, f"no longer reachable in {b} (shown on {a}): {name}", full=full))
+    if not changed:
+        out.print("no property changed verdict")
+
+
+# -- the parser --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from invariants import PROPERTY_NAMES
+    from invariants.findings import BY_ID
+    from model import PRESETS
+
+    presets, ids = ", ".join(PRESETS), ", ".join(BY_ID)
+    example_props = "; ".join(f"{name}: {', '.join(p.name for p in factory().properties())}"
+                              for name, factory in sorted(EXAMPLES.items()))
+    parser = Parser(prog="recover-check", description="Model checker for TiCDC's recover-dispatcher protocol. "
+                     "With no command it runs 'findings'.", epilog=EXIT_CODES + "; 141 stdout's reader went away "
+                     "(a pipe into head).")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+
+    p = sub.add_parser("explore", help="explore every reachable state and check the properties",
+                       epilog=EXIT_CODES)
+    add_model_options(p)
     _add_bounds(p)
     p.add_argument("--stop-at-first", action="store_true", help="stop at the first violation")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
-    p.add_argument("--json", action="store_true", help="print the result (and traces) as JSON")
-    p.add_argument("--full", action="store_true", help="show every field in traces, not only changes")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--graphml", metavar="FILE", help="write the explored graph as GraphML")
-    p.add_argument("--dot", metavar="FILE", help="write the explored graph as Graphviz DOT")
+    add_output_options(p, "the result (and traces)")
+    p.add_argument("--graphml", metavar="FILE", help="write the explored graph as GraphML (checked before the run)")
+    p.add_argument("--dot", metavar="FILE", help="write the explored graph as Graphviz DOT (checked before the run)")
     _add_symmetry(p)
     p.set_defaults(func=cmd_explore)
 
-    p = sub.add_parser("findings", help="verdict of every finding on every preset (the main job)")
-    p.add_argument("--id", action="append", help="only this finding (repeatable)")
-    p.add_argument("--preset", action="append", help="only this preset (repeatable)")
-    p.add_argument("--json", action="store_true", help="the reviewer report as JSON")
-    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p = sub.add_parser("findings", help="verdict of every finding on every preset (the main job)",
+                       epilog="exit codes: 0 every verdict matches the one the tests pin, 1 a verdict differs "
+                              "from its pin, 2 bad input, 130 interrupted (the verdicts reached are printed, "
+                              "the rest marked incomplete)")
+    p.add_argument("--id", action="append", metavar="ID", help=f"only this finding (repeatable): {ids}")
+    p.add_argument("--preset", action="append", metavar="P", help=f"only this preset (repeatable): {presets}")
+    p.add_argument("--json", action="store_true",
+                   help="the reviewer report as JSON (each counterexample with its explanation, as explain)")
+    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown, each counterexample "
+                                                      "with its explanation (checked before the run)")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=cmd_findings)
 
-    p = sub.add_parser("trace", help="the counterexample of one finding on one preset")
-    p.add_argument("id")
-    p.add_argument("--preset", required=True)
-    p.add_argument("--format", choices=("table", "json", "mermaid"), default="table")
+    p = sub.add_parser("trace", help="the counterexample of one finding on one preset",
+                       epilog="exit codes: 0 no counterexample (the finding holds), 1 a counterexample is "
+                              "shown (violated, or a boundary's with its assumption dropped), 2 bad input, "
+                              "3 incomplete, 130 interrupted")
+    p.add_argument("id", metavar="ID", help=f"a finding: {ids}")
+    p.add_argument("--preset", required=True, metavar="P", help=f"one of {presets}")
+    p.add_argument("--format", choices=("table", "json", "mermaid"), default="table",
+                   help="table (default), json (with each step's actor and Go function) or a Mermaid "
+                        "sequence diagram")
     p.add_argument("--full", action="store_true", help="show every field, not only changes")
     p.set_defaults(func=cmd_trace)
 
-    for name, helptext in (("check", "check one property exhaustively on any configuration"),
-                           ("diff", "compare two presets on the same configuration")):
-        p = sub.add_parser(name, help=helptext)
-        if name == "check":
-            p.add_argument("--property", required=True)
-            _add_symmetry(p)
-        else:
-            p.add_argument("a", help="the preset before")
-            p.add_argument("b", help="the preset after")
-            p.add_argument("--property", action="append", help="only these properties")
-        _add_model_options(p)
-        _add_bounds(p)
-        p.add_argument("--json", action="store_true")
-        p.add_argument("--full", action="store_true")
-        p.add_argument("--quiet", action="store_true")
-        p.set_defaults(func=cmd_check if name == "check" else cmd_diff, graphml=None, dot=None,
-                       stop_at_first=False)
+    p = sub.add_parser("explain", help="explain a counterexample: the violated clause, its essential steps, the "
+                                       "nearest passing run and the knob changes that block it",
+                       description="Explain the counterexample of a finding on a preset (ID --preset P), or of one "
+                                   "property on any configuration (--property NAME, as check). Shown: the clause "
+                                   "that fails with the values it read; each step's role (cause, order, enabler or "
+                                   "irrelevant: what removing it, or swapping it with the next, does); the passing "
+                                   "run nearest by edit distance over action labels, aligned; and the same steps "
+                                   "replayed under each single knob change to a value of proposed or of another "
+                                   "preset, and under each other preset (for an example, under each of its knobs).",
+                       epilog="exit codes: 0 no counterexample (it holds), 1 a counterexample is explained, 2 bad "
+                              "input, 3 incomplete (a bound cut the search), 130 interrupted")
+    p.add_argument("id", nargs="?", metavar="ID", help=f"a finding: {ids}")
+    p.add_argument("--property", metavar="NAME",
+                   help=f"instead of a finding, a property: of the recover model {', '.join(PROPERTY_NAMES)}; "
+                        f"of an example {example_props}")
+    add_model_options(p)
+    _add_bounds(p)
+    p.add_argument("--max-pairs", type=positive_int, default=MAX_NODES, metavar="N",
+                   help=f"cap on the (state, position) pairs the nearest-run search expands (default {MAX_NODES:,}); "
+                        "beyond it the report says within which edit distance no passing run exists")
+    add_output_options(p, "the explanation")
+    p.set_defaults(func=cmd_explain, graphml=None, dot=None, stop_at_first=False)
 
-    from .simulate_cli import add_simulate_parser  # it builds on this module's helpers
+    p = sub.add_parser("check", help="check one property exhaustively on any configuration", epilog=EXIT_CODES)
+    p.add_argument("--property", required=True, metavar="NAME",
+                   help=f"the property: of the recover model {', '.join(PROPERTY_NAMES)}; of an example {example_props}")
+    _add_symmetry(p)
+    add_model_options(p)
+    _add_bounds(p)
+    add_output_options(p, "the result (and trace)")
+    p.set_defaults(func=cmd_check, graphml=None, dot=None, stop_at_first=False)
+
+    p = sub.add_parser("diff", help="compare two presets of the recover model on the same configuration",
+                       epilog=DIFF_EXIT_CODES)
+    p.add_argument("a", metavar="PRESET_A", help=f"the preset before: {presets}")
+    p.add_argument("b", metavar="PRESET_B", help=f"the preset after: {presets}")
+    p.add_argument("--property", action="append", metavar="NAME",
+                   help=f"only these properties (repeatable): {', '.join(PROPERTY_NAMES)}")
+    add_config_options(p)
+    _add_bounds(p)
+    add_output_options(p, "the comparison (and traces)")
+    p.set_defaults(func=cmd_diff, graphml=None, dot=None, stop_at_first=False)
 
     add_simulate_parser(sub)
 
-    p = sub.add_parser("verify-trace", help="replay the traces of an explore --json output")
-    p.add_argument("file")
+    p = sub.add_parser("verify-trace", help="replay the traces of an explore/check/simulate --json output, "
+                                            "or a scenario file",
+                       epilog="exit codes: 0 every trace replays and still shows what its verdict says (ends in "
+                              "its violation, a fair lasso that violates it, or a witness); for a scenario file "
+                              "as replay; 2 bad input: a step that does not replay, or a trace that no longer "
+                              "shows its violation")
+    p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_verify_trace)
 
-    p = sub.add_parser("replay", help="run a scenario file of the recover model")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true", help="print the observation as JSON")
+    from model.config import value_text
+    from model.scenario import REPLAY_BOUNDS
+
+    go_bounds = ", ".join(f"{k}={value_text(v)}" for k, v in REPLAY_BOUNDS.items())
+    p = sub.add_parser("replay", help="run a scenario file of the recover model and check its expectations",
+                       description=f"Replay a scenario file (docs/protocol.md, Scenarios). The bounds that only keep a search "
+                                   f"small start at Go's values ({go_bounds}); a scenario's config that sets one "
+                                   f"keeps its own.",
+                       epilog="exit codes: 0 the steps replay and every expectation and variant holds, 1 an "
+                              "expectation or variant fails (each path that differs is printed with its expected "
+                              "and actual value), 2 bad input or a step that matches no enabled transition")
+    p.add_argument("file", metavar="SCENARIO")
+    p.add_argument("--json", action="store_true",
+                   help="print the observation as JSON (the expectation report goes to stderr)")
     p.add_argument("--trace", action="store_true", help="print every step and the fields it changed")
     p.set_defaults(func=cmd_replay)
     return parser
@@ -537,22 +787,45 @@ def default_args(parser: argparse.ArgumentParser) -> list[str]:
     return ["findings"]
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe: send what is still buffered nowhere, so that the interpreter's
+    final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test's capture)
+        pass
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # rich would exit 1; one way for print() and rich alike
+        raise BrokenPipeError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    out, err = Console(), Console(stderr=True)
+    out, err = _Console(), _Console(stderr=True)
     parser = build_parser()
     try:
         args = parser.parse_args(argv or default_args(parser))
         if args.command is None:
             raise UsageError("name a command (see --help)")
-        return args.func(args, out, err)
+        code = args.func(args, out, err)
+        sys.stdout.flush()
+        return code
     except UsageError as exc:
         print(f"recover-check: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("recover-check: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main, not this __main__ copy's: one UsageError class for all
+    from explorer.cli import main as _main
+
+    sys.exit(_main())

@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 import attrs
 
-from .fingerprint import stable_fingerprint
+from .fingerprint import FP_MASK, stable_fingerprint
 from .levels import add_counts
 from .properties import DEADLOCK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
@@ -46,7 +46,6 @@ from .schedule import (DEFAULT_STRATEGY, LEARN, RESTART, Learner, Strategy, Walk
                        declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
 from .trace import action_name
 
-FP_MASK = (1 << 60) - 1  # the BFS's visited-set width, so fingerprints compare across engines
 
 # drain outcomes
 REACHED = "reached"  # every pending P state was followed by a Q state

@@ -1,6 +1,7 @@
 """``recover-check simulate``: seeded random walks over a model, beyond what a BFS can exhaust.
 
-Registered in :mod:`explorer.cli` with one line, ``add_simulate_parser(sub)``. Exit codes as
+Registered in :mod:`explorer.cli` with one line, ``add_simulate_parser(sub)``; it shares
+:mod:`explorer.cli_shared` with the other commands. Exit codes as
 ``explore``: 0 no violation found (which proves nothing: a walk samples, it does not
 exhaust), 1 a violation, 2 bad input, 130 interrupted.
 """
@@ -16,8 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cli import EXIT_INTERRUPTED, UsageError, _add_model_options, _positive_float, _positive_int, target_from_args
-from .report import key_value_grid, trace_table
+from .cli_shared import (EXIT_INTERRUPTED, UsageError, add_model_options, add_output_options, positive_float,
+                         positive_int, target_from_args)
+from .report import key_value_grid, roles_or_none, trace_table
 from .schedule import DEFAULT_STRATEGY, TECHNIQUES, UNIFORM_NAME, parse_strategy
 from .simulate import ALL_VIOLATED, INTERRUPTED, RUNS_DONE, TIME_UP, SimulationResult, simulate, walk_summary
 from .trace import trace_to_json
@@ -27,15 +29,17 @@ DEFAULT_RUNS = 1000
 
 def add_simulate_parser(sub) -> argparse.ArgumentParser:
     """Add the ``simulate`` subcommand to ``sub`` (the subparsers of ``build_parser``)."""
-    p = sub.add_parser("simulate", help="seeded random walks: bigger configurations than a BFS can exhaust")
-    _add_model_options(p)
+    p = sub.add_parser("simulate", help="seeded random walks: bigger configurations than a BFS can exhaust",
+                       epilog="exit codes: 0 no walk found a violation (which proves nothing), 1 a violation, "
+                              "2 bad input, 130 interrupted (the walks done are reported)")
+    add_model_options(p)
     g = p.add_argument_group("walks")
-    g.add_argument("--runs", type=_positive_int, metavar="N",
+    g.add_argument("--runs", type=positive_int, metavar="N",
                    help=f"walks (default {DEFAULT_RUNS}; with --time, as many as the time allows)")
-    g.add_argument("--time", "--max-seconds", dest="time", type=_positive_float, metavar="S",
+    g.add_argument("--time", "--max-seconds", dest="time", type=positive_float, metavar="S",
                    help="stop starting walks after S seconds; the output says how many ran and how to "
                         "run exactly those again with --runs")
-    g.add_argument("--depth", type=_positive_int, default=100, metavar="K",
+    g.add_argument("--depth", type=positive_int, default=100, metavar="K",
                    help="states per path, the initial one included; also a walk's budget of K-1 steps "
                         "(default 100)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="the walks' random seed (default 0)")
@@ -46,9 +50,7 @@ def add_simulate_parser(sub) -> argparse.ArgumentParser:
                    help="at the end of each path, take up to N fair steps and report a liveness P that met "
                         "no Q (a hint, not a proof; default 0: liveness not checked)")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
-    p.add_argument("--json", action="store_true", help="print the result (and traces) as JSON")
-    p.add_argument("--full", action="store_true", help="show every field in traces, not only changes")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_output_options(p, "the result (and traces)")
     p.set_defaults(func=cmd_simulate)
     return p
 
@@ -74,7 +76,7 @@ def cmd_simulate(args, out: Console, err: Console) -> int:
     if args.json:
         print(json.dumps(simulation_to_json(target.model, result, target.context), indent=2))
     else:
-        print_simulation(out, target.model, result, target.title, full=args.full)
+        print_simulation(out, target.model, result, target.title, full=args.full, properties=target.properties)
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
@@ -199,13 +201,15 @@ def finds_text(result: SimulationResult) -> Text:
     return text
 
 
-def print_simulation(console: Console, model, result: SimulationResult, title: str, full: bool = False) -> None:
+def print_simulation(console: Console, model, result: SimulationResult, title: str, full: bool = False,
+                     properties=()) -> None:
     console.print(simulation_panel(result, f"simulation: {title}"))
     console.print(actions_table(result))
     if result.finds:
         console.print(finds_text(result))
     for v in result.violations.values():
-        table = trace_table(model, v.trace, f"shortest trace found: {v.name}", full=full)
+        table = trace_table(model, v.trace, f"shortest trace found: {v.name}", full=full,
+                            roles=roles_or_none(model, properties, v))
         if v.message:
             table.caption = " ".join(filter(None, (table.caption, v.message)))
         console.print(table)
@@ -231,12 +235,14 @@ def simulation_to_json(model, result: SimulationResult, context: dict | None = N
         "walks": summary,
         "properties": {
             **{name: {"verdict": "not violated", "trace": None} for name in result.checked},
+            # a liveness trace that is no lasso is the drain's hint ("exhausted"), not a counterexample
             **{v.name: {"kind": v.kind, "verdict": "violated", "message": v.message,
                         "first_walk": result.finds[v.name].walk,
                         "first_seconds": round(result.finds[v.name].seconds, 3),
                         "walks": result.finds[v.name].walks,
                         "config": result.finds[v.name].config.to_json(),
                         **effects.get(v.name, {}),
+                        "hint": v.kind == "liveness" and not v.trace.is_lasso,
                         "trace": trace_to_json(model, v.trace)} for v in result.violations.values()},
             **{name: {"verdict": "not checked", "trace": None} for name in result.skipped},
         },

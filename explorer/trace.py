@@ -17,6 +17,48 @@ class TraceError(ValueError):
     """An exported trace does not replay on the model: the message names the step."""
 
 
+class StepNotEnabled(TraceError):
+    """A step's action is not enabled where the replay reached: ``step`` is its 1-based number
+    in the trace (the initial state is step 1)."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def same_label(action, wanted) -> bool:
+    """The default step matcher: the same label text."""
+    return str(action) == str(wanted)
+
+
+_ANY_FIELDS = object()
+
+
+def take_step(model, state, number: int, wanted, match=same_label, fields=_ANY_FIELDS):
+    """The first ``(action, next state)`` of ``state`` that ``match(action, wanted)`` accepts
+    (and, if ``fields`` is given, that leads to those fields): step ``number`` of a replay."""
+    moves = [(a, t) for a, t in model.successors(state) if match(a, wanted)]
+    if not moves:
+        raise StepNotEnabled(f"step {number}: {wanted} is not enabled", number)
+    if fields is not _ANY_FIELDS:
+        moves = [(a, t) for a, t in moves if jsonable(state_fields(model, t)) == fields]
+        if not moves:
+            raise TraceError(f"step {number}: {wanted} leads to other fields than recorded")
+    return moves[0]
+
+
+def replay_actions(model, start, actions, match=same_label, first_number: int = 2) -> list[Step]:
+    """The steps that take ``actions`` one after another from state ``start``, each the first
+    successor ``match`` accepts; :class:`StepNotEnabled` names the first one that is not enabled
+    (numbered from ``first_number``). What-if replays (a step removed, another configuration)
+    use it: they match labels, not the recorded fields, which differ once the run does."""
+    steps, state = [], start
+    for number, wanted in enumerate(actions, start=first_number):
+        action, state = take_step(model, state, number, wanted, match)
+        steps.append(Step(action, state))
+    return steps
+
+
 def action_name(action) -> str:
     """The name part of an action label: ``.name`` if it has one, else the text before '('."""
     name = getattr(action, "name", None)
@@ -61,6 +103,19 @@ def trace_rows(model, trace: Trace, full: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+def trace_text(model, trace) -> str:
+    """A trace as plain text: one line per step, its action and the fields it changed."""
+    lines = []
+    for row in trace_rows(model, trace):
+        fields = ", ".join(f"{k} = {v!r}" for k, v in row["fields"].items()) or "(no change)"
+        loop = "  <- loop point" if row["loop"] else ""
+        lines.append(f"  {row['index']:>3}. {row['action'] or '(initial state)'}: {fields}{loop}")
+    if trace.is_lasso:
+        lines.append("  then it stays there forever (stuttering)" if trace.stutter
+                     else f"  then it repeats from step {trace.loop + 1} forever")
+    return "\n".join(lines)
+
+
 def trace_to_json(model, trace: Trace) -> dict[str, Any]:
     return {
         "length": len(trace),
@@ -81,6 +136,9 @@ def replay_trace(model, data: dict[str, Any]) -> Trace:
     steps = data.get("steps") if isinstance(data, dict) else None
     if not isinstance(steps, list) or not steps:
         raise TraceError("a trace needs a non-empty list 'steps'")
+    for i, step in enumerate(steps, start=1):
+        if not isinstance(step, dict):
+            raise TraceError(f"step {i}: expected an object with 'action' and 'fields'")
     first = steps[0]
     candidates = [s for s in model.init_states()
                   if jsonable(state_fields(model, s)) == first.get("fields")]
@@ -89,19 +147,11 @@ def replay_trace(model, data: dict[str, Any]) -> Trace:
     state = candidates[0]
     rebuilt = [Step(None, state)]
     for i, step in enumerate(steps[1:], start=2):
-        label = step.get("action")
-        matches = [(a, t) for a, t in model.successors(state) if str(a) == label]
-        if not matches:
-            raise TraceError(f"step {i}: {label} is not enabled")
-        fitting = [(a, t) for a, t in matches
-                   if jsonable(state_fields(model, t)) == step.get("fields")]
-        if not fitting:
-            raise TraceError(f"step {i}: {label} leads to other fields than recorded")
-        action, state = fitting[0]
+        action, state = take_step(model, state, i, step.get("action"), fields=step.get("fields"))
         rebuilt.append(Step(action, state))
     loop = data.get("loop")
     if loop is not None:
-        if not (isinstance(loop, int) and 0 <= loop < len(rebuilt)):
+        if not (type(loop) is int and 0 <= loop < len(rebuilt)):
             raise TraceError(f"loop point {loop} is outside the trace")
         if jsonable(state_fields(model, rebuilt[loop].state)) != jsonable(
                 state_fields(model, rebuilt[-1].state)):
@@ -121,11 +171,12 @@ def jsonable(value):
 
 
 def mermaid_sequence(model, trace: Trace) -> str:
-    """A Mermaid sequence diagram of a trace. The model may say who acts
-    (``actor(action)``) and which message a step consumes (``message_flow(action)`` ->
-    ``(sender, receiver)``); a step without a flow is a note over its actor."""
+    """A Mermaid sequence diagram of a trace. The model may say who acts (``actor(action)``)
+    and which message a step takes (``message_flow(state, action)``, ``state`` the one the step
+    leaves: ``(sender, receiver)``, or ``(sender, receiver, lost)`` where a true ``lost`` draws
+    a message that never arrives, ``-x``); a step without a flow is a note over its actor."""
     actor = getattr(model, "actor", None) or (lambda a: "system")
-    flow = getattr(model, "message_flow", None) or (lambda a: None)
+    flow = getattr(model, "message_flow", None) or (lambda state, a: None)
     lines, participants = [], []
 
     def meet(name: str) -> str:
@@ -135,13 +186,14 @@ def mermaid_sequence(model, trace: Trace) -> str:
             lines.insert(len(participants) - 1, f"    participant {key} as {name}")
         return key
 
-    for i, step in enumerate(trace.steps[1:], start=2):
+    for i, (before, step) in enumerate(zip(trace.steps, trace.steps[1:]), start=2):
         label = f"{i}. {step.action}".replace(";", ",")
         loop = " (loop point)" if trace.loop == i - 1 else ""
-        edge = flow(step.action)
+        edge = flow(before.state, step.action)
         if edge:
             src, dst = meet(edge[0]), meet(edge[1])
-            lines.append(f"    {src}->>{dst}: {label}{loop}")
+            lost = len(edge) > 2 and edge[2]
+            lines.append(f"    {src}{'-x' if lost else '->>'}{dst}: {label}{' (lost)' if lost else ''}{loop}")
         else:
             who = meet(actor(step.action))
             lines.append(f"    Note over {who}: {label}{loop}")

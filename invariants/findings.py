@@ -1,15 +1,19 @@
-"""The findings of ``shared/FINDINGS.md``: A2-A6 (the documents' open items) and N2-N7 (found by
-reading the code), each with the checks that decide it, and the verdicts the tests pin.
+"""The findings: A2-A6 (the design documents' open items), N2-N7 (found by reading the code)
+and N8-N9 (found by the model once it followed Go's maintainer move), each with the checks that
+decide it, and the verdicts the tests pin.
 
 Configurations stay small so that the whole catalog explores in seconds: ``failures`` bounds the
 DML failures of a behaviour (most findings need one or two), and ``restart_budget`` the
-maintainer's restart attempts.
+maintainer's restart attempts. On ``proposed`` every check also runs with one more maintainer
+move (``invariants.catalog.checks_on``).
 
-Isolation: a check may switch off a *neighbouring* finding's mechanism on every preset alike,
-so that its verdict is about its own mechanism. ``working_clears=never`` isolates from N3 (a
-lagging Working status clears pending); ``handled_on=accepted`` isolates from N2 (RUNNING or
-SUPERSEDED silencing an entry with nothing to follow); ``pending_before_enqueue=on`` isolates
-from N6 (a response before its entry). Each use is named in the check's ``why``.
+Isolation: a check may switch on the fix of a *neighbouring* finding on every preset alike, so
+that its verdict is about its own mechanism. ``working_clears=never`` isolates from N3 (a
+lagging Working status clears pending); ``handled_on=accepted`` from N2 (RUNNING or SUPERSEDED
+silencing an entry with nothing to follow); ``pending_before_enqueue=on`` from N6 (a response
+before its entry); ``absent_on_stopped=on`` from N9 (a dispatcher lost across a move);
+``maintainer_dedup=on`` from N4 (a stale request restarting a fresh instance). Each use is named
+in the check's ``why``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from __future__ import annotations
 from .catalog import Check, Finding
 
 ALL_KINDS = ("move", "split", "merge_source", "add", "move_dest", "merge_target")
+REMOVING = ("move", "split", "merge_source")
+LEAVING_ALONE = ("add", "move_dest", "merge_target")
+NO_FUSE = {"timeout_fuse": False}
+KEEP_N9_OUT = {"absent_on_stopped": True}
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -37,14 +45,18 @@ FINDINGS: tuple[Finding, ...] = (
         "A3", "a maintainer switch stops retries early", "M1, R1, req. R7",
         claim="closed by rebinding on switch",
         claimed="holds",
-        expected="pr4139 violated; design holds when the rebind fires on an ID change",
+        expected="pr4139 violated: an ACCEPTED whose operator dies with its maintainer leaves the entry "
+                 "handled; design holds when the rebind fires on an ID change",
         checks=(
-            Check("handled_means_progress", {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True},
-                  "one failure, one move A->B that bumps the epoch"),
+            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 1, **NO_FUSE, **KEEP_N9_OUT},
+                  "one failure, a move that keeps the epoch (Go's only kind); isolated from N9"),
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, **KEEP_N9_OUT},
+                  "the same with the fuse on; isolated from N9"),
+        ),
+        hypothetical=(
             Check("recovers_without_fuse",
-                  {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True, "timeout_fuse": False}),
-            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 1, "timeout_fuse": False},
-                  "a move that keeps the epoch"),
+                  {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True, **NO_FUSE, **KEEP_N9_OUT},
+                  "a move that bumps the changefeed epoch: Go never does this"),
         ),
     ),
     Finding(
@@ -53,22 +65,26 @@ FINDINGS: tuple[Finding, ...] = (
         claimed="boundary",
         expected="boundary: no silent stall thanks to the fuse; without it recovery needs the notification",
         checks=(
-            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",)},
-                  "one failure, a move, a lossy bootstrap; the fuse on"),
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **KEEP_N9_OUT},
+                  "one failure, a move, a lossy bootstrap (the maintainer re-sends it); the fuse on; "
+                  "isolated from N9"),
         ),
         assumption="the timeout fuse is on",
         dropped=Check("recovers_without_fuse",
-                      {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), "timeout_fuse": False},
+                      {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **NO_FUSE, **KEEP_N9_OUT},
                       "the same without the fuse"),
     ),
     Finding(
         "A5", "responses accepted from any source", "M2, R3, req. R8",
         claim="closed by checking msg.From",
         claimed="holds",
-        expected="pr4139 violated; design holds (check and mark in one step; keep them under one lock in Go)",
+        expected="pr4139 violated; design holds for A -> B (check and mark in one step); "
+                 "msg.From names a node, so A -> B -> A is open",
         checks=(
             Check("stale_response_harmless", {"failures": 1, "maintainer_moves": 1},
                   "one failure, move A->B, A's answer delayed past the switch"),
+            Check("stale_response_harmless", {"failures": 1, "maintainer_moves": 2},
+                  "A -> B -> A: the first A's answer arrives after the second A bootstrapped"),
         ),
     ),
     Finding(
@@ -77,26 +93,25 @@ FINDINGS: tuple[Finding, ...] = (
         claimed="holds",
         expected="pr4139 violated; design likely still violated (N2, N3 untouched)",
         checks=(
-            Check("handled_means_progress", {"failures": 1, "other_operators": ALL_KINDS},
-                  "one failure and one other operator of any kind"),
-            Check("no_wrong_clear", {"failures": 1, "other_operators": ALL_KINDS}),
+            Check("recovers_without_fuse", {"failures": 1, "other_operators": REMOVING, **NO_FUSE},
+                  "one failure and an operator that takes the instance off the node"),
             Check("recovers_without_fuse",
-                  {"failures": 1, "other_operators": ("move", "split", "merge_source"), "timeout_fuse": False},
-                  "an operator that takes the instance off the node"),
+                  {"failures": 1, "other_operators": LEAVING_ALONE, "initial_status": "initializing",
+                   "working_clears": "never", **NO_FUSE},
+                  "one failure and an operator that leaves the instance alone (Go creates one only before the "
+                  "instance's first Working) and answers SUPERSEDED; isolated from N3"),
+            Check("no_silent_stall",
+                  {"failures": 1, "other_operators": ALL_KINDS, "initial_status": "initializing",
+                   "working_clears": "never"},
+                  "one failure, one other operator of any kind, the fuse on; isolated from N3"),
         ),
-        assumption=("an operator that leaves the instance alone (add, move_dest, merge_target) finishes: "
-                    "it waits for a later Working(D), which the model sends once per instance while "
-                    "Go's periodic heartbeat repeats it"),
-        dropped=Check("recovers_without_fuse",
-                      {"failures": 1, "other_operators": ("add", "move_dest", "merge_target"), "timeout_fuse": False},
-                      "one failure and one operator that never touches the instance"),
     ),
     Finding(
         "N2", "RUNNING or SUPERSEDED with no lifecycle event to follow", "code reading",
         claim="—", expected="violated in all documented presets",
         checks=(
             Check("recovers_without_fuse",
-                  {"failures": 2, "restart_budget": 2, "timeout_fuse": False, "working_clears": "never"},
+                  {"failures": 2, "restart_budget": 2, **NO_FUSE, "working_clears": "never"},
                   "the new instance fails while the restart runs; isolated from N3 (working_clears=never)"),
         ),
     ),
@@ -107,15 +122,23 @@ FINDINGS: tuple[Finding, ...] = (
             Check("no_silent_stall", {"failures": 2, "restart_budget": 2, "handled_on": "accepted"},
                   "the status loop lags behind the recover loop; isolated from N2 (handled_on=accepted)"),
             Check("no_wrong_clear", {"failures": 2, "restart_budget": 2, "handled_on": "accepted"}),
+            Check("no_wrong_clear", {"failures": 1, "other_operators": ("merge_target",), "lossy": ("heartbeat",),
+                                     "initial_status": "initializing", "handled_on": "accepted"},
+                  "a merge request re-sent after the merged dispatcher's first Working was lost pushes that "
+                  "Working again"),
         ),
     ),
     Finding(
-        "N4", "a duplicate request after the restart finished restarts again", "code reading",
+        "N4", "a duplicate or stale request after the restart restarts again", "code reading",
         claim="—", expected="violated (the maintainer ignores de)",
         checks=(
-            Check("no_spurious_restart", {"failures": 1, "restart_budget": 2, "duplicating": ("requests",), "channel_capacity": 2,
-                                          "pending_before_enqueue": True},
+            Check("no_spurious_restart", {"failures": 1, "restart_budget": 2, "duplicating": ("requests",),
+                                          "channel_capacity": 2, "pending_before_enqueue": True},
                   "one failure; a request repeated after the restart finished; isolated from N6"),
+            Check("no_spurious_restart", {"failures": 1, "maintainer_moves": 1, "pending_before_enqueue": True,
+                                          "schedule_checks_source": True, **KEEP_N9_OUT},
+                  "a resend still on its way when the restart ends reaches the new maintainer, whose memory "
+                  "is fresh; isolated from N6, N8 and N9"),
         ),
     ),
     Finding(
@@ -125,6 +148,10 @@ FINDINGS: tuple[Finding, ...] = (
             Check("no_spurious_restart", {"failures": 2, "restart_budget": 2, "messages_per_instance": 2,
                                           "pending_before_enqueue": True},
                   "two messages in flight in instance 1; the second fails after the recreate; isolated from N6"),
+            Check("pending_resolves", {"failures": 2, "restart_budget": 2, "messages_per_instance": 2,
+                                       "pending_before_enqueue": True, "handled_on": "accepted", **NO_FUSE},
+                  "the same; the late report's entry is cleared by nothing (only the fuse would end it); "
+                  "isolated from N2 and N6"),
         ),
     ),
     Finding(
@@ -132,7 +159,7 @@ FINDINGS: tuple[Finding, ...] = (
         claim="—", expected="violated unless pending_before_enqueue",
         checks=(
             Check("no_spurious_restart", {"failures": 1, "restart_budget": 2}, "interleaving only"),
-            Check("recovers_without_fuse", {"failures": 1, "restart_budget": 2, "timeout_fuse": False,
+            Check("recovers_without_fuse", {"failures": 1, "restart_budget": 2, **NO_FUSE,
                                             "working_clears": "never"},
                   "isolated from N3 (working_clears=never)"),
         ),
@@ -142,8 +169,31 @@ FINDINGS: tuple[Finding, ...] = (
         claim="—", expected="residual entry until the fuse",
         checks=(
             Check("no_residual_pending", {"failures": 2, "messages_per_instance": 2, "other_operators": ("move",),
-                                          "timeout_fuse": False},
+                                          **NO_FUSE},
                   "a late failure of instance 1 reported while a move removes the healthy instance 2"),
+        ),
+    ),
+    Finding(
+        "N8", "a delayed message of a stopped maintainer acts on its successor's work", "model, Go move order",
+        claim="—", expected="the DM applies Remove/Create from any maintainer; statuses go to a node",
+        checks=(
+            Check("no_spurious_restart", {"failures": 1, "maintainer_moves": 1, "maintainer_dedup": True,
+                                          **KEEP_N9_OUT},
+                  "A's Remove, delayed past B's bootstrap, lands on the instance B recreated; "
+                  "isolated from N4 and N9"),
+            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 2, "maintainer_dedup": True,
+                                            "rebind_on": "maintainer_change", "check_source": True,
+                                            "schedule_checks_source": True, **NO_FUSE, **KEEP_N9_OUT},
+                  "A -> B -> A: statuses meant for the first A drive the second A's restart; "
+                  "isolated from A3, A5, N4 and N9"),
+        ),
+    ),
+    Finding(
+        "N9", "a restart cut short by a maintainer move loses the dispatcher", "model, Go move order",
+        claim="—", expected="the new maintainer takes a removing dispatcher as replicating and ignores its Stopped",
+        checks=(
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1},
+                  "A's Remove lands, A stops, B's bootstrap lists the removing dispatcher; the fuse on"),
         ),
     ),
 )
@@ -156,16 +206,18 @@ PINNED: dict[tuple[str, str], str] = {
     (fid, preset): verdict
     for fid, verdicts in {
         "A2": ("violated", "boundary", "boundary"),
-        "A3": ("violated", "violated", "holds"),  # design: the rebind misses identities not yet added
-        "A4": ("boundary", "boundary", "boundary"),
-        "A5": ("violated", "holds", "holds"),
-        "A6": ("violated", "violated", "boundary"),
+        "A3": ("violated", "holds", "holds"),
+        "A4": ("boundary", "holds", "holds"),
+        "A5": ("violated", "violated", "holds"),
+        "A6": ("violated", "violated", "holds"),
         "N2": ("violated", "violated", "holds"),
         "N3": ("violated", "violated", "holds"),
         "N4": ("violated", "violated", "holds"),
         "N5": ("violated", "violated", "holds"),
         "N6": ("violated", "violated", "holds"),
         "N7": ("violated", "violated", "holds"),
+        "N8": ("violated", "violated", "holds"),
+        "N9": ("violated", "violated", "holds"),
     }.items()
     for preset, verdict in zip(("pr4139", "design", "proposed"), verdicts)
 }
@@ -173,11 +225,28 @@ PINNED: dict[tuple[str, str], str] = {
 # The knobs the proposed preset adds to design: the finding each closes and the Go function a
 # developer would change.
 PROPOSED_FIXES: dict[str, tuple[str, str]] = {
-    "working_clears=newer_epoch": ("N3", "dispatcher_manager.go onDispatcherStatusForRecover"),
+    "working_clears=newer_epoch": ("N3", "dispatcher_manager.go onDispatcherStatusForRecover (the status carries "
+                                         "its instance's creation epoch)"),
     "handled_on=accepted": ("N2, A6", "dispatcher_manager.go onRecoverDispatcherResponse (recoverTracker.markResponseHandled)"),
-    "maintainer_dedup=on": ("N4", "maintainer/recoverable.go tryRecoverDispatcher"),
-    "drop_stale_reports=on": ("N5", "dispatcher_manager.go reconcileRecoverDispatchers"),
-    "pending_before_enqueue=on": ("N6", "dispatcher_manager.go collectRecoverableEvents (add before enqueue)"),
-    "add_checks_local=on": ("N7", "dispatcher_manager.go collectRecoverableEvents / recoverTracker.add"),
-    "rebind_held=on": ("A3", "dispatcher_orchestrator.go handleBootstrapRequest rebind under the recover loop's lock"),
+    "maintainer_dedup=on": ("N4, N6", "maintainer/recoverable.go tryRecoverDispatcher; Controller.HandleStatus and "
+                                      "FinishBootstrap remember the epoch a status reports"),
+    "drop_stale_reports=on": ("N5, N7", "dispatcher_manager.go reconcileRecoverDispatchers (against the epoch the "
+                                        "instance was created with)"),
+    "schedule_checks_source=on": ("N8", "helper.go SchedulerDispatcherRequestHandler.Handle (check msg.From)"),
+    "incarnation_ids=on": ("A5, N8", "a maintainer instance ID in the bootstrap, responses, schedule requests and "
+                                     "heartbeats; checked by onRecoverDispatcherResponse, "
+                                     "SchedulerDispatcherRequestHandler.Handle and Maintainer.onHeartbeatRequest"),
+    "absent_on_stopped=on": ("N9", "maintainer_controller.go Controller.HandleStatus / span.Controller: a replicating "
+                                   "span whose dispatcher stopped or is no longer listed becomes absent"),
+}
+
+# Knobs the proposed preset no longer needs once the model follows Go (each closed a finding in an
+# earlier model): why it is redundant.
+NOT_NEEDED: dict[str, str] = {
+    "pending_before_enqueue=on": "N6's duplicate request is answered SUPERSEDED by maintainer_dedup, and its "
+                                 "unmarked entry is resent until a restart or a newer Working clears it",
+    "add_checks_local=on": "N7's residual entry comes from a late report of a closed instance, which "
+                           "drop_stale_reports drops before an entry is built",
+    "rebind_held=on": "with the epoch kept across a move (Go), an identity added after the rebind carries "
+                      "the right epoch and is new, so unhandled: the rebind has nothing to miss",
 }

@@ -1,4 +1,4 @@
-"""The action vocabulary (PROTOCOL.md section 3): one table, ``ACTIONS``, from which the
+"""The action vocabulary (docs/protocol.md, "Actions"): one table, ``ACTIONS``, from which the
 model's successor function, ``actor()``, ``go_function()`` and scenario parsing all read.
 
 Each row names the actor (``{m}``/``{from}`` stand for that argument's maintainer), the Go
@@ -70,48 +70,74 @@ D, M = ("d", "dispatcher"), "maintainer"
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
-        _spec("dml_fail", "sink", "AsyncRunCallback error path, Reporter.Report",
+        _spec("dml_fail", "sink", "AsyncRunCallback error path, Reporter.Report (sarama_async_producer.go, reporter.go)",
               "a message of an instance fails; its instance is blocked and the reporter gets (D, de)",
-              [D, ("lifecycle", "int")], sink, ghost_params=("lifecycle",)),
-        _spec("first_event", "dm", "BasicDispatcher.updateDispatcherStatusToWorking",
+              [D, ("lifecycle", "int"), ("de", "int")], sink, ghost_params=("lifecycle",)),
+        _spec("first_event", "dm", "BasicDispatcher.updateDispatcherStatusToWorking (basic_dispatcher.go)",
               "an initializing instance becomes working; Working to statuses and heartbeat", [D], dispatchers),
-        _spec("move_maintainer", "environment", "coordinator maintainer move, Maintainer bootstrap",
-              "the current maintainer becomes removing, another starts and sends its bootstrap",
+        _spec("reset", "environment", "dispatcherStat.reset, doReset (eventcollector/dispatcher_stat.go)",
+              "the event collector resets D's stream: its dispatcherEpoch goes up by one", [D], dispatchers),
+        _spec("move_maintainer", "environment",
+              "MoveMaintainerOperator.Schedule (coordinator/operator/operator_move.go), Maintainer.onRemoveMaintainer",
+              "the current maintainer becomes removing; the destination starts once it has stopped",
               [("to", M)], maintainer),
-        _spec("stop_maintainer", "environment", "Maintainer.Close",
-              "a removing maintainer stops; its operators, attempts and queued requests are gone",
+        _spec("stop_maintainer", "environment",
+              "Maintainer.onRemoveMaintainer, Maintainer.Close (maintainer.go), MoveMaintainerOperator.Schedule",
+              "a removing maintainer stops (its operators vanish); then the destination starts and bootstraps",
               [("m", M)], maintainer),
-        _spec("add_operator", "environment", "operator.Controller.AddOperator",
+        _spec("crash_maintainer", "environment",
+              "node removal, MoveMaintainerOperator.OnNodeRemove (coordinator/operator/operator_move.go), "
+              "messageCenter.SendCommand (pkg/messaging/message_center.go)",
+              "a maintainer's node crashes; sends to it fail; the other node takes over",
+              [("m", M)], maintainer),
+        _spec("add_operator", "environment", "operator.Controller.AddOperator (maintainer/operator/operator_controller.go)",
               "another operator for D appears at the current maintainer", [D, ("kind", "kind")], maintainer),
         _spec("lose", "environment", "(network)", "the head of a lossy channel is dropped",
               [("channel", "channel")], channels),
         _spec("duplicate", "environment", "(network retry)", "the head of a duplicating channel is repeated",
               [("channel", "channel")], channels),
         _spec("dm_take_event", "dm",
-              "collectRecoverableEvents, reconcileRecoverDispatchers, filterNonPending, enqueueRecoverDispatcherRequest",
+              "collectRecoverableEvents, reconcileRecoverDispatchers, filterNonPending, enqueueRecoverDispatcherRequest "
+              "(dispatcher_manager.go)",
               "the recover loop turns the head of events into one request", [], dm),
-        _spec("dm_add_pending", "dm", "recoverTracker.add",
+        _spec("dm_add_pending", "dm", "recoverTracker.add (recover_tracker.go)",
               "the recover loop writes the pending entries of the request it built", [], dm),
-        _spec("dm_resend_tick", "dm", "resendPendingRecoverRequests",
+        _spec("dm_resend_tick", "dm", "resendPendingRecoverRequests (dispatcher_manager.go)",
               "resend unhandled local entries; clear removed non-local ones",
               [("order", "order")], dm),  # only with resend_order=any and 2 or more entries
-        _spec("dm_timeout_tick", "dm", "reportRecoverPendingTimeout, recoverTracker.takeExpired",
+        _spec("dm_timeout_tick", "dm", "reportRecoverPendingTimeout (dispatcher_manager.go), recoverTracker.takeExpired",
               "a pending entry expired: fallback timeout", [], dm),
-        _spec("dm_recv_response", "dm", "onRecoverDispatcherResponse",
+        _spec("dm_recv_response", "dm", "HeartBeatCollector.RecvMessages (heartbeat_collector.go), "
+              "onRecoverDispatcherResponse (dispatcher_manager.go)",
               "the DM applies the head of responses[from]", [("from", M)], dm),
-        _spec("dm_status", "dm", "collectComponentStatusWhenChanged, onDispatcherStatusForRecover",
+        _spec("dm_status", "dm", "collectComponentStatusWhenChanged, onDispatcherStatusForRecover (dispatcher_manager.go)",
               "the status loop reads a Working status and clears the recover state", [D], status_loop),
-        _spec("dm_recv_schedule", "dm", "SchedulerDispatcherRequestHandler.Handle, removeDispatcher, newEventDispatchers",
-              "the DM applies Remove(D) or Create(D) from schedule[from]", [("from", M)], dispatchers),
-        _spec("dispatcher_close", "dm", "RemoveDispatcherTask.Execute, TryClose, cleanEventDispatcher",
+        _spec("dm_recv_schedule", "dm",
+              "SchedulerDispatcherRequestHandler.Handle (helper.go), removeDispatcher, prepareMergeDispatcher, "
+              "newEventDispatchers (dispatcher_manager_helper.go)",
+              "the DM applies Remove(D), Create(D) or a merge request from schedule[from]", [("from", M)], dispatchers),
+        _spec("dispatcher_close", "dm", "RemoveDispatcherTask.Execute (task.go), TryClose (basic_dispatcher.go), "
+              "getDispatcherStatus, cleanEventDispatcher",
               "a removing instance closes (by force when pending); Stopped to heartbeat", [D], dispatchers),
-        _spec("dm_recv_bootstrap", "orchestrator", "DispatcherOrchestrator.handleBootstrapRequest",
-              "the DM learns the new maintainer (and rebinds with the knob)", [], orchestrator),
-        _spec("hbc_send", "collector", "HeartBeatCollector.sendRecoverDispatcherMessages",
+        _spec("dm_heartbeat", "dm", "HeartBeatTask.Execute (task.go), aggregateDispatcherHeartbeats",
+              "the periodic complete heartbeat tells the maintainer what changed about D", [D], dispatchers),
+        _spec("dm_recv_bootstrap", "orchestrator",
+              "DispatcherOrchestrator.handleBootstrapRequest (dispatcher_orchestrator.go), createBootstrapResponse",
+              "the DM learns the new maintainer (and rebinds with the knob); the answer initializes it", [], orchestrator),
+        _spec("hbc_send", "collector", "HeartBeatCollector.sendRecoverDispatcherMessages (heartbeat_collector.go)",
               "the collector sends the head of requests to its target", [], collector),
-        _spec("maintainer_recv_request", "maintainer:{m}", "recoverDispatcherHandler.handle, tryRecoverDispatcher",
+        _spec("bootstrap_resend", "maintainer:{m}", "Bootstrapper.handleResendMessage (pkg/bootstrap/bootstrap.go)",
+              "an uninitialized maintainer whose bootstrap is gone sends it again", [("m", M)], maintainer),
+        _spec("maintainer_recv_request", "maintainer:{m}",
+              "Maintainer.onRecoverDispatcherRequest, recoverDispatcherHandler.handle, tryRecoverDispatcher "
+              "(maintainer/recoverable.go)",
               "maintainer m answers a recover request", [("m", M)], maintainer),
-        _spec("maintainer_recv_status", "maintainer:{m}", "MoveDispatcherOperator.Check (operator status update)",
+        _spec("operator_send", "maintainer:{m}",
+              "operator.Controller.Execute, MoveDispatcherOperator.Schedule (maintainer/operator/operator_move.go)",
+              "m's operator for D sends its current command (again while its phase is unchanged)",
+              [("m", M), D], maintainer),
+        _spec("maintainer_recv_status", "maintainer:{m}",
+              "Maintainer.onHeartbeatRequest (maintainer.go), Controller.HandleStatus, MoveDispatcherOperator.Check",
               "maintainer m reads a dispatcher status and drives its operator", [("m", M)], maintainer),
     )
 }
@@ -119,9 +145,10 @@ ACTIONS: dict[str, ActionSpec] = {
 
 def label_values(spec: ActionSpec, state, args: tuple) -> tuple:
     """The shown value of each parameter of ``spec`` for internal ``args`` in ``state``."""
-    if spec.name == "dml_fail":  # internal args (d, i): the label shows the message's lifecycle
+    if spec.name == "dml_fail":  # internal args (d, i): the label shows the message's lifecycle and de
         d, i = args
-        return (dispatcher_name(d), state.producer[d][i].lifecycle)
+        message = state.producer[d][i]
+        return (dispatcher_name(d), message.lifecycle, message.de)
     return tuple(SHOW[kind](value) for (_, kind), value in zip(spec.params, args))
 
 

@@ -6,7 +6,7 @@ shared queue in order and sends each to the maintainer ID the request was addres
 from __future__ import annotations
 
 from .channels import pop, send
-from .state import ABSENT, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer, with_channels
+from .state import ABSENT, DOWN, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer, with_channels
 
 
 def hbc_send_args(s, cfg):
@@ -16,15 +16,17 @@ def hbc_send_args(s, cfg):
 def hbc_send(s, cfg):
     """The head of ``requests``: to a live or removing maintainer it goes to that maintainer's
     ``to_maintainer`` channel; to a stopped one it is dropped silently (the node is up, the
-    maintainer gone); to a maintainer that never existed the send fails after its retries and
-    the changefeed fallback ``send_failure`` is raised.
-    (``sendRecoverDispatcherMessages``, ``sendRecoverDispatcherRequestWithRetry``)"""
+    maintainer manager finds no maintainer); to a crashed node (or one that never ran a
+    maintainer) ``SendCommand`` fails for its 10 s of retries and the changefeed fallback
+    ``send_failure`` is raised.
+    (``sendRecoverDispatcherMessages``, ``sendRecoverDispatcherRequestWithRetry``,
+    ``Manager.dispatcherMaintainerMessage``)"""
     request = s.channels[REQUESTS][0]
     channels = pop(s.channels, REQUESTS)
     status = s.maintainers[request.target].status
     if status == STOPPED:
         return with_channels(s, channels)
-    if status == ABSENT:
+    if status in (ABSENT, DOWN):
         return s._replace(channels=channels, fallback=SEND_FAILURE)
     channels = send(channels, to_maintainer(request.target), request, cfg)
     return None if channels is None else with_channels(s, channels)

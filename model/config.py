@@ -1,10 +1,10 @@
-"""The model's configuration: the knobs of PROTOCOL.md section 4, the bounds, and the presets.
+"""The model's configuration: the knobs of docs/protocol.md, "Knobs and presets", the bounds, and the presets.
 
 A :class:`Config` is a frozen attrs value; build one with :func:`make_config` (a preset plus
 overrides), which also converts the strings a command line gives (``"on"``, ``"2"``,
 ``"requests,bootstrap"``) and raises :class:`ConfigError` with one line naming the problem.
 
-Knobs (each changes protocol behaviour; PROTOCOL.md section 4):
+Knobs (each changes protocol behaviour; docs/protocol.md, "Knobs and presets"):
 
 ``rebind_on``               ``never`` | ``epoch_change`` | ``maintainer_change`` | ``every_bootstrap``
 ``check_source``            drop a response unless ``from`` is the DM's current maintainer
@@ -12,22 +12,44 @@ Knobs (each changes protocol behaviour; PROTOCOL.md section 4):
 ``working_clears``          ``any`` | ``matching_lifecycle`` | ``never``
 ``pending_before_enqueue``  write the pending entry before the request leaves
 ``timeout_fuse``            ``dm_timeout_tick`` exists
-``switch_changes_epoch``    a maintainer move bumps the changefeed epoch
+``switch_changes_epoch``    hypothetical, off in every preset: a maintainer move bumps the
+                           changefeed epoch (Go never does: the epoch changes only when the
+                           changefeed restarts, which closes every DM first)
+``maintainer_overlap``      hypothetical, off in every preset: a move starts the destination at
+                           once, beside the removing origin (Go starts it only once the origin
+                           has stopped)
 
 Knobs of the proposed fixes (off in ``pr4139`` and ``design``, on in ``proposed``):
 
 ``working_clears=newer_epoch``  a Working status clears ``pending[D]`` only when it comes from
-                           an instance with a larger ``de`` than the entry's (N3)
+                           an instance created with a larger ``de`` than the entry's (the status
+                           carries its instance's creation epoch) (N3)
 ``handled_on``              ``any_answer`` (Go: ACCEPTED, RUNNING and SUPERSEDED stop resends) |
                            ``accepted`` (only ACCEPTED does; the others keep the entry resent) (N2)
-``maintainer_dedup``        the maintainer remembers the largest ``de`` it restarted per D and
-                           answers SUPERSEDED to an identity at or below it (N4)
-``drop_stale_reports``      the recover loop drops a report whose ``de`` is below the local
-                           instance's (a late failure of a closed instance) (N5)
+``maintainer_dedup``        the maintainer remembers per D the largest ``de`` it restarted, and
+                           the creation epoch of the newest instance it saw working (a Working
+                           status and the bootstrap answer carry it), and answers SUPERSEDED to
+                           an identity of an older failure (N4; across a move too)
+``drop_stale_reports``      the recover loop drops a report whose ``de`` is below the epoch the
+                           local instance was created with (a late failure of a closed
+                           instance) (N5)
 ``add_checks_local``        ``dm_add_pending`` re-checks that D is still local and drops (and
                            clears) an identity whose instance was removed meanwhile (N7)
 ``rebind_held``             the bootstrap rebind also rebinds identities the recover loop built
                            but has not added yet, so no entry is added with a stale epoch (A3)
+``absent_on_stopped``       the maintainer marks a replicating span absent when its dispatcher
+                           reports a non-working status, or a complete heartbeat of its node no
+                           longer lists it, with no operator running; the basic scheduler adds it
+                           back: a dispatcher removed behind the maintainer's back (a delayed
+                           Remove of a maintainer that stopped) is not lost
+``incarnation_ids``         a maintainer picks an ID at start and sends it in its bootstrap; every
+                           message between it and the DM names it: the DM's ``check_source`` and
+                           ``schedule_checks_source`` compare it too, not just the node, and the
+                           maintainer drops statuses addressed to an earlier incarnation. After a
+                           move A -> B -> A, the first A's messages are stale
+``schedule_checks_source``  the DM applies Remove/Create/merge requests only from the maintainer
+                           it knows (``msg.From``): a delayed Remove of a maintainer that stopped
+                           cannot hit the fresh instance its successor created
 
 Bounds (each keeps the state space finite and small; none changes what one step does):
 
@@ -39,41 +61,46 @@ Bounds (each keeps the state space finite and small; none changes what one step 
 ``maintainer_moves``       0-2 ``move_maintainer`` steps per behaviour (default 0)
 ``other_operators``        kinds ``add_operator`` may use (default none)
 ``other_operator_limit``   0-3 ``add_operator`` steps per behaviour (default 1)
-``channel_capacity``       1-4 messages per channel of the request path (``requests``,
+``channel_capacity``       1-1024 messages per channel of the request path (``requests``,
                            ``to_maintainer.*``, ``responses.*``); a sender finding it full waits
                            (its step is disabled); other channels are bounded by their senders
                            (default 1)
-``events_capacity``        1-4 report events queued; the reporter does not wait: a full ``events``
+``events_capacity``        1-1024 report events queued; the reporter does not wait: a full ``events``
                            raises ``sink_error`` as in Go, whose channel holds 1024 (default 2)
 ``lossy``                  channels ``lose`` may drop the head of (default none)
 ``duplicating``            channels ``duplicate`` may repeat the head of (default none)
 ``max_duplicates``         0-3 ``duplicate`` steps per behaviour (default 1)
 ``restart_budget``         0-10 restart attempts a maintainer grants per dispatcher before it
                            answers FAILED (default 2; Go's ``recoverableMaxAttempts`` is 6 and
-                           PROTOCOL.md's default is 6, but every finding needs at most two
+                           the first reading's default was 6, but every finding needs at most two
                            restarts and each extra one multiplies the space tenfold with a move)
 ``initial_status``         ``working`` | ``initializing``: the status of the initial instances
 ``slow_ticks``             on: the resend tick waits while a recover request or response is in
                            flight (the 5 s interval outlasts a round trip); off: resends may
                            overtake them, about twentyfold more states (default on)
+``crashes``                0-1 ``crash_maintainer`` steps per behaviour (default 0)
+``resets``                 0-2 ``reset`` steps per behaviour (default 0)
 ``resend_order``           ``sorted``: ``dm_resend_tick`` lists the identities it resends in
                            ascending dispatcher order (default); ``any``: every order is a
                            successor, as Go's ``range t.pending`` over a map may yield any. Only a
                            batch of two or more differs. ``sorted`` singles out ``d1``, so the
                            dispatcher symmetry reduction (``model.symmetry``) needs ``any``
 
-Channel names are those of PROTOCOL.md section 2 with the per-maintainer ones suffixed:
+Channel names are those of docs/protocol.md, "Actors and state" with the per-maintainer ones suffixed:
 ``events statuses requests to_maintainer.A to_maintainer.B responses.A responses.B schedule.A
 schedule.B heartbeat bootstrap``. In ``lossy`` and ``duplicating`` the bare group names
 ``to_maintainer``, ``responses`` and ``schedule`` stand for both members of the group; they are
 expanded (and the tuple sorted into channel order) when the config is built.
 
-What keeps the space finite: every instance has at most ``messages_per_instance`` failures;
-restarts are bounded by ``restart_budget`` per maintainer incarnation and incarnations by
-``maintainer_moves``; so lifecycles per dispatcher are at most
-``1 + restart_budget * (1 + maintainer_moves)``. Resends are bounded by ``channel_capacity``
-(a full ``requests`` channel disables the tick) and ``slow_ticks``, duplicates by ``max_duplicates``, other
-operators by ``other_operator_limit``; ticks at quiescence are self-loops.
+What keeps the space finite: every instance has at most ``messages_per_instance`` failures,
+and ``failures`` bounds them all; restarts are bounded by ``restart_budget`` per maintainer
+incarnation, and incarnations by ``maintainer_moves`` and ``crashes``; so lifecycles per
+dispatcher are at most ``1 + restart_budget * (1 + maintainer_moves + crashes)``. Resends are
+bounded by ``channel_capacity`` (a full ``requests`` channel disables the tick) and
+``slow_ticks``; an operator re-sends a command only when neither the command nor the DM's
+answer is on its way; the complete heartbeat sends a status only when it is news and not on its
+way already; resets, duplicates and other operators have their own bounds; ticks at quiescence
+are self-loops.
 """
 
 from __future__ import annotations
@@ -82,7 +109,7 @@ import attrs
 
 from .state import CHANNEL_GROUPS, CHANNEL_NAMES, OPERATOR_KINDS
 
-__all__ = ["Config", "ConfigError", "PRESETS", "make_config", "KNOBS", "BOUNDS"]
+__all__ = ["Config", "ConfigError", "PRESETS", "make_config", "KNOBS", "BOUNDS", "MEANING", "describe"]
 
 
 class ConfigError(ValueError):
@@ -96,6 +123,8 @@ HANDLED_ON = ("any_answer", "accepted")
 INITIAL_STATUSES = ("working", "initializing")
 RESEND_ORDERS = ("sorted", "any")
 OTHER_KINDS = OPERATOR_KINDS[1:]  # every kind but "restart"
+GO_CHANNEL_CAPACITY = 1024  # Go's recover request and event channels hold 1024
+GO_RESTART_BUDGET = 6  # Go's recoverableMaxAttempts
 
 
 @attrs.frozen
@@ -108,12 +137,16 @@ class Config:
     pending_before_enqueue: bool = False
     timeout_fuse: bool = True
     switch_changes_epoch: bool = False
+    maintainer_overlap: bool = False
     # knobs of the proposed fixes (invariants.findings names the finding each closes)
     handled_on: str = "any_answer"
     maintainer_dedup: bool = False
     drop_stale_reports: bool = False
     add_checks_local: bool = False
     rebind_held: bool = False
+    schedule_checks_source: bool = False
+    absent_on_stopped: bool = False
+    incarnation_ids: bool = False
     # bounds
     failures: int = 2
     dispatchers: int = 1
@@ -130,6 +163,8 @@ class Config:
     initial_status: str = "working"
     slow_ticks: bool = True
     resend_order: str = "sorted"
+    crashes: int = 0
+    resets: int = 0
 
 
 # key -> (kind, allowed): kind is "choice", "bool", "int" or "channels"/"kinds" (tuples)
@@ -141,19 +176,23 @@ _SPEC = {
     "pending_before_enqueue": ("bool", None),
     "timeout_fuse": ("bool", None),
     "switch_changes_epoch": ("bool", None),
+    "maintainer_overlap": ("bool", None),
     "handled_on": ("choice", HANDLED_ON),
     "maintainer_dedup": ("bool", None),
     "drop_stale_reports": ("bool", None),
     "add_checks_local": ("bool", None),
     "rebind_held": ("bool", None),
+    "schedule_checks_source": ("bool", None),
+    "absent_on_stopped": ("bool", None),
+    "incarnation_ids": ("bool", None),
     "failures": ("int", (0, 6)),
     "dispatchers": ("int", (1, 3)),
     "messages_per_instance": ("int", (0, 3)),
     "maintainer_moves": ("int", (0, 2)),
     "other_operators": ("kinds", OTHER_KINDS),
     "other_operator_limit": ("int", (0, 3)),
-    "channel_capacity": ("int", (1, 4)),
-    "events_capacity": ("int", (1, 4)),
+    "channel_capacity": ("int", (1, GO_CHANNEL_CAPACITY)),
+    "events_capacity": ("int", (1, GO_CHANNEL_CAPACITY)),
     "lossy": ("channels", None),
     "duplicating": ("channels", None),
     "max_duplicates": ("int", (0, 3)),
@@ -161,6 +200,8 @@ _SPEC = {
     "initial_status": ("choice", INITIAL_STATUSES),
     "slow_ticks": ("bool", None),
     "resend_order": ("choice", RESEND_ORDERS),
+    "crashes": ("int", (0, 1)),
+    "resets": ("int", (0, 2)),
 }
 KNOBS = (
     "rebind_on",
@@ -170,11 +211,15 @@ KNOBS = (
     "pending_before_enqueue",
     "timeout_fuse",
     "switch_changes_epoch",
+    "maintainer_overlap",
     "handled_on",
     "maintainer_dedup",
     "drop_stale_reports",
     "add_checks_local",
     "rebind_held",
+    "schedule_checks_source",
+    "absent_on_stopped",
+    "incarnation_ids",
 )
 BOUNDS = tuple(k for k in _SPEC if k not in KNOBS)
 
@@ -186,29 +231,108 @@ _PR4139 = {
     "pending_before_enqueue": False,
     "timeout_fuse": True,
     "switch_changes_epoch": False,
+    "maintainer_overlap": False,
     "handled_on": "any_answer",
     "maintainer_dedup": False,
     "drop_stale_reports": False,
     "add_checks_local": False,
     "rebind_held": False,
+    "schedule_checks_source": False,
+    "absent_on_stopped": False,
+    "incarnation_ids": False,
 }
 _DESIGN = dict(_PR4139, rebind_on="maintainer_change", check_source=True, epoch_policy="monotonic")
 PRESETS: dict[str, dict] = {
     "pr4139": _PR4139,
     "design": _DESIGN,
     # design plus the smallest set of fixes under which every finding holds or is a stated
-    # boundary; each knob names the finding it closes in invariants/findings.py (PROPOSED_FIXES)
+    # boundary; each knob names the finding it closes in invariants/findings.py (PROPOSED_FIXES),
+    # and tests/test_findings.py shows that dropping any one of them breaks a check
     "proposed": dict(
         _DESIGN,
         working_clears="newer_epoch",  # N3: onDispatcherStatusForRecover
         handled_on="accepted",  # N2, A6: onRecoverDispatcherResponse / markResponseHandled
-        maintainer_dedup=True,  # N4: tryRecoverDispatcher
-        drop_stale_reports=True,  # N5: reconcileRecoverDispatchers
-        pending_before_enqueue=True,  # N6: collectRecoverableEvents
-        add_checks_local=True,  # N7: collectRecoverableEvents / recoverTracker.add
-        rebind_held=True,  # A3: handleBootstrapRequest's rebind vs the recover loop's add
+        maintainer_dedup=True,  # N4, N6: tryRecoverDispatcher
+        drop_stale_reports=True,  # N5, N7: reconcileRecoverDispatchers
+        schedule_checks_source=True,  # N8: SchedulerDispatcherRequestHandler.Handle
+        absent_on_stopped=True,  # N9: Controller.HandleStatus / span.Controller
+        incarnation_ids=True,  # A -> B -> A: the DM tells A's incarnations apart
     ),
 }
+
+# One line per key for help texts (the module docstring says more); ``describe`` adds the range
+# and the default.
+MEANING = {
+    "rebind_on": "when a bootstrap rebinds the DM's pending entries to the new maintainer epoch",
+    "check_source": "drop a response unless it comes from the DM's current maintainer",
+    "epoch_policy": "dispatcher epochs: per_instance (a new instance starts at de 1) or monotonic",
+    "working_clears": "which Working status clears a pending entry",
+    "pending_before_enqueue": "write the pending entry before the request leaves",
+    "timeout_fuse": "the pending timeout (dm_timeout_tick) exists",
+    "switch_changes_epoch": "hypothetical: a maintainer move bumps the changefeed epoch (Go never does)",
+    "maintainer_overlap": "hypothetical: a move starts the new maintainer before the old one stops",
+    "handled_on": "which answers stop the resends: any_answer (Go) or accepted only",
+    "maintainer_dedup": "the maintainer answers SUPERSEDED to a failure it restarted or older than the "
+                        "instance it saw working (fix for N4, N6)",
+    "drop_stale_reports": "the recover loop drops a report older than the local instance (fix for N5, N7)",
+    "add_checks_local": "dm_add_pending re-checks that the dispatcher is still local (not needed: see N7)",
+    "rebind_held": "the rebind also covers identities built but not yet added (needed only with "
+                   "switch_changes_epoch)",
+    "schedule_checks_source": "the DM applies schedule requests only from the maintainer it knows (fix for N8)",
+    "absent_on_stopped": "a replicating span whose dispatcher stopped or is unlisted becomes absent and is "
+                         "added back (fix for N9)",
+    "incarnation_ids": "messages between the DM and a maintainer name its incarnation (fix for A5, N8 "
+                       "after A -> B -> A)",
+    "failures": "dml_fail steps per behaviour, all dispatchers together",
+    "dispatchers": "dispatchers d1..dN on the DM's node",
+    "messages_per_instance": "messages each dispatcher instance may lose to dml_fail",
+    "maintainer_moves": "move_maintainer steps per behaviour",
+    "other_operators": "operator kinds add_operator may use (comma-separated)",
+    "other_operator_limit": "add_operator steps per behaviour",
+    "channel_capacity": "messages per channel of the request path; a full channel makes its sender wait "
+                        f"(Go: {GO_CHANNEL_CAPACITY})",
+    "events_capacity": f"report events queued; a full queue raises sink_error (Go: {GO_CHANNEL_CAPACITY})",
+    "lossy": "channels whose head lose may drop (comma-separated)",
+    "duplicating": "channels whose head duplicate may repeat (comma-separated)",
+    "max_duplicates": "duplicate steps per behaviour",
+    "restart_budget": f"restart attempts a maintainer grants per dispatcher (Go: {GO_RESTART_BUDGET})",
+    "initial_status": "the status of the initial dispatcher instances",
+    "slow_ticks": "the resend tick waits while a request or response is in flight (Go: off)",
+    "resend_order": "the order of a resent batch: sorted, or any (every order, as Go's map)",
+    "crashes": "crash_maintainer steps per behaviour",
+    "resets": "reset steps (a dispatcher's epoch bumps) per behaviour",
+}
+
+
+def value_text(value) -> str:
+    """A config value as a command line writes it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    return str(value)
+
+
+def allowed_text(key: str) -> str:
+    """The values ``key`` takes, as text."""
+    kind, allowed = _SPEC[key]
+    if kind == "bool":
+        return "on|off"
+    if kind == "int":
+        return f"{allowed[0]}..{allowed[1]}"
+    if kind == "channels":
+        return "channels " + ", ".join(CHANNEL_NAMES) + " or the groups " + ", ".join(CHANNEL_GROUPS)
+    if kind == "kinds":
+        return "kinds " + ", ".join(allowed)
+    return "|".join(allowed)
+
+
+def describe(key: str) -> str:
+    """``key``'s meaning, values and default (per preset where the presets differ)."""
+    defaults = [value_text(PRESETS[p].get(key, getattr(Config(), key))) for p in PRESETS]
+    default = defaults[0] if len(set(defaults)) == 1 else ", ".join(f"{p} {d}" for p, d in zip(PRESETS, defaults))
+    return f"{MEANING[key]}; {allowed_text(key)}; default {default}"
+
 
 _TRUE = ("on", "true", "yes", "1")
 _FALSE = ("off", "false", "no", "0")

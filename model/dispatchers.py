@@ -1,8 +1,10 @@
-"""Dispatcher instances on the DM's node: their first event, the scheduler's Remove/Create
-requests, and the close of a removing instance
-(``downstreamadapter/dispatcher/basic_dispatcher.go``,
+"""Dispatcher instances on the DM's node: their first event, resets of their event stream, the
+scheduler's Remove/Create/merge requests, the close of a removing instance and the periodic
+heartbeat (``downstreamadapter/dispatcher/basic_dispatcher.go``,
+``downstreamadapter/eventcollector/dispatcher_stat.go``,
 ``downstreamadapter/dispatchermanager/helper.go`` ``SchedulerDispatcherRequestHandler``,
-``dispatcher_manager_helper.go`` ``removeDispatcher``, ``task.go`` ``RemoveDispatcherTask``,
+``dispatcher_manager_helper.go`` ``removeDispatcher``, ``prepareMergeDispatcher``,
+``getDispatcherStatus``, ``task.go`` ``RemoveDispatcherTask``, ``HeartBeatTask``,
 ``dispatcher_manager.go`` ``newEventDispatchers``, ``cleanEventDispatcher``).
 """
 
@@ -10,10 +12,15 @@ from __future__ import annotations
 
 from . import tracker
 from .channels import pop, send
-from .dm import clear_recover_state
+from .dm import clear_recover_state, from_known_maintainer
+from .maintainer import WAITS_FOR_WORKING, handles_events
 from .state import (
+    CMD_CREATE,
     CMD_REMOVE,
     HEARTBEAT,
+    PHASE_ADD,
+    RESTART,
+    SPAN_LOCAL,
     STATUSES,
     Beat,
     Instance,
@@ -31,8 +38,11 @@ from .state import (
 
 
 def status_beat(s, d: int, working: bool) -> Beat:
-    """A status of D for the maintainer the DM knows now."""
-    return Beat(target=s.dm.maintainer, working=working, d=d)
+    """A status of D for the maintainer the DM knows now (a Working one carries the epoch its
+    instance was created with: a field Go's TableSpanStatus lacks, read only by
+    ``maintainer_dedup``)."""
+    return Beat(target=s.dm.maintainer, working=working, d=d, de=s.instances[d].first_de if working else 0,
+                incarnation=s.dm.incarnation)
 
 
 # --- first_event(d) --------------------------------------------------------------------------
@@ -44,15 +54,21 @@ def first_event_args(s, cfg):
             yield (d,)
 
 
+def push_working(s, cfg, d: int) -> tuple:
+    """The channels with a Working status of D's instance on ``statuses`` (for the status loop,
+    which clears the recover state and forwards it) and on ``heartbeat`` (see
+    ``model.abstractions`` for why both at once)."""
+    instance = s.instances[d]
+    channels = send(s.channels, STATUSES, Working(d=d, de=instance.first_de, lifecycle=instance.lifecycle), cfg)
+    return send(channels, HEARTBEAT, status_beat(s, d, True), cfg)
+
+
 def first_event(s, cfg, d):
     """An initializing instance receives its first event and becomes working: Working goes to
     ``statuses`` and ``heartbeat``, and from now on its DML is in the producer and may fail.
     (``BasicDispatcher.updateDispatcherStatusToWorking``)"""
     instance = s.instances[d]
-    channels = send(s.channels, STATUSES, Working(d=d, de=instance.de, lifecycle=instance.lifecycle), cfg)
-    channels = channels and send(channels, HEARTBEAT, status_beat(s, d, True), cfg)
-    if channels is None:
-        return None
+    channels = push_working(s, cfg, d)
     producer = s.producer
     if cfg.messages_per_instance:
         message = Message(de=instance.de, fails_left=cfg.messages_per_instance, live=True, lifecycle=instance.lifecycle)
@@ -79,7 +95,8 @@ def create(s, cfg, d: int):
     ``onDispatcherRecreatedForRecover``, ``recoverTracker.ack``)"""
     lifecycle = s.ghost.lifecycles[d] + 1
     de = next_de(s, cfg, d)
-    instance = Instance(de=de, working=False, blocked=False, removing=False, lifecycle=lifecycle, restarted=False)
+    instance = Instance(de=de, first_de=de, working=False, blocked=False, removing=False, lifecycle=lifecycle,
+                        restarted=False)
     s = s._replace(
         instances=put(s.instances, d, instance),
         epoch_base=put(s.epoch_base, d, de),
@@ -93,23 +110,31 @@ def create(s, cfg, d: int):
 
 def dm_recv_schedule(s, cfg, m):
     """The head of ``schedule[m]`` (from any maintainer: the DM does not check the sender).
-    Remove(D) marks a local instance ``removing`` (a second Remove is skipped); for a D not in
-    the map it answers Stopped(D) at once. Create(D) creates a new instance unless D is in the
-    map already. (``SchedulerDispatcherRequestHandler.Handle``, ``removeDispatcher``,
-    ``prepareCreateDispatcher``, ``newEventDispatchers``)"""
+    With ``schedule_checks_source`` a request from another maintainer than the one the DM knows
+    (with ``incarnation_ids``: another incarnation) is dropped. Remove(D) marks a local instance ``removing`` (a second Remove is skipped); for a
+    D not in the map it answers Stopped(D) at once. Create(D) creates a new instance unless D is in the map already. A
+    merge request for a merged dispatcher that is already working pushes its Working status
+    again. (``SchedulerDispatcherRequestHandler.Handle``, ``removeDispatcher``,
+    ``prepareCreateDispatcher``, ``newEventDispatchers``, ``prepareMergeDispatcher``)"""
     c = schedule_of(m)
     command = s.channels[c][0]
-    channels = pop(s.channels, c)
+    s = with_channels(s, pop(s.channels, c))
+    if cfg.schedule_checks_source and not from_known_maintainer(s, cfg, m, command.incarnation):
+        return s
     d = command.d
     instance = s.instances[d]
     if command.op == CMD_REMOVE:
         if not instance:
-            channels = send(channels, HEARTBEAT, status_beat(s, d, False), cfg)
-            return None if channels is None else with_channels(s, channels)
+            return with_channels(s, send(s.channels, HEARTBEAT, status_beat(s, d, False), cfg))
+        if instance.removing:
+            return s
         marked = instance._replace(removing=True, restarted=instance.restarted or command.by_restart)
-        return with_instances(with_channels(s, channels), put(s.instances, d, marked))
-    s = with_channels(s, channels)
-    return s if instance else create(s, cfg, d)
+        return with_instances(s, put(s.instances, d, marked))
+    if command.op == CMD_CREATE:
+        return s if instance else create(s, cfg, d)
+    if instance and instance.working and not instance.removing:  # the merge is outdated: report Working
+        return with_channels(s, push_working(s, cfg, d))
+    return s
 
 
 # --- dispatcher_close(d) ---------------------------------------------------------------------
@@ -140,3 +165,78 @@ def dispatcher_close(s, cfg, d):
         messages = tuple([message._replace(live=False) if message.live else message for message in messages])
         s = with_producer(s, put(s.producer, d, messages))
     return with_channels(with_instances(s, put(s.instances, d, ())), channels)
+
+
+# --- dm_heartbeat(d) -------------------------------------------------------------------------
+
+
+def waits_for_working(operator) -> bool:
+    """An operator that a Working(D) from the DM's node would finish."""
+    if operator.kind == RESTART:
+        return operator.phase == PHASE_ADD
+    return operator.kind in WAITS_FOR_WORKING
+
+
+def heartbeat_news(s, cfg, d: int):
+    """What the periodic complete heartbeat tells the maintainer the DM knows about D that
+    changes something there, or ``None``: D's Working status, when it would finish an operator
+    there; with ``absent_on_stopped``, that D is not in the DM's map (it is not listed), when
+    that maintainer holds D's span as replicating here with no operator. Every other status
+    drives nothing the model holds, so the model does not send it."""
+    maintainer = s.maintainers[s.dm.maintainer]
+    if not handles_events(maintainer) or not maintainer.initialized:
+        return None
+    instance, operator = s.instances[d], maintainer.operators[d]
+    if instance:
+        useful = instance.working and operator and waits_for_working(operator)
+        return status_beat(s, d, True) if useful else None
+    if cfg.absent_on_stopped and not operator and s.spans[d] == SPAN_LOCAL:
+        return status_beat(s, d, False)
+    return None
+
+
+def dm_heartbeat_args(s, cfg):
+    queued = s.channels[HEARTBEAT]
+    for d in range(len(s.instances)):
+        beat = heartbeat_news(s, cfg, d)
+        if beat is not None and beat not in queued:
+            yield (d,)
+
+
+def dm_heartbeat(s, cfg, d):
+    """The periodic complete heartbeat (every 10 s) reports every dispatcher in the DM's map to
+    the maintainer the DM knows now (a removing instance not yet closed still reports Working);
+    the model sends the part of it that changes something there (``heartbeat_news``). It does
+    not pass the status loop, so it clears no recover state.
+    (``HeartBeatTask.Execute``, ``aggregateDispatcherHeartbeats``, ``getDispatcherStatus``)"""
+    return with_channels(s, send(s.channels, HEARTBEAT, heartbeat_news(s, cfg, d), cfg))
+
+
+# --- reset(d) --------------------------------------------------------------------------------
+
+
+def reset_args(s, cfg):
+    if s.budget.resets >= cfg.resets:
+        return
+    for d, instance in enumerate(s.instances):
+        if instance and instance.working and not instance.removing:
+            yield (d,)
+
+
+def reset(s, cfg, d):
+    """The event collector resets D's event stream (a sequence gap, a dropped event, a new
+    event service): the instance's ``de`` goes up by one (``epoch_policy=monotonic``: past every
+    ``de`` D ever had) and the events it writes from now on carry it; messages stamped before
+    stay in the producer with the old one. (``dispatcherStat.reset``, ``doReset``)"""
+    instance = s.instances[d]
+    de = next_de(s, cfg, d) if cfg.epoch_policy == "monotonic" else instance.de + 1
+    producer = s.producer
+    if cfg.messages_per_instance:
+        message = Message(de=de, fails_left=cfg.messages_per_instance, live=True, lifecycle=instance.lifecycle)
+        producer = put(producer, d, producer[d] + (message,))
+    return s._replace(
+        instances=put(s.instances, d, instance._replace(de=de)),
+        epoch_base=put(s.epoch_base, d, de),
+        producer=producer,
+        budget=s.budget._replace(resets=s.budget.resets + 1),
+    )

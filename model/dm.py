@@ -57,6 +57,12 @@ def clear_recover_state(s, d: int):
     return s if reported is s.reported else with_reported(s, reported)
 
 
+def from_known_maintainer(s, cfg, m: int, incarnation: int) -> bool:
+    """The sender is the maintainer the DM knows: ``msg.From`` is its maintainer ID and, with
+    ``incarnation_ids``, the sender's incarnation is the one whose bootstrap it took last."""
+    return m == s.dm.maintainer and (not cfg.incarnation_ids or incarnation == s.dm.incarnation)
+
+
 def enqueue(s, cfg, identities: tuple):
     """``enqueueRecoverDispatcherRequest``: one request to the maintainer ID the DM knows now;
     ``None`` while ``requests`` is full (the loop blocks on the send)."""
@@ -73,7 +79,9 @@ def dm_take_event_args(s, cfg):
 
 def dm_take_event(s, cfg):
     """The loop takes the head of ``events``: non-local D are cleared (pending and reporter),
-    local ones deduped to their max ``de``, pending ones dropped; the rest become identities
+    local ones deduped to their max ``de``, pending ones dropped (with ``drop_stale_reports``
+    also a report older than the local instance: a ``de`` below the one it was created with,
+    since a reset moves its current ``de`` past its own older messages); the rest become identities
     with the DM's current maintainer epoch and are enqueued as one request (or, with
     ``pending_before_enqueue``, held for ``dm_add_pending``).
     (``collectRecoverableEvents``, ``reconcileRecoverDispatchers``, ``filterNonPending``,
@@ -84,7 +92,7 @@ def dm_take_event(s, cfg):
     for entry in event:
         if not is_local(s, entry.d):
             s = clear_recover_state(s, entry.d)
-        elif not (cfg.drop_stale_reports and entry.de < s.instances[entry.d].de):
+        elif not (cfg.drop_stale_reports and entry.de < s.instances[entry.d].first_de):
             local.append(entry)  # (with drop_stale_reports, a closed instance's late failure is dropped)
     to_recover = [entry for entry in sink.normalize(tuple(local)) if not s.dm.pending[entry.d]]
     if not to_recover:
@@ -187,12 +195,13 @@ def dm_recv_response_args(s, cfg):
 def dm_recv_response(s, cfg, m):
     """The head of ``responses[m]``, entry by entry: ACCEPTED, RUNNING and SUPERSEDED mark the
     matching entry ``handled``; FAILED removes the matching entry and clears the reporter. With
-    ``check_source`` a response from another maintainer than the current one is dropped.
+    ``check_source`` a response from another maintainer than the current one (with
+    ``incarnation_ids``: another incarnation) is dropped.
     (``HeartBeatCollector.RecvMessages``, ``onRecoverDispatcherResponse``)"""
     c = responses_of(m)
     response = s.channels[c][0]
     s = with_channels(s, pop(s.channels, c))
-    if cfg.check_source and response.sender != s.dm.maintainer:
+    if cfg.check_source and not from_known_maintainer(s, cfg, response.sender, response.incarnation):
         return s
     for answer in response.answers:
         identity = answer.identity

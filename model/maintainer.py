@@ -1,11 +1,18 @@
-"""The maintainer incarnations ``A`` and ``B`` and their operators (``maintainer/recoverable.go``
-``recoverDispatcherHandler``; ``maintainer/operator/operator_move.go`` for the restart operator,
-a move whose origin and destination are the DM's node).
+"""The maintainer nodes ``A`` and ``B``, their incarnations and their operators
+(``maintainer/recoverable.go`` ``recoverDispatcherHandler``; ``maintainer/operator/operator_move.go``
+for the restart operator, a move whose origin and destination are the DM's node;
+``coordinator/operator/operator_move.go`` for maintainer moves).
 
-At most one incarnation is ``alive`` (the coordinator's current maintainer); after a move the
-old one is ``removing``: it still answers requests and drives its operators until
-``stop_maintainer``. A maintainer's epoch is the changefeed epoch: a move keeps it unless
-``switch_changes_epoch``.
+A move is stop-then-start, as Go's ``MoveMaintainerOperator`` does it: the current maintainer
+becomes ``removing`` (it still answers requests and drives its operators), then stops (it drops
+every event; its operators vanish unsent), and only then does the destination start and send its
+bootstrap. ``maintainer_overlap`` (a knob, off in every preset) starts the destination at the
+move instead: the question "what if the old one lingers". A maintainer's epoch is the changefeed
+epoch: a move keeps it unless ``switch_changes_epoch`` (a hypothetical: Go never does this).
+
+Operators do not send anything when they are created: ``operator_send`` (the operator
+controller's poll) sends the operator's current command, and keeps re-sending it while its phase
+is unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from .state import (
     BOOTSTRAP,
     BUDGET_EXHAUSTED,
     CMD_CREATE,
+    CMD_MERGE,
     CMD_REMOVE,
+    DOWN,
     FAILED,
     HEARTBEAT,
     OPERATOR_KINDS,
@@ -31,9 +40,11 @@ from .state import (
     REMOVING_KINDS,
     RESTART,
     RUNNING,
+    STATUSES,
     SPAN_ELSEWHERE,
     SPAN_LOCAL,
     SPAN_MISSING,
+    SPAN_READDED,
     STOPPED,
     SUPERSEDED,
     Answer,
@@ -53,17 +64,58 @@ from .state import (
     with_operators,
 )
 
+MERGE_TARGET = OPERATOR_KINDS.index("merge_target")
+ADD = OPERATOR_KINDS.index("add")
+# operators that finish on a Working(D) from the DM's node: the restart in its add phase and
+# the kinds that never remove the instance (add, move_dest, merge_target)
+WAITS_FOR_WORKING = frozenset(OPERATOR_KINDS.index(k) for k in ("add", "move_dest", "merge_target"))
+LIVE = (ALIVE, REMOVING)  # an incarnation that handles events
 
-def current(s) -> int:
-    """The alive incarnation (there is always exactly one)."""
-    return 0 if s.maintainers[0].status == ALIVE else 1
+
+def alive(s) -> int | None:
+    """The node whose maintainer is ``alive`` (the coordinator's current one), or ``None``
+    while a move or a failover is between stopping the origin and starting the destination."""
+    for m, maintainer in enumerate(s.maintainers):
+        if maintainer.status == ALIVE:
+            return m
+    return None
 
 
-@cache  # one shared record per value: stop_maintainer fires in most states after a move
-def blank(status: int, epoch: int, n: int) -> Maintainer:
+def handles_events(maintainer) -> bool:
+    """``Maintainer.HandleEvent`` runs: alive or removing (a stopped one drops every event)."""
+    return maintainer.status in LIVE
+
+
+@cache  # one shared record per value: a stopped incarnation appears in most states after a move
+def blank(status: int, epoch: int, n: int, incarnation: int) -> Maintainer:
     """An uninitialized incarnation with no operators, attempts or restarts for ``n`` dispatchers."""
     return Maintainer(status=status, initialized=False, epoch=epoch, operators=((),) * n, attempts=(0,) * n,
-                      restarted_de=(0,) * n)
+                      restarted_de=(0,) * n, incarnation=incarnation)
+
+
+def start(s, cfg, m: int, epoch: int):
+    """A new incarnation on node ``m``, uninitialized, sends its bootstrap to the DM's node.
+    (``Manager.onAddMaintainerRequest``, ``NewMaintainer``, ``Bootstrapper.HandleNodesChange``)"""
+    incarnation = s.maintainers[m].incarnation + 1
+    channels = send(s.channels, BOOTSTRAP, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation), cfg)
+    return s._replace(maintainers=put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)),
+                      channels=channels)
+
+
+def start_successor(s, cfg, gone: int):
+    """After ``gone`` stopped or crashed: if no maintainer is alive, the coordinator starts one
+    on the other node (the move's destination, or the failover target), unless that node is
+    down. (``MoveMaintainerOperator.Schedule`` once the origin is stopped; ``OnNodeRemove``)"""
+    other = 1 - gone
+    if alive(s) is not None or s.maintainers[other].status not in (ABSENT, STOPPED):
+        return s
+    epoch = s.maintainers[gone].epoch + (1 if cfg.switch_changes_epoch else 0)
+    return start(s, cfg, other, epoch)
+
+
+def stopped_record(s, cfg, m: int, status: int) -> Maintainer:
+    maintainer = s.maintainers[m]
+    return blank(status, maintainer.epoch, cfg.dispatchers, maintainer.incarnation)
 
 
 # --- move_maintainer(to) ---------------------------------------------------------------------
@@ -72,26 +124,27 @@ def blank(status: int, epoch: int, n: int) -> Maintainer:
 def move_maintainer_args(s, cfg):
     if s.budget.moves >= cfg.maintainer_moves:
         return ()
-    to = 1 - current(s)
+    old = alive(s)
+    # Maintainer.onRemoveMaintainer ignores a non-cascade remove before bootstrap
+    if old is None or not s.maintainers[old].initialized:
+        return ()
+    to = 1 - old
     return ((to,),) if s.maintainers[to].status in (ABSENT, STOPPED) else ()
 
 
 def move_maintainer(s, cfg, to):
-    """The coordinator moves the maintainer: the current one becomes ``removing``, ``to``
-    starts uninitialized with the changefeed epoch (bumped with ``switch_changes_epoch``) and
-    sends its bootstrap to the DM's node. (the coordinator's maintainer move and the new
-    ``Maintainer``'s bootstrap request; the model sends only what the DM reads)"""
-    old = current(s)
-    epoch = s.maintainers[old].epoch + (1 if cfg.switch_changes_epoch else 0)
-    channels = send(s.channels, BOOTSTRAP, Bootstrap(sender=to, epoch=epoch), cfg)
-    if channels is None:
-        return None
-    maintainers = put(s.maintainers, old, s.maintainers[old]._replace(status=REMOVING))
-    return s._replace(
-        maintainers=put(maintainers, to, blank(ALIVE, epoch, cfg.dispatchers)),
-        channels=channels,
-        budget=s.budget._replace(moves=s.budget.moves + 1),
-    )
+    """The coordinator moves the maintainer to node ``to``: the current one becomes
+    ``removing`` and keeps handling events until ``stop_maintainer``; ``to`` starts only then.
+    With ``maintainer_overlap`` ``to`` starts now, beside the removing one.
+    (``MoveMaintainerOperator.Schedule``: ``RemoveMaintainerRequest(cascade=false)`` to the
+    origin; ``Maintainer.onRemoveMaintainer`` sets ``removing``)"""
+    old = 1 - to
+    s = s._replace(maintainers=put(s.maintainers, old, s.maintainers[old]._replace(status=REMOVING)),
+                   budget=s.budget._replace(moves=s.budget.moves + 1))
+    if cfg.maintainer_overlap:
+        epoch = s.maintainers[old].epoch + (1 if cfg.switch_changes_epoch else 0)
+        s = start(s, cfg, to, epoch)
+    return s
 
 
 # --- stop_maintainer(m) ----------------------------------------------------------------------
@@ -103,10 +156,55 @@ def stop_maintainer_args(s, cfg):
 
 
 def stop_maintainer(s, cfg, m):
-    """A removing maintainer stops: its operators and restart attempts are gone and the
-    requests queued for it are dropped. (``Maintainer.Close`` / maintainer removal)"""
-    stopped = blank(STOPPED, s.maintainers[m].epoch, cfg.dispatchers)
-    return with_channels(with_maintainers(s, put(s.maintainers, m, stopped)), put(s.channels, to_maintainer(m), ()))
+    """A removing maintainer stops: it drops every event from now on, the requests queued for it
+    are gone, and its operators vanish with what they never sent (``Maintainer.Close`` cancels
+    the operator controller; no PostFinish, no message). Then the destination starts (Go's
+    order), unless ``maintainer_overlap`` started it already. (``tryCloseChangefeed``,
+    ``scheduleState=Stopped``, ``HandleEvent``'s stopped check, ``Manager.Run`` closing it,
+    ``MoveMaintainerOperator.Check`` seeing the origin not working)"""
+    s = with_channels(with_maintainers(s, put(s.maintainers, m, stopped_record(s, cfg, m, STOPPED))),
+                      put(s.channels, to_maintainer(m), ()))
+    return start_successor(s, cfg, m)
+
+
+# --- crash_maintainer(m) ---------------------------------------------------------------------
+
+
+def crash_maintainer_args(s, cfg):
+    if s.budget.crashes >= cfg.crashes:
+        return ()
+    a, b = s.maintainers
+    return maintainer_args(a.status in LIVE, b.status in LIVE)
+
+
+def crash_maintainer(s, cfg, m):
+    """Node ``m`` crashes with its maintainer: the requests queued for it are gone, its operators
+    vanish, and sends to it now fail (the message center drops the node). The coordinator
+    fails over to the other node. (``MoveMaintainerOperator.OnNodeRemove`` on the node's removal;
+    ``messageCenter.SendCommand`` returning target-not-found)"""
+    s = with_channels(with_maintainers(s, put(s.maintainers, m, stopped_record(s, cfg, m, DOWN))),
+                      put(s.channels, to_maintainer(m), ()))
+    s = s._replace(budget=s.budget._replace(crashes=s.budget.crashes + 1))
+    return start_successor(s, cfg, m)
+
+
+# --- bootstrap_resend(m) ---------------------------------------------------------------------
+
+
+def bootstrap_resend_args(s, cfg):
+    queued = {bootstrap.sender for bootstrap in s.channels[BOOTSTRAP]}
+    for m, maintainer in enumerate(s.maintainers):
+        if handles_events(maintainer) and not maintainer.initialized and m not in queued:
+            yield (m,)
+
+
+def bootstrap_resend(s, cfg, m):
+    """An uninitialized maintainer whose bootstrap request is no longer on its way sends it
+    again (every 500 ms until the node answers). (``Bootstrapper.handleResendMessage``)"""
+    maintainer = s.maintainers[m]
+    bootstrap = Bootstrap(sender=m, epoch=maintainer.epoch, incarnation=maintainer.incarnation)
+    channels = send(s.channels, BOOTSTRAP, bootstrap, cfg)
+    return with_channels(s, channels)
 
 
 # --- add_operator(d, kind) -------------------------------------------------------------------
@@ -115,15 +213,21 @@ def stop_maintainer(s, cfg, m):
 def add_operator_args(s, cfg):
     if s.budget.other_operators >= cfg.other_operator_limit:
         return
-    maintainer = s.maintainers[current(s)]
-    if not maintainer.initialized:
+    m = alive(s)
+    if m is None or not s.maintainers[m].initialized:
         return
+    maintainer = s.maintainers[m]
     kinds = kind_indices(cfg.other_operators)
     for d in range(cfg.dispatchers):
-        if maintainer.operators[d] or s.spans[d] != SPAN_LOCAL:
+        instance = s.instances[d]
+        if maintainer.operators[d] or s.spans[d] != SPAN_LOCAL or not instance or instance.removing:
             continue
         for kind in kinds:
-            yield (d, kind)
+            # Go creates an operator that never removes the instance only for a span it is
+            # bringing up: before the instance's first Working (the basic scheduler's add for an
+            # absent span, a move's destination, a merge's new dispatcher)
+            if kind not in WAITS_FOR_WORKING or not instance.working:
+                yield (d, kind)
 
 
 @cache  # called with the config's other_operators for every state
@@ -133,22 +237,70 @@ def kind_indices(names: tuple) -> tuple:
 
 def add_operator(s, cfg, d, kind):
     """Another operator for D appears at the current maintainer. Kinds that take the span off
-    this node (move, split, merge_source) send Remove(D) now and finish on Stopped(D); the
-    others never touch the instance and finish on the next Working(D).
+    this node (move, split, merge_source) will send Remove(D) and finish on a non-working
+    status; the others never touch the instance and finish on a Working(D).
     (``operator.Controller.AddOperator`` with a move / split / merge / add operator)"""
-    m = current(s)
-    channels = s.channels
-    if kind in REMOVING_KINDS:
-        channels = send(channels, schedule_of(m), Command(op=CMD_REMOVE, d=d, by_restart=False), cfg)
-        if channels is None:
-            return None
+    m = alive(s)
     maintainer = s.maintainers[m]
-    maintainer = maintainer._replace(operators=put(maintainer.operators, d, Operator(kind=kind, phase=0)))
+    maintainer = with_operators(maintainer, put(maintainer.operators, d, Operator(kind=kind, phase=0)))
     return s._replace(
         maintainers=put(s.maintainers, m, maintainer),
-        channels=channels,
         budget=s.budget._replace(other_operators=s.budget.other_operators + 1),
     )
+
+
+# --- operator_send(m, d) ---------------------------------------------------------------------
+
+
+def operator_command(operator, d: int, incarnation: int):
+    """The message the operator's ``Schedule()`` sends now, or ``None``: a restart's Remove(D)
+    or Create(D) by phase; Remove(D) for
+    move, split and merge_source; Create(D) for add and move_dest; the merge request for
+    merge_target."""
+    kind = operator.kind
+    if kind == RESTART:
+        if operator.phase == PHASE_REMOVE:
+            return Command(op=CMD_REMOVE, d=d, by_restart=True, incarnation=incarnation)
+        if operator.phase == PHASE_ADD:
+            return Command(op=CMD_CREATE, d=d, by_restart=True, incarnation=incarnation)
+        return None  # PHASE_REMOTE: its commands go to another node
+    if kind in REMOVING_KINDS:
+        return Command(op=CMD_REMOVE, d=d, by_restart=False, incarnation=incarnation)
+    if kind == MERGE_TARGET:
+        return Command(op=CMD_MERGE, d=d, by_restart=False, incarnation=incarnation)
+    return Command(op=CMD_CREATE, d=d, by_restart=False, incarnation=incarnation)  # add, move_dest
+
+
+def answer_on_its_way(s, m: int, d: int, command) -> bool:
+    """A status of D addressed to ``m`` is still queued (for a merge request, also a Working of
+    D on the status loop's channel, where the DM pushes its answer): the DM's answer to a command
+    sent before. The 10 s send throttle outlasts the DM's answer (a heartbeat within 200 ms), so
+    a re-send never overtakes it (see ``model.abstractions``)."""
+    if any(beat.d == d and beat.target == m for beat in s.channels[HEARTBEAT]):
+        return True
+    return command.op == CMD_MERGE and any(status.d == d for status in s.channels[STATUSES])
+
+
+def operator_send_args(s, cfg):
+    for m, maintainer in enumerate(s.maintainers):
+        if not handles_events(maintainer) or not maintainer.initialized:
+            continue
+        queued = s.channels[schedule_of(m)]
+        for d, operator in enumerate(maintainer.operators):
+            if operator:
+                command = operator_command(operator, d, maintainer.incarnation)
+                # a re-send while the same command is still on its way changes nothing
+                if command is not None and command not in queued and not answer_on_its_way(s, m, d, command):
+                    yield (m, d)
+
+
+def operator_send(s, cfg, m, d):
+    """The operator controller polls m's operator for D and sends its current command to the
+    DM's node; while the phase is unchanged it sends it again (every 10 s in Go).
+    (``operator.Controller.Execute``, ``MoveDispatcherOperator.Schedule``, ``sendThrottler``)"""
+    maintainer = s.maintainers[m]
+    command = operator_command(maintainer.operators[d], d, maintainer.incarnation)
+    return with_channels(s, send(s.channels, schedule_of(m), command, cfg))
 
 
 # --- maintainer_recv_request(m) --------------------------------------------------------------
@@ -172,45 +324,43 @@ def decide(s, cfg, m: int, identity):
         return SUPERSEDED  # that failure was restarted already: a late or repeated request
     if maintainer.attempts[d] >= cfg.restart_budget:
         return FAILED
-    if s.spans[d] == SPAN_MISSING:
-        return SUPERSEDED
+    if s.spans[d] in (SPAN_MISSING, SPAN_READDED):
+        return SUPERSEDED  # GetTaskByID finds no span of that dispatcher ID
     return ACCEPTED
 
 
 def start_restart(s, cfg, m: int, identity):
-    """A restart operator for D at ``m``: Remove(D) to this node, or, for a span that lives on
-    another node, a restart there that the model does not follow. ``None`` while
-    ``schedule[m]`` is full. (``NewRestartDispatcherOperator``, ``AddOperator``)"""
+    """A restart operator for D at ``m`` in its remove phase (it sends nothing yet), or, for a
+    span that lives on another node, a restart there that the model does not follow.
+    (``NewRestartDispatcherOperator``, ``AddOperator``)"""
     d = identity.d
-    channels = s.channels
     ghost = s.ghost._replace(restarts=put(s.ghost.restarts, d, s.ghost.restarts[d] + 1))
     if s.spans[d] == SPAN_ELSEWHERE:
         phase = PHASE_REMOTE
         ghost = ghost._replace(remote_restarts=ghost.remote_restarts + 1)
     else:
         phase = PHASE_REMOVE
-        channels = send(channels, schedule_of(m), Command(op=CMD_REMOVE, d=d, by_restart=True), cfg)
-        if channels is None:
-            return None
+    operator = Operator(kind=RESTART, phase=phase)
     maintainer = s.maintainers[m]
     maintainer = maintainer._replace(
-        operators=put(maintainer.operators, d, Operator(kind=RESTART, phase=phase)),
+        operators=put(maintainer.operators, d, operator),
         attempts=put(maintainer.attempts, d, maintainer.attempts[d] + 1),
     )
     if cfg.maintainer_dedup:
         maintainer = maintainer._replace(restarted_de=put(maintainer.restarted_de, d, identity.de))
-    return s._replace(maintainers=put(s.maintainers, m, maintainer), channels=channels, ghost=ghost)
+    return s._replace(maintainers=put(s.maintainers, m, maintainer), ghost=ghost)
 
 
 def maintainer_recv_request(s, cfg, m):
     """The head of ``to_maintainer[m]``, answered identity by identity in the order of fact 7
     into ``responses[m]``: stale ``me`` -> SUPERSEDED; an operator for D -> RUNNING if it is a
     restart, else SUPERSEDED; budget spent -> FAILED, the changefeed error (fallback
-    ``budget_exhausted``) and the rest of the batch unanswered; span missing -> SUPERSEDED;
-    otherwise a restart operator and ACCEPTED. An uninitialized maintainer answers nothing.
-    ``de`` is never read. (``Maintainer.onRecoverDispatcherRequest``,
-    ``recoverDispatcherHandler.handle``, ``validateRequest``, ``tryRecoverDispatcher``,
-    ``makeDecision``)"""
+    ``budget_exhausted``) and the rest of the batch unanswered; no span of that ID ->
+    SUPERSEDED; otherwise a restart operator and ACCEPTED. The answer goes out at once; the
+    operator's Remove(D) later (``operator_send``). An uninitialized maintainer answers
+    nothing. ``de`` is never read (but by ``maintainer_dedup``).
+    (``Maintainer.onRecoverDispatcherRequest``, ``recoverDispatcherHandler.handle``,
+    ``validateRequest``, ``tryRecoverDispatcher``, ``makeDecision``)"""
     c = to_maintainer(m)
     request = s.channels[c][0]
     s = with_channels(s, pop(s.channels, c))
@@ -229,9 +379,8 @@ def maintainer_recv_request(s, cfg, m):
             break
         if state == ACCEPTED:
             s = start_restart(s, cfg, m, identity)
-            if s is None:
-                return None
-    channels = send(s.channels, responses_of(m), Response(sender=m, answers=tuple(answers)), cfg)
+    response = Response(sender=m, answers=tuple(answers), incarnation=s.maintainers[m].incarnation)
+    channels = send(s.channels, responses_of(m), response, cfg)
     return None if channels is None else with_channels(s, channels)
 
 
@@ -244,26 +393,47 @@ def maintainer_recv_status_args(s, cfg):
 
 
 def maintainer_recv_status(s, cfg, m):
-    """The head of ``heartbeat``, addressed to ``m``, drives m's operator for D (a stopped
-    ``m`` drops it): a restart in its remove phase moves to its add phase on a non-working
-    status and sends Create(D); in its add phase it finishes on Working(D). Move, split and
-    merge_source finish on Stopped(D), leaving the span elsewhere or missing; the other kinds
-    finish on Working(D). (``HeartBeatRequest`` handling, ``operator.Controller.UpdateOperatorStatus``,
-    ``MoveDispatcherOperator.Check``)"""
+    """The head of ``heartbeat``, addressed to ``m`` (dropped unless m handles events and is
+    initialized; with ``incarnation_ids`` also when addressed to an earlier incarnation on that
+    node), drives m's operator for D: a restart in its remove phase moves to its add
+    phase on a non-working status; in its add phase it finishes on Working(D). Move, split and
+    merge_source finish on a non-working status, leaving the span elsewhere or missing; the
+    other kinds finish on Working(D). A Working(D) from a dispatcher ID m does not know (its
+    span was split, merged or re-added under a new ID) and with no operator gets a bare
+    Remove(D). A non-working status of a replicating span with no operator changes nothing in
+    Go (the span stays "replicating" with no dispatcher); with ``absent_on_stopped`` the span
+    becomes absent and the basic scheduler adds it back. (``Maintainer.onHeartbeatRequest``,
+    ``Controller.HandleStatus``, ``operator.Controller.UpdateOperatorStatus``,
+    ``MoveDispatcherOperator.Check``; the knob: ``span.Controller.UpdateStatus``,
+    ``MarkSpanAbsent``, ``BasicScheduler``)"""
     beat = s.channels[HEARTBEAT][0]
-    channels = pop(s.channels, HEARTBEAT)
+    s = with_channels(s, pop(s.channels, HEARTBEAT))
     maintainer = s.maintainers[m]
+    if not handles_events(maintainer) or not maintainer.initialized:
+        return s
+    if cfg.incarnation_ids and beat.incarnation != maintainer.incarnation:
+        return s  # addressed to an earlier incarnation on this node
     d = beat.d
-    operator = maintainer.operators[d] if maintainer.status != STOPPED else ()
+    if cfg.maintainer_dedup and beat.working and beat.de - 1 > maintainer.restarted_de[d]:
+        # an instance created at epoch de works: every failure below de is an older instance's
+        maintainer = maintainer._replace(restarted_de=put(maintainer.restarted_de, d, beat.de - 1))
+        s = with_maintainers(s, put(s.maintainers, m, maintainer))
+    operator = maintainer.operators[d]
     if not operator:
-        return with_channels(s, channels)
+        if beat.working and s.spans[d] in (SPAN_MISSING, SPAN_READDED):
+            bare = Command(op=CMD_REMOVE, d=d, by_restart=False, incarnation=maintainer.incarnation)
+            if bare not in s.channels[schedule_of(m)]:
+                s = with_channels(s, send(s.channels, schedule_of(m), bare, cfg))
+        elif not beat.working and cfg.absent_on_stopped and s.spans[d] == SPAN_LOCAL:
+            # the replicating span's dispatcher stopped with no operator: absent, and the basic
+            # scheduler adds it back (here, on the DM's node)
+            added = Operator(kind=ADD, phase=0)
+            s = with_maintainers(s, put(s.maintainers, m, with_operators(maintainer, put(maintainer.operators, d, added))))
+        return s
     finished = False
     spans = s.spans
     if operator.kind == RESTART:
         if operator.phase == PHASE_REMOVE and not beat.working:
-            channels = send(channels, schedule_of(m), Command(op=CMD_CREATE, d=d, by_restart=True), cfg)
-            if channels is None:
-                return None
             operator = operator._replace(phase=PHASE_ADD)
         elif operator.phase == PHASE_ADD and beat.working:
             finished = True
@@ -278,4 +448,24 @@ def maintainer_recv_status(s, cfg, m):
         s = with_maintainers(s, put(s.maintainers, m, maintainer))
     if spans is not s.spans:
         s = s._replace(spans=spans)
-    return with_channels(s, channels)
+    return s
+
+
+# --- the bootstrap answer (read by the orchestrator's step) ----------------------------------
+
+
+def finish_bootstrap(s, cfg, m: int):
+    """Maintainer ``m`` learns the DM's dispatchers from the bootstrap answer: every reported
+    one is replicating with no operator, whatever its state (a removing one too); a span it
+    thought local that the DM did not report is re-added under a new dispatcher ID, outside the
+    model. ``m`` is initialized. With ``maintainer_dedup`` the answer also carries each
+    instance's creation epoch, which m remembers as for a Working status.
+    (``FinishBootstrap``, ``AddWorkingSpans``, ``AddNewTable``)"""
+    spans = tuple(SPAN_READDED if place == SPAN_LOCAL and not instance else place
+                  for place, instance in zip(s.spans, s.instances))
+    maintainer = s.maintainers[m]._replace(initialized=True)
+    if cfg.maintainer_dedup:
+        maintainer = maintainer._replace(restarted_de=tuple(
+            max(known, instance.first_de - 1) if instance else known
+            for known, instance in zip(maintainer.restarted_de, s.instances)))
+    return s._replace(maintainers=put(s.maintainers, m, maintainer), spans=spans)

@@ -1,6 +1,6 @@
 """``RecoverModel``: the engine interface over the actor modules.
 
-Successors come in a deterministic order: the order of ``ACTIONS`` (PROTOCOL.md section 3),
+Successors come in a deterministic order: the order of ``ACTIONS`` (docs/protocol.md, "Actions"),
 then each action's enabled arguments in ascending internal order (dispatcher, maintainer and
 channel indices). Once a fallback is raised there are no successors and the state is terminal.
 No other state lacks successors: ``dm_resend_tick`` is enabled whenever the recover loop is not
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
-from .state import initial_state
+from .state import BOOTSTRAP, MAINTAINERS, REQUESTS, STOPPED, initial_state
 from .symmetry import canonical
 
 _MASK = (1 << 64) - 1
@@ -22,13 +22,13 @@ class RecoverModel:
     def __init__(self, config):
         self.config = config
         # (spec, enabled-args function, transition, label cache) per action in scope, bound once;
-        # a label cache maps internal args (for dml_fail: args and lifecycle) to the Action
+        # a label cache maps internal args (for dml_fail: args, lifecycle and de) to the Action
         self._steps = tuple(
             (spec, getattr(spec.module, spec.name + "_args"), getattr(spec.module, spec.name), {})
             for spec in ACTIONS.values()
             if self.out_of_scope(spec.name) is None
         )
-        # dml_fail's label shows a lifecycle its internal args do not hold: it joins the key
+        # dml_fail's label shows a lifecycle and de its internal args do not hold: they join the key
         self._lifecycle_keyed = next((labels for spec, _, _, labels in self._steps if spec.name == "dml_fail"), None)
 
     # --- engine interface -----------------------------------------------------------------
@@ -47,7 +47,7 @@ class RecoverModel:
             for args in enabled(state, cfg):
                 nxt = transition(state, cfg, *args)
                 if nxt is not None:
-                    key = (args, _lifecycle_of(state, args)) if labels is lifecycle_keyed else args
+                    key = (args, _message_of(state, args)) if labels is lifecycle_keyed else args
                     action = labels.get(key)
                     if action is None:
                         action = labels[key] = _label(spec, state, args)
@@ -95,9 +95,17 @@ class RecoverModel:
     def actor(self, action: Action) -> str:
         return actor_of(action)
 
-    def message_flow(self, action: Action) -> tuple[str, str] | None:
-        """(sender, receiver) of the message a step consumes, for sequence diagrams."""
+    def message_flow(self, state, action: Action) -> tuple | None:
+        """(sender, receiver) of the message a step from ``state`` takes, for sequence diagrams;
+        (sender, receiver, True) for one that is lost: ``hbc_send`` drops a request whose
+        target maintainer has stopped."""
         m = action.arg("from") or action.arg("m")
+        if action.name == "dm_recv_bootstrap":
+            return (f"maintainer:{MAINTAINERS[state.channels[BOOTSTRAP][0].sender]}", "orchestrator")
+        if action.name == "hbc_send":
+            target = state.channels[REQUESTS][0].target
+            if state.maintainers[target].status == STOPPED:
+                return ("collector", f"maintainer:{MAINTAINERS[target]}", True)
         flows = {
             "dml_fail": ("sink", "dm"),
             "dm_take_event": ("sink", "dm"),
@@ -106,7 +114,6 @@ class RecoverModel:
             "dm_recv_response": (f"maintainer:{m}", "dm"),
             "dm_recv_schedule": (f"maintainer:{m}", "dm"),
             "maintainer_recv_status": ("dm", f"maintainer:{m}"),
-            "dm_recv_bootstrap": ("maintainer", "orchestrator"),
         }
         return flows.get(action.name)
 
@@ -127,7 +134,10 @@ class RecoverModel:
             ),
             "move_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
             "stop_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
-            "dm_recv_bootstrap": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
+            "crash_maintainer": "crashes=0" if cfg.crashes == 0 else None,
+            "dm_recv_bootstrap": "maintainer_moves=0 and crashes=0" if not cfg.maintainer_moves + cfg.crashes else None,
+            "bootstrap_resend": "bootstrap is not lossy" if "bootstrap" not in cfg.lossy else None,
+            "reset": "resets=0" if cfg.resets == 0 else None,
             "add_operator": (
                 "other_operators is empty" if not cfg.other_operators
                 else "other_operator_limit=0" if cfg.other_operator_limit == 0 else None
@@ -145,10 +155,11 @@ class RecoverModel:
 # --- labels ------------------------------------------------------------------------------------
 
 
-def _lifecycle_of(state, args) -> int:
-    """The lifecycle of the message dml_fail's internal args ``(d, i)`` name."""
+def _message_of(state, args) -> tuple:
+    """The (lifecycle, de) of the message dml_fail's internal args ``(d, i)`` name."""
     d, i = args
-    return state.producer[d][i].lifecycle
+    message = state.producer[d][i]
+    return message.lifecycle, message.de
 
 
 def _label(spec, state, args) -> Action:

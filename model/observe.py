@@ -1,14 +1,15 @@
-"""The observation of a state (PROTOCOL.md section 6) and its flat ``fields`` view.
+"""The observation of a state (``docs/protocol.md``, "Observation") and its flat ``fields`` view.
 
-Extra fields beyond section 6: each pending entry's ghost ``lifecycle``; per dispatcher the
-ghost ``restarted`` flag; ``dm.held`` (identities built but not yet added); ``producer`` (the
-messages that may still fail); ``spans``; ``budget``; ``remote_restarts``. Channel messages:
+Beyond the basic observation: each pending entry's ghost ``lifecycle``; per dispatcher the
+ghost ``restarted`` flag and ``first_de``; ``dm.held`` (identities built but not yet added);
+``producer`` (the messages that may still fail); ``spans``; ``budget``; ``remote_restarts``;
+each maintainer node's ghost ``incarnation``. Channel messages:
 
 ``events``      ``[{"d", "de", "lifecycle"}, ...]`` per event
 ``statuses``    ``{"d", "status": "working", "lifecycle"}``
 ``requests`` / ``to_maintainer.*``  ``{"target", "identities": [[d, de, me], ...], "lifecycles": [...]}``
-``responses.*`` ``{"from", "entries": [{"identity": [d, de, me], "state", "lifecycle"}, ...]}``
-``schedule.*``  ``{"op": "remove" | "create", "d", "by_restart"}``
+``responses.*`` ``{"from", "incarnation", "entries": [{"identity": [d, de, me], "state", "lifecycle"}, ...]}``
+``schedule.*``  ``{"op": "remove" | "create" | "merge", "d", "by_restart"}``
 ``heartbeat``   ``{"target", "d", "status": "working" | "stopped"}``
 ``bootstrap``   ``{"from", "epoch"}``
 """
@@ -56,6 +57,7 @@ def _request(request) -> dict:
 def _response(response) -> dict:
     return {
         "from": MAINTAINERS[response.sender],
+        "incarnation": response.incarnation,
         "entries": [
             {"identity": _identity(a.identity), "state": ANSWERS[a.state], "lifecycle": a.identity.lifecycle}
             for a in response.answers
@@ -109,6 +111,7 @@ def _instance(instance) -> dict:
         "local": True,
         "lifecycle": instance.lifecycle,
         "de": instance.de,
+        "first_de": instance.first_de,
         "status": "working" if instance.working else "initializing",
         "blocked": bool(instance.blocked),
         "removing": bool(instance.removing),
@@ -131,6 +134,7 @@ def _maintainer(maintainer) -> dict:
         "operators": {dispatcher_name(d): _operator(op) for d, op in enumerate(maintainer.operators) if op},
         "attempts": {dispatcher_name(d): n for d, n in enumerate(maintainer.attempts) if n},
         "restarted_de": {dispatcher_name(d): n for d, n in enumerate(maintainer.restarted_de) if n},
+        "incarnation": maintainer.incarnation,
     }
 
 
@@ -153,11 +157,11 @@ def observe(s) -> dict:
         "maintainers": {MAINTAINERS[m]: _maintainer(x) for m, x in enumerate(s.maintainers)},
         "spans": {names[d]: SPAN_PLACES[p] for d, p in enumerate(s.spans)},
         "channels": {CHANNEL_NAMES[c]: [_RENDER[c](msg) for msg in queue] for c, queue in enumerate(s.channels)},
-        "budget": {"moves": s.budget.moves, "other_operators": s.budget.other_operators, "duplicates": s.budget.duplicates,
-                   "failures": s.budget.failures},
+        "budget": dict(zip(s.budget._fields, s.budget)),
         "restarts": {names[d]: n for d, n in enumerate(s.ghost.restarts)},
         "remote_restarts": s.ghost.remote_restarts,
         "accepted_report_lifecycle": {names[d]: n for d, n in enumerate(s.ghost.accepted) if n},
+        "accepted_report_de": {names[d]: n for d, n in enumerate(s.ghost.accepted_de) if n},
     }
 
 

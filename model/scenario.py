@@ -1,4 +1,4 @@
-"""Scenario files (PROTOCOL.md section 6): parse, replay, check.
+"""Scenario files (docs/protocol.md, "Scenarios"): parse, replay, check.
 
 A scenario is a JSON object::
 
@@ -11,8 +11,16 @@ A scenario is a JSON object::
      "expect_disabled": [{"action": "dm_resend_tick"}],      # optional
      "variants": [{"name": "design", "preset": "design", "config": {...}, "expect": {...}}]}
 
-Each step names an action and, optionally, some of its arguments (names of PROTOCOL.md
-section 3: ``d``, ``lifecycle``, ``m``, ``from``, ``to``, ``kind``, ``channel``); it must match
+Replay bounds. The bounds that exist only to keep an exhaustive search small would make a
+scenario transcribed from a Go test fail ("matches no enabled transition"), so a scenario
+starts from Go's values instead (``REPLAY_BOUNDS``): ``slow_ticks`` off (Go's resend ticker
+fires every 5 s, request in flight or not), ``channel_capacity`` and ``events_capacity`` 1024
+(Go's channels), ``restart_budget`` 6 (Go's ``recoverableMaxAttempts``). A scenario (or
+variant) that sets one of them in ``config`` keeps its own value.
+
+Each step names an action and, optionally, some of its arguments (names of docs/protocol.md,
+"Actions": ``d``, ``lifecycle``, ``de``, ``m``, ``from``, ``to``, ``kind``, ``channel``,
+``order``); it must match
 exactly one enabled transition (values compare as text, so ``1`` and ``"1"`` match), else
 replay stops with :class:`model.ScenarioError`, one line naming the step number (1-based), the
 step and the enabled labels.
@@ -41,8 +49,16 @@ import attrs
 
 from . import ScenarioError
 from .actions import ACTIONS, Action
-from .config import Config, ConfigError, make_config
+from .config import GO_CHANNEL_CAPACITY, GO_RESTART_BUDGET, Config, ConfigError, make_config
 from .model import RecoverModel
+
+# Go's values for the bounds that only keep a search small (see the module docstring)
+REPLAY_BOUNDS = {
+    "slow_ticks": False,
+    "channel_capacity": GO_CHANNEL_CAPACITY,
+    "events_capacity": GO_CHANNEL_CAPACITY,
+    "restart_budget": GO_RESTART_BUDGET,
+}
 
 _TOP_KEYS = {"preset", "config", "description", "steps", "expect", "expect_enabled", "expect_disabled", "variants"}
 _VARIANT_KEYS = {"name", "preset", "config", "expect", "expect_enabled", "expect_disabled", "expect_error"}
@@ -86,16 +102,33 @@ def _check_step(index: int, step) -> dict:
     return step
 
 
-def _config(preset, overrides, base: dict | None = None) -> Config:
-    merged = dict(base or {})
-    if overrides is not None:
-        if not isinstance(overrides, dict):
-            raise ScenarioError(f"bad config: \"config\" must be an object, got {_one_line(json.dumps(overrides))}")
-        merged.update(overrides)
+def _overrides(where: str, overrides) -> dict:
+    """A scenario's or variant's ``config``: an object (absent means none)."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict):
+        raise ScenarioError(f"{where}\"config\" must be an object, got {_one_line(json.dumps(overrides))}")
+    return overrides
+
+
+def _config(preset, overrides: dict, base: dict | None = None) -> Config:
+    merged = {**REPLAY_BOUNDS, **(base or {}), **overrides}
     try:
         return make_config(preset, merged)
     except ConfigError as error:
         raise ScenarioError(f"bad config: {_one_line(error)}") from None
+
+
+def _expect(where: str, value) -> dict | None:
+    if value is not None and not isinstance(value, dict):
+        raise ScenarioError(f"{where}\"expect\" must be an object (a subset of the observation)")
+    return value
+
+
+def _expect_error(i: int, value) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ScenarioError(f"variant {i}: \"expect_error\" must be a string")
+    return value
 
 
 def _step_list(key: str, value) -> tuple:
@@ -107,22 +140,36 @@ def _step_list(key: str, value) -> tuple:
 
 
 def _read(text_or_path) -> str:
-    if isinstance(text_or_path, os.PathLike) or (
-        isinstance(text_or_path, str) and not text_or_path.lstrip().startswith(("{", "[")) and os.path.exists(text_or_path)
-    ):
-        try:
-            with open(text_or_path, encoding="utf-8") as f:
-                return f.read()
-        except OSError as error:
-            raise ScenarioError(f"cannot read scenario: {_one_line(error)}") from None
-    if not isinstance(text_or_path, str):
+    """The scenario's text: a string that starts like a JSON object or list is the text itself
+    (a scenario is an object), anything else a path."""
+    if isinstance(text_or_path, str) and text_or_path.lstrip().startswith(("{", "[")):
+        return text_or_path
+    if not isinstance(text_or_path, (str, os.PathLike)):
         raise ScenarioError(f"expected scenario text or a path, got {type(text_or_path).__name__}")
-    return text_or_path
+    return read_file(text_or_path)
+
+
+def read_file(path) -> str:
+    """The text of a JSON file, or a :class:`ScenarioError` naming in one line why not."""
+    name = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise ScenarioError(f"{name}: no such file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{name} is not UTF-8 text (it should hold JSON)") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        raise ScenarioError(f"cannot read {name!r}: {_one_line(getattr(error, 'strerror', None) or error)}") from None
 
 
 def load_scenario(text_or_path) -> Scenario:
     """Parse a scenario from JSON text or a file path."""
-    text = _read(text_or_path)
+    return parse_scenario(_read(text_or_path))
+
+
+def parse_scenario(text: str) -> Scenario:
+    """Parse a scenario from JSON text."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -135,13 +182,14 @@ def load_scenario(text_or_path) -> Scenario:
     if not isinstance(data.get("steps"), list):
         raise ScenarioError("a scenario needs \"steps\", a list of steps")
     preset = data.get("preset", "pr4139")
-    overrides = data.get("config") or {}
+    overrides = _overrides("", data.get("config"))
     steps = _step_list("steps", data["steps"])
-    expect = data.get("expect")
-    if expect is not None and not isinstance(expect, dict):
-        raise ScenarioError("\"expect\" must be an object (a subset of the observation)")
+    expect = _expect("", data.get("expect"))
     variants = []
-    for i, variant in enumerate(data.get("variants") or (), 1):
+    variants_given = data.get("variants")
+    if variants_given is not None and not isinstance(variants_given, list):
+        raise ScenarioError("\"variants\" must be a list of objects")
+    for i, variant in enumerate(variants_given or (), 1):
         if not isinstance(variant, dict):
             raise ScenarioError(f"variant {i}: expected an object")
         unknown = sorted(set(variant) - _VARIANT_KEYS)
@@ -149,12 +197,12 @@ def load_scenario(text_or_path) -> Scenario:
             raise ScenarioError(f"variant {i}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(_VARIANT_KEYS))})")
         variants.append(
             Scenario(
-                config=_config(variant.get("preset", preset), variant.get("config"), overrides),
+                config=_config(variant.get("preset", preset), _overrides(f"variant {i}: ", variant.get("config")), overrides),
                 steps=steps,
-                expect=variant.get("expect"),
+                expect=_expect(f"variant {i}: ", variant.get("expect")),
                 expect_enabled=_step_list("expect_enabled", variant.get("expect_enabled")),
                 expect_disabled=_step_list("expect_disabled", variant.get("expect_disabled")),
-                expect_error=variant.get("expect_error"),
+                expect_error=_expect_error(i, variant.get("expect_error")),
                 name=str(variant.get("name", f"variant {i}")),
             )
         )

@@ -56,11 +56,12 @@ def report(s, cfg, batch: tuple):
         return s
     if not has_room(s.channels, EVENTS, cfg):
         return s._replace(fallback=SINK_ERROR)
-    accepted_by = s.ghost.accepted
+    accepted_by, accepted_de = s.ghost.accepted, s.ghost.accepted_de
     for entry in accepted:
         accepted_by = put(accepted_by, entry.d, entry.lifecycle)
+        accepted_de = put(accepted_de, entry.d, entry.de)
     return s._replace(reported=record(s.reported, accepted), channels=push(s.channels, EVENTS, accepted),
-                      ghost=s.ghost._replace(accepted=accepted_by))
+                      ghost=s.ghost._replace(accepted=accepted_by, accepted_de=accepted_de))
 
 
 # --- dml_fail(d, lifecycle) ------------------------------------------------------------------

@@ -37,9 +37,11 @@ MAINTAINERS = ("A", "B")
 FALLBACKS = ("none", "timeout", "send_failure", "sink_error", "budget_exhausted")
 NO_FALLBACK, TIMEOUT, SEND_FAILURE, SINK_ERROR, BUDGET_EXHAUSTED = range(5)
 
-# maintainer incarnation status; ABSENT = never started under this name
-MAINTAINER_STATUSES = ("absent", "alive", "removing", "stopped")
-ABSENT, ALIVE, REMOVING, STOPPED = range(4)
+# a maintainer node's status: ABSENT = no maintainer ever started there; STOPPED = its last
+# incarnation stopped (a later move may start a new one there); DOWN = the node crashed (a
+# restarted process gets a new node ID, so nothing starts there again)
+MAINTAINER_STATUSES = ("absent", "alive", "removing", "stopped", "down")
+ABSENT, ALIVE, REMOVING, STOPPED, DOWN = range(5)
 
 OPERATOR_KINDS = ("restart", "move", "split", "merge_source", "add", "move_dest", "merge_target")
 RESTART = 0
@@ -51,11 +53,14 @@ PHASE_REMOVE, PHASE_ADD, PHASE_REMOTE = range(3)
 ANSWERS = ("ACCEPTED", "RUNNING", "SUPERSEDED", "FAILED")
 ACCEPTED, RUNNING, SUPERSEDED, FAILED = range(4)
 
-SPAN_PLACES = ("local", "elsewhere", "missing")
-SPAN_LOCAL, SPAN_ELSEWHERE, SPAN_MISSING = range(3)
+# where the maintainer's span of D lives: on the DM's node; moved to another node (same ID);
+# gone (split or merged into spans with new IDs); re-added under a new dispatcher ID by a new
+# maintainer whose bootstrap found no D on the DM's node
+SPAN_PLACES = ("local", "elsewhere", "missing", "readded")
+SPAN_LOCAL, SPAN_ELSEWHERE, SPAN_MISSING, SPAN_READDED = range(4)
 
-COMMANDS = ("remove", "create")
-CMD_REMOVE, CMD_CREATE = range(2)
+COMMANDS = ("remove", "create", "merge")
+CMD_REMOVE, CMD_CREATE, CMD_MERGE = range(3)
 
 CHANNEL_NAMES = (
     "events",
@@ -117,7 +122,8 @@ class Message(NamedTuple):
 class Instance(NamedTuple):
     """One life of a dispatcher in the DM's dispatcher map."""
 
-    de: int
+    de: int  # its dispatcherEpoch now (a reset bumps it)
+    first_de: int  # the dispatcherEpoch it was created with (read by drop_stale_reports)
     working: bool  # False = initializing (its first event is still to come)
     blocked: bool  # a message of it failed and its callback never ran
     removing: bool
@@ -156,7 +162,7 @@ class Working(NamedTuple):
     """A Working status on ``statuses``."""
 
     d: int
-    de: int  # the instance's dispatcherEpoch (read by working_clears=newer_epoch)
+    de: int  # the epoch the instance was created with (read only by working_clears=newer_epoch)
     lifecycle: int  # ghost (read only by working_clears=matching_lifecycle)
 
 
@@ -173,16 +179,18 @@ class Answer(NamedTuple):
 
 
 class Response(NamedTuple):
-    sender: int
+    sender: int  # the node (msg.From)
     answers: tuple  # of Answer
+    incarnation: int  # the answering maintainer's incarnation (read only by incarnation_ids)
 
 
 class Command(NamedTuple):
-    """Remove(D) or Create(D) on ``schedule[m]``."""
+    """Remove(D), Create(D) or a merge request for D on ``schedule[m]``."""
 
     op: int  # COMMANDS
     d: int
     by_restart: bool  # ghost: sent by a restart operator
+    incarnation: int  # the sending maintainer's incarnation (read only by incarnation_ids)
 
 
 class Beat(NamedTuple):
@@ -191,11 +199,14 @@ class Beat(NamedTuple):
     target: int
     working: bool  # True = Working(D), False = Stopped(D)
     d: int
+    de: int  # a Working's instance creation epoch (read only by maintainer_dedup), else 0
+    incarnation: int  # the target's incarnation the DM knew (read only by incarnation_ids)
 
 
 class Bootstrap(NamedTuple):
     sender: int
     epoch: int
+    incarnation: int  # the sender's incarnation (kept by the DM, read only by incarnation_ids)
 
 
 class Operator(NamedTuple):
@@ -204,12 +215,17 @@ class Operator(NamedTuple):
 
 
 class Maintainer(NamedTuple):
+    """The maintainer node ``A`` or ``B`` and its current incarnation."""
+
     status: int  # MAINTAINER_STATUSES
     initialized: bool
     epoch: int
     operators: tuple  # per D: Operator or ()
     attempts: tuple  # per D: restart attempts granted
     restarted_de: tuple  # per D: the largest de restarted (kept only with maintainer_dedup)
+    # 1 for the first maintainer started on this node, and so on: Go has no such ID (node IDs
+    # repeat across incarnations); incarnation_ids gives one, the properties read it
+    incarnation: int
 
 
 class Dm(NamedTuple):
@@ -217,6 +233,7 @@ class Dm(NamedTuple):
     epoch: int  # maintainerEpoch
     pending: tuple  # per D: Pending or ()
     held: tuple  # identities built by dm_take_event, not yet added (Identity...)
+    incarnation: int  # the incarnation of the last bootstrap taken (read only by incarnation_ids)
 
 
 class Budget(NamedTuple):
@@ -224,6 +241,8 @@ class Budget(NamedTuple):
     other_operators: int
     duplicates: int
     failures: int
+    crashes: int
+    resets: int
 
 
 class Ghost(NamedTuple):
@@ -231,6 +250,7 @@ class Ghost(NamedTuple):
     restarts: tuple  # per D: restart operators accepted
     remote_restarts: int  # restarts accepted for a span living on another node
     accepted: tuple  # per D: lifecycle of the last report the reporter accepted (0 = none)
+    accepted_de: tuple  # per D: the de of that report
 
 
 class State(NamedTuple):
@@ -253,13 +273,13 @@ LIFECYCLE, FLAG, COUNT = "lifecycle", "flag", "count"
 # record type -> {field index: kind of ghost value}
 GHOST_FIELDS: dict[type, dict[int, str]] = {
     Message: {3: LIFECYCLE},
-    Instance: {4: LIFECYCLE, 5: FLAG},
+    Instance: {5: LIFECYCLE, 6: FLAG},
     Pending: {4: LIFECYCLE},
     Identity: {3: LIFECYCLE},
     Report: {2: LIFECYCLE},
     Working: {2: LIFECYCLE},
     Command: {2: FLAG},
-    Ghost: {0: LIFECYCLE, 1: COUNT, 2: COUNT, 3: LIFECYCLE},
+    Ghost: {0: LIFECYCLE, 1: COUNT, 2: COUNT, 3: LIFECYCLE, 4: COUNT},
 }
 
 
@@ -295,11 +315,12 @@ def erase_ghosts(value):
 
 
 def initial_state(cfg) -> State:
-    """PROTOCOL.md section 6: A alive and initialized at epoch 1 and known to the DM; every
+    """docs/protocol.md, "Scenarios": A alive and initialized at epoch 1 and known to the DM; every
     dispatcher local, lifecycle 1, de 1, working (or initializing); nothing pending."""
     n = cfg.dispatchers
     working = cfg.initial_status == "working"
-    instance = Instance(de=1, working=working, blocked=False, removing=False, lifecycle=1, restarted=False)
+    instance = Instance(de=1, first_de=1, working=working, blocked=False, removing=False, lifecycle=1,
+                        restarted=False)
     messages = (Message(de=1, fails_left=cfg.messages_per_instance, live=True, lifecycle=1),)
     no_ops = ((),) * n
     zeros = (0,) * n
@@ -309,15 +330,17 @@ def initial_state(cfg) -> State:
         producer=(messages if working and cfg.messages_per_instance else (),) * n,
         instances=(instance,) * n,
         epoch_base=(1,) * n,
-        dm=Dm(maintainer=0, epoch=1, pending=((),) * n, held=()),
+        dm=Dm(maintainer=0, epoch=1, pending=((),) * n, held=(), incarnation=1),
         maintainers=(
-            Maintainer(status=ALIVE, initialized=True, epoch=1, operators=no_ops, attempts=zeros, restarted_de=zeros),
-            Maintainer(status=ABSENT, initialized=False, epoch=0, operators=no_ops, attempts=zeros, restarted_de=zeros),
+            Maintainer(status=ALIVE, initialized=True, epoch=1, operators=no_ops, attempts=zeros, restarted_de=zeros,
+                       incarnation=1),
+            Maintainer(status=ABSENT, initialized=False, epoch=0, operators=no_ops, attempts=zeros, restarted_de=zeros,
+                       incarnation=0),
         ),
         spans=(SPAN_LOCAL,) * n,
         channels=((),) * len(CHANNEL_NAMES),
-        budget=Budget(moves=0, other_operators=0, duplicates=0, failures=0),
-        ghost=Ghost(lifecycles=(1,) * n, restarts=zeros, remote_restarts=0, accepted=zeros),
+        budget=Budget(moves=0, other_operators=0, duplicates=0, failures=0, crashes=0, resets=0),
+        ghost=Ghost(lifecycles=(1,) * n, restarts=zeros, remote_restarts=0, accepted=zeros, accepted_de=zeros),
     )
 
 

@@ -13,7 +13,8 @@ dispatcher index lives in a :class:`~model.state.State`:
 
 * per-D tuples (the position is the dispatcher): ``reported``, ``producer``, ``instances``,
   ``epoch_base``, ``spans``, ``dm.pending``, each maintainer's ``operators``, ``attempts`` and
-  ``restarted_de``, and the ghost tuples ``lifecycles``, ``restarts`` and ``accepted``;
+  ``restarted_de``, and the ghost tuples ``lifecycles``, ``restarts``, ``accepted`` and
+  ``accepted_de``;
 * every message record with a ``d`` field (the value is the dispatcher): ``Report`` in
   ``events``, ``Working`` in ``statuses``, ``Identity`` in ``dm.held``, in ``Request`` on
   ``requests``/``to_maintainer.*`` and inside ``Answer`` on ``responses.*``, ``Command`` on
@@ -80,9 +81,10 @@ assert sorted(_RENAMED + (BOOTSTRAP,)) == list(range(len(CHANNEL_NAMES)))
 # added to any of them must be placed there (this fails at import time until it is)
 assert State._fields == ("fallback", "reported", "producer", "instances", "epoch_base", "dm", "maintainers",
                          "spans", "channels", "budget", "ghost")
-assert Dm._fields == ("maintainer", "epoch", "pending", "held")
-assert Maintainer._fields == ("status", "initialized", "epoch", "operators", "attempts", "restarted_de")
-assert Ghost._fields == ("lifecycles", "restarts", "remote_restarts", "accepted")
+assert Dm._fields == ("maintainer", "epoch", "pending", "held", "incarnation")
+assert Maintainer._fields == ("status", "initialized", "epoch", "operators", "attempts", "restarted_de", "incarnation")
+assert Ghost._fields == ("lifecycles", "restarts", "remote_restarts", "accepted", "accepted_de")
+assert Command._fields == ("op", "d", "by_restart", "incarnation") and Response._fields == ("sender", "answers", "incarnation")
 
 
 def permutations_of(n: int) -> tuple:
@@ -119,13 +121,13 @@ def _channels(channels: tuple, perm) -> tuple:
     for c in (RESP_A, RESP_B):
         if channels[c]:
             out[c] = tuple([Response(r.sender, tuple([Answer(_identity(a.identity, perm), a.state)
-                                                      for a in r.answers]))
+                                                      for a in r.answers]), r.incarnation)
                             for r in channels[c]])
     for c in (SCHED_A, SCHED_B):
         if channels[c]:
-            out[c] = tuple([Command(k.op, perm[k.d], k.by_restart) for k in channels[c]])
+            out[c] = tuple([Command(k.op, perm[k.d], k.by_restart, k.incarnation) for k in channels[c]])
     if channels[HEARTBEAT]:
-        out[HEARTBEAT] = tuple([Beat(b.target, b.working, perm[b.d]) for b in channels[HEARTBEAT]])
+        out[HEARTBEAT] = tuple([Beat(b.target, b.working, perm[b.d], b.de, b.incarnation) for b in channels[HEARTBEAT]])
     return tuple(out)
 
 
@@ -152,15 +154,16 @@ def _permuted(state, perm: tuple, inv: tuple):
         _per_d(state.producer, inv),
         _per_d(state.instances, inv),
         _per_d(state.epoch_base, inv),
-        Dm(dm.maintainer, dm.epoch, _per_d(dm.pending, inv), tuple([_identity(x, perm) for x in dm.held])),
+        Dm(dm.maintainer, dm.epoch, _per_d(dm.pending, inv), tuple([_identity(x, perm) for x in dm.held]),
+           dm.incarnation),
         tuple([Maintainer(m.status, m.initialized, m.epoch, _per_d(m.operators, inv), _per_d(m.attempts, inv),
-                          _per_d(m.restarted_de, inv))
+                          _per_d(m.restarted_de, inv), m.incarnation)
                for m in state.maintainers]),
         _per_d(state.spans, inv),
         _channels(state.channels, perm),
         state.budget,
         Ghost(_per_d(ghost.lifecycles, inv), _per_d(ghost.restarts, inv), ghost.remote_restarts,
-              _per_d(ghost.accepted, inv)),
+              _per_d(ghost.accepted, inv), _per_d(ghost.accepted_de, inv)),
     )
 
 
@@ -169,7 +172,7 @@ def signature(state, d: int) -> tuple:
     dm, ghost = state.dm, state.ghost
     return (state.reported[d], state.producer[d], state.instances[d], state.epoch_base[d], dm.pending[d],
             tuple([(m.operators[d], m.attempts[d], m.restarted_de[d]) for m in state.maintainers]),
-            state.spans[d], ghost.lifecycles[d], ghost.restarts[d], ghost.accepted[d])
+            state.spans[d], ghost.lifecycles[d], ghost.restarts[d], ghost.accepted[d], ghost.accepted_de[d])
 
 
 _INVERSES: dict[int, tuple] = {}  # n -> every ``inv`` (inv[new] = old), the identity first

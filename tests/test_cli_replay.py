@@ -24,7 +24,7 @@ def test_replay_trace_shows_each_step(capsys):
     path = Path(__file__).parent / "scenarios" / "first_request.json"
     assert main(["replay", str(path), "--trace"]) == 0
     out = capsys.readouterr().out
-    assert "dml_fail(d=d1, lifecycle=1)" in out and "dm_take_event" in out
+    assert "dml_fail(d=d1, lifecycle=1, de=1)" in out and "dm_take_event" in out
 
 
 @pytest.mark.parametrize("text, fragment", [

@@ -5,12 +5,13 @@ import json
 
 import pytest
 
-from explorer import explore
 from explorer.cli import main
+from explorer.testing import assert_holds, assert_violated
 from explorer.trace import replay_trace, trace_to_json
 from invariants import PROPERTY_NAMES, properties_for
-from invariants.catalog import PRESET_ORDER, decide
+from invariants.catalog import PRESET_ORDER, Check, decide
 from invariants.findings import BY_ID, FINDINGS, PINNED
+from invariants.report import check_command
 from model import RecoverModel, make_config
 
 
@@ -41,8 +42,10 @@ FAILS_AND_HOLDS = {
     "no_spurious_restart": (("pr4139", {"failures": 1}), ("proposed", {"failures": 1})),
     "report_once_per_epoch": (("pr4139", {"messages_per_instance": 2, "initial_status": "initializing"}),
                               ("proposed", {"messages_per_instance": 2, "initial_status": "initializing"})),
-    "handled_means_progress": (("pr4139", {"failures": 1, "other_operators": "add"}),
-                               ("proposed", {"failures": 1, "other_operators": "add"})),
+    "handled_means_progress": (("pr4139", {"failures": 2}), ("proposed", {"failures": 2})),
+    "restart_ends": (("design", {"failures": 2}), ("proposed", {"failures": 2})),
+    "pending_resolves": (("design", {"failures": 2, "timeout_fuse": False}),
+                         ("proposed", {"failures": 2, "timeout_fuse": False})),
     "no_silent_stall": (("design", {"failures": 2}), ("proposed", {"failures": 2})),
     "recovers_without_fuse": (("design", {"failures": 2, "timeout_fuse": False}),
                               ("proposed", {"failures": 2, "timeout_fuse": False})),
@@ -51,18 +54,18 @@ FAILS_AND_HOLDS = {
 }
 
 
-def verdict_of(name, preset, overrides):
+def check_of(name, preset, overrides):
+    """The model, the property (one per dispatcher) and the command that re-runs the check."""
     config = make_config(preset, overrides)
-    result = explore(RecoverModel(config), properties_for(config, [name]), deadlock=False)
-    statuses = {v.status for v in result.verdicts.values()}
-    return "violated" if "violated" in statuses else statuses.pop()
+    return dict(model=RecoverModel(config), properties=properties_for(config, [name]),
+                reproduce=check_command(Check(name, overrides), preset), deadlock=False)
 
 
 @pytest.mark.parametrize("name", sorted(FAILS_AND_HOLDS))
 def test_property_can_fail_and_can_hold(name):
     (bad_preset, bad), (good_preset, good) = FAILS_AND_HOLDS[name]
-    assert verdict_of(name, bad_preset, bad) == "violated"
-    assert verdict_of(name, good_preset, good) == "holds"
+    assert_violated(**check_of(name, bad_preset, bad))
+    assert_holds(**check_of(name, good_preset, good))
 
 
 def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypatch):
@@ -72,8 +75,7 @@ def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypat
     import model.dm as dm
     import model.sink as sink
 
-    config = make_config("pr4139", {"failures": 2, "messages_per_instance": 2})
-    assert verdict_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}) == "holds"
+    assert_holds(**check_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}))
     real = dm.dm_take_event
 
     def forgetful(s, cfg):
@@ -83,8 +85,7 @@ def test_single_pending_catches_a_loop_that_forgets_the_pending_filter(monkeypat
 
     monkeypatch.setattr(dm, "dm_take_event", forgetful)
     monkeypatch.setattr(sink, "candidates", lambda reported, batch: sink.normalize(batch))
-    result = explore(RecoverModel(config), properties_for(config, ["single_pending"]), deadlock=False)
-    assert result.verdicts["single_pending"].status == "violated"
+    assert_violated(**check_of("single_pending", "pr4139", {"failures": 2, "messages_per_instance": 2}))
 
 
 def test_every_property_is_covered():
@@ -100,14 +101,49 @@ def test_findings_command_json_and_markdown(tmp_path, capsys):
     assert a5["verdict"] == "violated" and a5["counterexample"]["command"].startswith("recover-check check")
     assert "sequenceDiagram" in a5["counterexample"]["mermaid"]
     text = report.read_text()
-    assert "## A3 on `design`: violated" in text and "```mermaid" in text and "| # | action | actor | Go function" in text
+    assert "## A5 on `design`: violated" in text and "```mermaid" in text and "| # | action | role | actor | Go function" in text
+    assert_every_counterexample_explained(data, text)
+
+
+def base_name(prop: str) -> str:
+    return prop.split("[", 1)[0]
+
+
+def assert_every_counterexample_explained(rows, markdown):
+    """Every counterexample on pr4139 and design has a whole explanation: the violated clause
+    with the values it read, its essential steps (the violating one among them), a nearest
+    passing run or a statement that none exists, and the knob changes replayed. Where the same
+    check holds on proposed, the replay under proposed must block the trace: a run that still
+    violated there would be a counterexample that the exhaustive search of proposed missed."""
+    holds_on_proposed = {(r["finding"], base_name(c["property"]), json.dumps(c["config"], sort_keys=True))
+                         for r in rows if r["preset"] == "proposed" for c in r["checks"] if c["verdict"] == "holds"}
+    shown = [r for r in rows if r["preset"] in ("pr4139", "design") and r["counterexample"]]
+    assert shown
+    for row in shown:
+        cell, cex = (row["finding"], row["preset"]), row["counterexample"]
+        expl = cex["explanation"]
+        assert expl and expl["property"] == cex["property"], cell
+        assert expl["violated"]["text"] and expl["violated"]["reads"], cell
+        assert expl["violated"]["reason"], cell  # every recover property says why it fails
+        assert cex["trace"]["length"] in expl["essential_steps"] or cex["trace"]["loop"] is not None, cell
+        assert len(expl["steps"]) == cex["trace"]["length"] - 1, cell
+        nearest = expl["nearest_passing_run"]
+        assert nearest["found"] or nearest["note"], cell
+        if nearest["found"]:
+            assert nearest["distance"] >= 1 and nearest["first_divergence"] and nearest["trace"]["length"] > 1, cell
+        assert {v["change"] for v in expl["variants"]} >= {"preset design", "preset proposed"} - {f"preset {row['preset']}"}
+        check = next(c for c in row["checks"] if c["property"] == cex["property"] and c["verdict"] == "violated")
+        if (row["finding"], base_name(cex["property"]), json.dumps(check["config"], sort_keys=True)) in holds_on_proposed:
+            assert "preset proposed" in expl["blocking"], cell
+        assert f"## {row['finding']} on `{row['preset']}`" in markdown
+    assert markdown.count("### Explanation") == sum(1 for r in rows if r["counterexample"])
 
 
 def test_findings_exit_1_when_a_pin_disagrees(monkeypatch, capsys):
     from invariants import findings
 
-    monkeypatch.setitem(findings.PINNED, ("A5", "design"), "violated")
-    assert main(["findings", "--id", "A5", "--preset", "design", "--quiet"]) == 1
+    monkeypatch.setitem(findings.PINNED, ("A3", "design"), "violated")
+    assert main(["findings", "--id", "A3", "--preset", "design", "--quiet"]) == 1
     assert "the tests pin violated" in capsys.readouterr().out
 
 
@@ -124,14 +160,14 @@ def test_trace_formats(capsys):
     assert main(["trace", "A5", "--preset", "pr4139", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["steps"][-1]["go"] and data["steps"][-1]["actor"] == "dm"
-    assert main(["trace", "A5", "--preset", "design"]) == 0
+    assert main(["trace", "A3", "--preset", "design"]) == 0
     assert "holds" in capsys.readouterr().out
 
 
 def test_diff_reports_changed_verdicts(capsys):
     argv = ["diff", "pr4139", "design", "--set", "failures=1", "--set", "maintainer_moves=1",
             "--property", "stale_response_harmless", "--quiet"]
-    assert main(argv) == 0
+    assert main(argv) == 1  # a verdict changed
     out = capsys.readouterr().out
     assert "stale_response_harmless" in out and "newly reachable" not in out
     assert "no longer reachable in design" in out

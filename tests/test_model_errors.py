@@ -43,7 +43,7 @@ def test_a_scenario_file_path_is_read(tmp_path):
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"steps": [{"action": "dml_fail", "d": "d1", "lifecycle": 1}]}))
     trace = replay(load_scenario(str(path)))
-    assert [str(a) for a, _ in trace] == ["None", "dml_fail(d=d1, lifecycle=1)"]
+    assert [str(a) for a, _ in trace] == ["None", "dml_fail(d=d1, lifecycle=1, de=1)"]
 
 
 @pytest.mark.parametrize(

