@@ -23,9 +23,10 @@ it within a few steps, and never sees what a long behaviour does. The techniques
   a deadlock, a state with only self-loops, or the depth bound) backs up to a random state of
   itself and goes on from there, so the budget is spent instead of wasted.
 
-A switched-off or held-back action still fires when nothing else can (``choose``): a
-configuration never ends a walk, and no behaviour becomes unreachable: the fuse fires at a
-state where nothing else is enabled, and at any point of a walk whose hold point is that early.
+A switched-off or held-back action still fires when nothing else can (``choose``; a
+switched-off one before a held-back one): a configuration never ends a walk, and no behaviour
+becomes unreachable: the fuse fires at a state where nothing else is enabled, and at any point
+of a walk whose hold point is that early.
 """
 
 from __future__ import annotations
@@ -84,8 +85,11 @@ class WalkConfig:
     held: frozenset = frozenset()
     hold_until: int = 0
 
+    def holds(self, name: str, path_length: int) -> bool:
+        return path_length < self.hold_until and name in self.held
+
     def prefers(self, name: str, path_length: int) -> bool:
-        return name not in self.off and not (path_length < self.hold_until and name in self.held)
+        return name not in self.off and not self.holds(name, path_length)
 
     def describe(self, relevant: Iterable[str] | None = None) -> str:
         """One line; ``relevant`` (if given) limits the names shown, e.g. to actions ever taken."""
@@ -126,10 +130,15 @@ def split_stutters(succs, state) -> tuple[list, list]:
 def choose(moves: Sequence, config: WalkConfig, path_length: int, name_of: Callable,
            pick: Callable[[list], tuple]):
     """``(move, last_resort)``: ``pick(pool)`` takes one of the ``moves`` (``(action,
-    next_state)`` pairs, none a self-loop) the configuration prefers, or of all of them when
-    it prefers none (``last_resort``: a configuration never stops a walk)."""
+    next_state)`` pairs, none a self-loop) the configuration prefers, or, when it prefers none
+    (``last_resort``: a configuration never stops a walk), one of those it does not hold back,
+    or of all of them. Switched-off actions go before held-back ones: else a walk whose swarm
+    draw left little on would take the fuse early in most of its last resorts."""
     preferred = [m for m in moves if config.prefers(name_of(m[0]), path_length)]
-    return pick(preferred or list(moves)), not preferred
+    if preferred:
+        return pick(preferred), False
+    unheld = [m for m in moves if not config.holds(name_of(m[0]), path_length)]
+    return pick(unheld or list(moves)), True
 
 
 @attrs.define

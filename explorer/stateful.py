@@ -7,8 +7,8 @@ as ``simulate`` does), so it can only ever take a transition the model allows. I
 scheduler ideas of :mod:`explorer.schedule` with Hypothesis's own tools: an ``initialize`` rule
 draws the run's swarm configuration (a coin per action name) and the point until which the
 model's absorbing actions are held back, so that Hypothesis mutates and shrinks them like any
-other choice; a step draws among the moves the configuration prefers (all of them when it
-prefers none); where nothing can move, with restart, the step's draw picks an earlier state of
+other choice; a step draws among the moves the configuration prefers (when it prefers none,
+those it does not hold back, as ``schedule.choose`` says); where nothing can move, with restart, the step's draw picks an earlier state of
 the path to go on from; and ``target()`` on the run's distinct states steers generation towards
 runs that get somewhere. Every step makes exactly one draw, whatever the state: the target
 phase mutates earlier choices, and a run whose number of draws changed with them overran by the

@@ -14,7 +14,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from explorer import Invariant, StepProperty, explore, leads_to
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
-from explorer.schedule import UNIFORM, Strategy, parse_strategy
+from explorer.schedule import UNIFORM, Strategy, WalkConfig, choose, parse_strategy
 from explorer.simulate import (ABSORBING, EXHAUSTED, NOTHING_PENDING, REACHED, STUCK, TIME_UP, drain, simulate,
                                walk_summary)
 from explorer.result import Step, Trace
@@ -154,6 +154,17 @@ def test_last_resort_counts_what_a_configuration_did_not_prefer():
     _, swarm = stack_run("swarm", runs=100)
     assert swarm.stats.last_resort["push"] > 0
     assert all(n <= swarm.stats.actions[name] for name, n in swarm.stats.last_resort.items())
+
+
+def test_a_last_resort_takes_switched_off_actions_before_held_back_ones():
+    """Where only switched-off and held-back actions are enabled, the walk takes a switched-off
+    one; the held-back fuse fires only where nothing else is enabled, or past its hold point."""
+    config = WalkConfig(off=frozenset({"push", "crash"}), held=frozenset({"crash"}), hold_until=10)
+    moves = [("push", 1), ("crash", 2)]
+    pools = lambda length: choose(moves, config, length, str, lambda pool: tuple(pool))  # noqa: E731
+    assert pools(3) == (((("push", 1),)), True)
+    assert pools(10) == ((("push", 1), ("crash", 2)), True)  # past the hold point: both alike
+    assert choose([("crash", 2)], config, 3, str, lambda pool: tuple(pool)) == ((("crash", 2),), True)
 
 
 def test_the_command_prints_the_explaining_summary(capsys):
