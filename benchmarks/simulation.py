@@ -1,6 +1,8 @@
 """Simulation benchmark: every figure of docs/simulation.md's tables, end to end.
 
-    python benchmarks/simulation.py [--seeds 5] [--budget 30] [--large-budget 60] [--quick]
+    python benchmarks/simulation.py [--seeds 5] [--budget 30] [--large-budget 60] [--large-seeds 3]
+                                    [--large-uniform-seeds N] [--examples N] [--quick]
+                                    [--preset P ...] [--bounds B ...]
                                     [--no-ablation] [--no-hypothesis] [--no-large]
 
 1. **BFS**: on each preset (pr4139, design) at default bounds and with 2 dispatchers, every
@@ -52,8 +54,8 @@ LARGE = {"dispatchers": 3, "maintainer_moves": 2, "lossy": "requests,responses",
          "duplicating": "requests,responses"}
 DEPTH = 100
 DRAIN = 50
-HYPOTHESIS_STEPS = 40
-HYPOTHESIS_EXAMPLES = 2000
+HYPOTHESIS_STEPS = 120  # as the fast profile's fuse-on tests (tests/test_stateful.py)
+HYPOTHESIS_EXAMPLES = 1000
 
 
 def base_name(name: str) -> str:
@@ -73,28 +75,32 @@ class WithoutHint(RecoverModel):
     absorbing_actions = None
 
 
-def first_finds(config, names, strategy, seed: int, budget: float, hint: bool = True) -> dict[str, tuple[float, int]]:
-    """One simulate run over ``names``: property -> (seconds, walk) of its first find."""
+def first_finds(config, names, strategy, seed: int, budget: float, hint: bool = True) -> dict[str, tuple[float, int, bool]]:
+    """One simulate run over ``names``: property -> (seconds, walk, lasso) of its first find;
+    ``lasso`` is False for a liveness find that is only the drain's hint (no fair loop shown)."""
     props = properties_for(config, sorted({base_name(n) for n in names}))
     props = [p for p in props if p.name in names]
     model = (RecoverModel if hint else WithoutHint)(config)
     result = simulate(model, props, runs=None, depth=DEPTH, seed=seed, strategy=strategy,
                       deadlock=False, drain_steps=DRAIN, max_seconds=budget)
-    return {name: (f.seconds, f.walk) for name, f in result.finds.items()}
+    return {name: (f.seconds, f.walk, result.violations[name].trace.is_lasso or result.violations[name].kind != "liveness")
+            for name, f in result.finds.items()}
 
 
-def median_find(runs: list[dict], name: str) -> tuple[float, float, int]:
-    """(median seconds, median walks, seeds that found it); a miss counts as never (inf)."""
+def median_find(runs: list[dict], name: str) -> tuple[float, float, int, bool]:
+    """(median seconds, median walks, seeds that found it, whether any find was only a hint);
+    a miss counts as never (inf)."""
     seconds = [r[name][0] if name in r else math.inf for r in runs]
     walks = [r[name][1] if name in r else math.inf for r in runs]
-    return statistics.median(seconds), statistics.median(walks), sum(name in r for r in runs)
+    hints = any(name in r and not r[name][2] for r in runs)
+    return statistics.median(seconds), statistics.median(walks), sum(name in r for r in runs), hints
 
 
-def show_find(median: tuple[float, float, int], seeds: int, budget: float) -> str:
-    seconds, walks, found = median
+def show_find(median: tuple[float, float, int, bool], seeds: int, budget: float) -> str:
+    seconds, walks, found, hints = median
     if math.isinf(seconds):
         return f"not found in {budget:.0f} s ({found}/{seeds})"
-    return f"{seconds:.2f} s, walk {walks:,.0f} ({found}/{seeds})"
+    return f"{seconds:.2f} s, walk {walks:,.0f} ({found}/{seeds}{', hint' if hints else ''})"
 
 
 def hypothesis_find(config, name: str, examples: int) -> str:
@@ -114,7 +120,8 @@ def hypothesis_find(config, name: str, examples: int) -> str:
             phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target]))
     except PropertyViolation as found:
         if found.name == name:
-            return f"yes, {time.perf_counter() - started:.1f} s"
+            hint = found.kind.startswith("liveness") and "stuck" not in found.kind
+            return f"yes, {time.perf_counter() - started:.1f} s{' (hint)' if hint else ''}"
         raise
     return f"no ({examples:,} examples, {time.perf_counter() - started:.0f} s)"
 
@@ -135,12 +142,18 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=30.0, help="seconds per simulate run (default 30)")
     parser.add_argument("--large-budget", type=float, default=60.0, help="seconds per large run (default 60)")
     parser.add_argument("--large-seeds", type=int, default=3)
+    parser.add_argument("--large-uniform-seeds", type=int, help="seeds of the uniform large runs (default --large-seeds)")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 10 s / 20 s budgets, 300 examples")
     parser.add_argument("--no-ablation", action="store_true", help="only uniform and the default strategy")
     parser.add_argument("--no-hypothesis", action="store_true")
     parser.add_argument("--no-large", action="store_true")
+    parser.add_argument("--preset", action="append", choices=PRESETS, help="only this preset (repeatable)")
+    parser.add_argument("--bounds", action="append", choices=list(CONFIGS), help="only these bounds (repeatable)")
+    parser.add_argument("--examples", type=int, help=f"Hypothesis examples (default {HYPOTHESIS_EXAMPLES})")
     args = parser.parse_args(argv)
     examples = HYPOTHESIS_EXAMPLES
+    if args.examples:
+        examples = args.examples
     if args.quick:
         args.seeds, args.large_seeds, args.budget, args.large_budget, examples = 2, 1, 10.0, 20.0, 300
     seeds = range(args.seeds)
@@ -148,19 +161,21 @@ def main(argv=None) -> int:
           f"depth {DEPTH}, drain {DRAIN}, {args.seeds} seeds, runs capped at {args.budget:.0f} s")
 
     rows, ablation_rows = [], []
-    for (label, overrides), preset in ((c, p) for c in CONFIGS.items() for p in PRESETS):
+    for (label, overrides), preset in ((c, p) for c in CONFIGS.items() for p in PRESETS
+                                       if c[0] in (args.bounds or CONFIGS) and p in (args.preset or PRESETS)):
         config = make_config(preset, overrides)
         bfs = bfs_violations(config)
         print(f"\n## {preset}, {label}: the BFS finds {len(bfs)} violated: "
               + ", ".join(f"{n} ({k})" for n, k in bfs.items()), flush=True)
         finds = {}
-        for label, strategy, hint in strategies(not args.no_ablation):
+        for strategy_label, strategy, hint in strategies(not args.no_ablation):
             runs = []
             for seed in seeds:
                 runs.append(first_finds(config, set(bfs), strategy, seed, args.budget, hint))
-                print(f"  {label} seed {seed}: " + ", ".join(
-                    f"{n} {s:.2f} s/walk {w}" for n, (s, w) in runs[-1].items()), flush=True)
-            finds[label] = {name: median_find(runs, name) for name in bfs}
+                print(f"  {strategy_label} seed {seed}: " + ", ".join(
+                    f"{n} {s:.2f} s/walk {w}{'' if lasso else ' (hint)'}" for n, (s, w, lasso) in runs[-1].items()),
+                    flush=True)
+            finds[strategy_label] = {prop: median_find(runs, prop) for prop in bfs}
         for name, shortest in bfs.items():
             hyp = "" if args.no_hypothesis else hypothesis_find(config, name, examples)
             rows.append((preset, label, name, shortest, show_find(finds["uniform"][name], args.seeds, args.budget),
@@ -197,13 +212,15 @@ def large(args) -> None:
     print("\n| strategy | seed | walks | distinct violated properties in "
           f"{args.large_budget:.0f} s | which |")
     print("|---|---|---|---|---|")
-    for strategy in (UNIFORM, DEFAULT_STRATEGY):
-        for seed in range(args.large_seeds):
+    uniform_seeds = args.large_seeds if args.large_uniform_seeds is None else args.large_uniform_seeds
+    for strategy, seeds in ((UNIFORM, uniform_seeds), (DEFAULT_STRATEGY, args.large_seeds)):
+        for seed in range(seeds):
             result = simulate(RecoverModel(config), props, runs=None, depth=DEPTH, seed=seed, strategy=strategy,
                               deadlock=False, drain_steps=DRAIN, max_seconds=args.large_budget)
             found = sorted({base_name(n) for n in result.violations})
+            hints = {base_name(n) for n, v in result.violations.items() if v.kind == "liveness" and not v.trace.is_lasso}
             print(f"| {strategy} | {seed} | {result.runs:,} | {len(found)} (BFS, 1 dispatcher: {len(bfs)}) | "
-                  f"{', '.join(found)} |", flush=True)
+                  f"{', '.join(n + (' (hint)' if n in hints else '') for n in found)} |", flush=True)
 
 
 if __name__ == "__main__":
