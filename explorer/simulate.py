@@ -1,35 +1,49 @@
 """Seeded random walks over any model: simulation beyond the bounds an exhaustive search can reach.
 
-A walk starts at a random initial state and takes uniformly random state-changing successors
-(of the very ``successors(state)`` the BFS expands) for at most ``depth`` states, initial state
-included (the BFS's depth convention). It ends early at a state without successors, and at a
-state whose every successor is a self-loop (nothing can change any more). Invariants are
-checked on every state a walk visits; step properties on every step it takes and on every
-self-loop of a state it visits (a self-loop does not move the walk, so checking it in place
-costs no depth); deadlock at a non-terminal dead end. For each violated property the shortest trace over all walks is kept.
+A walk starts at a random initial state and takes random state-changing successors (of the very
+``successors(state)`` the BFS expands); its path holds at most ``depth`` states, initial state
+included (the BFS's depth convention). A path ends at a state without successors (*absorbing*
+if the model calls it terminal, else a *deadlock*), at a state whose every successor is a
+self-loop (*quiescent*: nothing can change any more), or at the depth bound. How a walk picks
+its steps, and whether a path that ends early restarts from a random state of itself until the
+walk's budget of ``depth - 1`` steps is spent, is the walk's :class:`~explorer.schedule.Strategy`
+(:mod:`explorer.schedule`: uniform, swarm, hold, learn, restart). Invariants are checked on
+every state a walk visits; step properties on every step it takes and on every self-loop of a
+state it visits (a self-loop does not move the walk, so checking it in place costs no depth);
+deadlock at a non-terminal dead end. A violation does not end a walk: it goes on and may
+violate another property. For each violated property the shortest trace over all walks is
+kept, with the first walk that found it, its configuration, and how many walks found it.
 
 A random walk cannot show that a liveness property holds, nor find a lasso; with
-``drain_steps`` it can show a *hint* of a violation: after each walk, :func:`drain` keeps taking
-only the actions the property's fairness names and reports a state where P held that no Q
-followed within that many steps (see :func:`drain` for exactly what that does and does not
-mean). ``Sometimes`` properties are not judged: a walk that never met one proves nothing.
+``drain_steps`` it can show a *hint* of a violation: at the end of each path, :func:`drain`
+keeps taking only the actions the property's fairness names and reports a state where P held
+that no Q followed within that many steps (see :func:`drain` for exactly what that does and
+does not mean). ``Sometimes`` properties are not judged: a walk that never met one proves
+nothing.
 
-Determinism: every choice comes from one ``random.Random(seed)`` in successor order, and the
-only set kept (of fingerprints, for the distinct count) is never iterated, so the same seed on
-the same model gives the same result under any ``PYTHONHASHSEED``.
+Determinism: walk number k draws every choice from its own ``random.Random`` seeded by
+``(seed, k)`` (:func:`explorer.schedule.walk_rng`), in successor order; what the engine learns
+comes from the walks before it; the only set kept (of fingerprints, for the distinct count) is
+never iterated. So the same seed on the same model gives the same walks under any
+``PYTHONHASHSEED``, and a time budget only decides how many of them run.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
+from array import array
 from typing import Any, Callable
 
 import attrs
 
 from .fingerprint import FP_MASK, stable_fingerprint
+from .levels import add_counts
 from .properties import DEADLOCK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
+from .schedule import (DEFAULT_STRATEGY, LEARN, RESTART, Learner, Strategy, WalkConfig, choose,
+                       declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
 from .trace import action_name
 
 
@@ -40,12 +54,60 @@ STUCK = "stuck"  # no fair action is enabled and Q never came: a genuine fair co
 EXHAUSTED = "exhausted"  # Q did not come within the step budget: a hint, not a proof
 DRAIN_SHAPES = ("leads_to", "always_eventually")
 
+# why a path ended
+DEPTH = "depth"  # it holds ``depth`` states
+BUDGET = "budget"  # the walk's steps are spent (only after a restart)
+ABSORBING = "absorbing"  # a terminal state: no successors, an intended end
+DEAD_END = "deadlock"  # no successors, not terminal
+QUIESCENT = "quiescent"  # only self-loops: nothing can change any more
+END_REASONS = (DEPTH, BUDGET, ABSORBING, DEAD_END, QUIESCENT)
+EARLY_ENDS = (ABSORBING, DEAD_END, QUIESCENT)  # what a learning engine holds against the last step
+
+# why the simulation stopped
+RUNS_DONE = "runs"
+TIME_UP = "time"
+ALL_VIOLATED = "all violated"  # every checked property is violated: nothing left to find
+INTERRUPTED = "interrupted"
+
+
+@attrs.frozen
+class Find:
+    """Who found a violated property: the first walk (numbered from 1) that violated it, how far
+    into the simulation that walk ended (``seconds``, a timing field: it varies run to run), its
+    configuration, how many walks violated it in all, and per action name how many of those had
+    it switched on (with swarm: an action on in far fewer than half of them suppresses the
+    violation, in far more it triggers it)."""
+
+    walk: int
+    seconds: float
+    config: WalkConfig
+    walks: int
+    on: dict
+
+
+@attrs.frozen
+class WalkStats:
+    """What the walks did, to explain a result: per path its length when it ended and why;
+    steps per action name; restarts; and after each walk the distinct states and steps so far
+    (the new-state rate over the run)."""
+
+    path_lengths: dict  # states on a path when it ended -> paths
+    ends: dict  # why a path ended -> paths
+    actions: dict  # action name -> steps taken
+    last_resort: dict  # action name -> steps taken because the walk's configuration preferred nothing enabled
+    restarts: int
+    walks_violating: int  # walks that violated at least one property
+    distinct_after: array  # distinct states after each walk
+    steps_after: array  # steps taken after each walk
+
 
 @attrs.frozen
 class SimulationResult:
     """What a simulation found. ``violations`` holds, per violated property, a Verdict whose
-    trace is the shortest found; ``checked`` names what the walks could judge and ``skipped``
-    what they could not (``Sometimes``, and liveness without ``drain_steps``)."""
+    trace is the shortest found, and ``finds`` who found it; ``checked`` names what the walks
+    could judge and ``skipped`` what they could not (``Sometimes``, and liveness without
+    ``drain_steps``); ``stopped`` says why no more walks ran; ``absorbing`` the action names
+    held back as the model declared them and as the walks learned them."""
 
     violations: dict[str, Verdict]
     checked: tuple[str, ...]
@@ -56,7 +118,16 @@ class SimulationResult:
     elapsed: float
     seed: int
     depth: int
-    interrupted: bool = False
+    strategy: Strategy = DEFAULT_STRATEGY
+    finds: dict[str, Find] = attrs.Factory(dict)
+    stats: WalkStats | None = None
+    stopped: str = RUNS_DONE
+    declared: frozenset = frozenset()
+    learned: frozenset = frozenset()
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped == INTERRUPTED
 
     @property
     def traces(self) -> dict[str, Trace]:
@@ -142,129 +213,238 @@ class _Checks:
     steps: list
     liveness: list
     deadlock: bool
-    is_terminal: Callable[[Any], bool]
+    drain_steps: int
 
 
-def _walk(model, rng: random.Random, inits: list, depth: int, checks: _Checks,
-          seen_add: Callable[[int], None], fingerprint) -> tuple[list[Step], dict[str, tuple[str, Trace]]]:
-    """One random walk: its steps, and per property violated on it ``(kind, trace)``."""
-    state = inits[rng.randrange(len(inits))]
-    steps = [Step(None, state)]
-    found: dict[str, tuple[str, Trace]] = {}
-    _check_state(checks, steps, found)
-    seen_add(fingerprint(state) & FP_MASK)
-    while len(steps) < depth:
-        succs = model.successors(state)
-        if not succs:
-            if checks.deadlock and not checks.is_terminal(state):
-                found.setdefault(DEADLOCK, ("deadlock", Trace(tuple(steps))))
-            break
-        moves = _moves_checking_stutters(succs, state, checks, steps, found)
-        if not moves:
-            break  # only stutter steps are left: the walk cannot change anything any more
-        action, nxt = moves[rng.randrange(len(moves))]
-        _check_step(checks, state, action, nxt, steps, found)
-        steps.append(Step(action, nxt))
-        state = nxt
-        _check_state(checks, steps, found)
-        seen_add(fingerprint(state) & FP_MASK)
-    return steps, found
+@attrs.define
+class _WalkOutcome:
+    """What one walk did: its violations (``name -> Verdict``, the first per property), steps,
+    paths ``(why it ended, states)``, restarts, and per action name the steps taken, those
+    taken as a last resort (the configuration preferred nothing enabled), and the paths that
+    ended right after one of them (for the learner)."""
+
+    found: dict = attrs.Factory(dict)
+    steps: int = 0
+    paths: list = attrs.Factory(list)
+    restarts: int = 0
+    taken: dict = attrs.Factory(dict)
+    last_resort: dict = attrs.Factory(dict)
+    ended: dict = attrs.Factory(dict)
 
 
-def _moves_checking_stutters(succs, state, checks: _Checks, steps: list[Step], found: dict) -> list:
-    """The state-changing successors. Self-loops are checked by step properties here, in
-    place, so that a walk spends its depth on steps that change something."""
-    moves = []
-    for action, nxt in succs:
-        if nxt != state:
-            moves.append((action, nxt))
-        else:
-            _check_step(checks, state, action, nxt, steps, found)
-    return moves
+class _Walker:
+    """Takes walks over one model with fixed checks; ``seen`` gathers every visited fingerprint."""
 
+    def __init__(self, model, checks: _Checks, depth: int, restart: bool) -> None:
+        self.model, self.checks, self.depth, self.restart = model, checks, depth, restart
+        self.is_terminal = getattr(model, "is_terminal", None) or (lambda state: False)
+        self.fingerprint = getattr(model, "fingerprint", None) or stable_fingerprint
+        self.inits = list(model.init_states())
+        self.seen: set[int] = set()
+        self._names: dict = {}  # action label -> its name, computed once per label
 
-def _check_step(checks: _Checks, state, action, nxt, steps: list[Step], found: dict) -> None:
-    for prop in checks.steps:
-        if prop.name not in found and not prop.predicate(state, action, nxt):
-            found[prop.name] = ("step", Trace(tuple(steps) + (Step(action, nxt),)))
+    def name_of(self, action) -> str:
+        name = self._names.get(action)
+        if name is None:
+            name = self._names[action] = action_name(action)
+        return name
 
+    def walk(self, rng: random.Random, config: WalkConfig) -> _WalkOutcome:
+        """One walk: a path from a random initial state; with ``restart``, after each path end
+        with steps left, the path backs up to a random earlier state of itself and goes on."""
+        out = _WalkOutcome()
+        path = [Step(None, self.inits[rng.randrange(len(self.inits))])]
+        self._visit(path, out)
+        budget = self.depth - 1
+        while True:
+            why = self._extend(path, rng, config, out, budget - out.steps)
+            out.paths.append((why, len(path)))
+            if why in EARLY_ENDS and len(path) > 1:
+                name = self.name_of(path[-1].action)
+                out.ended[name] = out.ended.get(name, 0) + 1
+            self._drain(path, rng, out)
+            if not self.restart or out.steps >= budget or len(path) < 2:
+                return out
+            del path[rng.randrange(len(path) - 1) + 1:]
+            out.restarts += 1
 
-def _check_state(checks: _Checks, steps: list[Step], found: dict) -> None:
-    state = steps[-1].state
-    for prop in checks.invariants:
-        if prop.name not in found and not prop.predicate(state):
-            found[prop.name] = ("invariant", Trace(tuple(steps)))
+    def _extend(self, path: list[Step], rng: random.Random, config: WalkConfig, out: _WalkOutcome,
+                steps_left: int) -> str:
+        """Extend ``path`` until it ends; return why it ended."""
+        state = path[-1].state
+        while len(path) < self.depth:
+            if steps_left <= 0:
+                return BUDGET
+            succs = self.model.successors(state)
+            if not succs:
+                if self.is_terminal(state):
+                    return ABSORBING
+                if self.checks.deadlock:
+                    out.found.setdefault(DEADLOCK, Verdict(DEADLOCK, "deadlock", VIOLATED, Trace(tuple(path))))
+                return DEAD_END
+            moves = self._moves_checking_stutters(succs, state, path, out)
+            if not moves:
+                return QUIESCENT
+            (action, nxt), last_resort = choose(moves, config, len(path), self.name_of,
+                                                lambda pool: pool[rng.randrange(len(pool))])
+            self._check_step(state, action, nxt, path, out)
+            path.append(Step(action, nxt))
+            name = self.name_of(action)
+            out.taken[name] = out.taken.get(name, 0) + 1
+            if last_resort:
+                out.last_resort[name] = out.last_resort.get(name, 0) + 1
+            out.steps += 1
+            steps_left -= 1
+            state = nxt
+            self._visit(path, out)
+        return DEPTH
 
+    def _visit(self, path: list[Step], out: _WalkOutcome) -> None:
+        state = path[-1].state
+        self.seen.add(self.fingerprint(state) & FP_MASK)
+        for prop in self.checks.invariants:
+            if prop.name not in out.found and not prop.predicate(state):
+                out.found[prop.name] = Verdict(prop.name, "invariant", VIOLATED, Trace(tuple(path)))
 
-def _drain_violations(model, steps: list[Step], checks: _Checks, drain_steps: int,
-                      rng: random.Random) -> dict[str, tuple[str, Trace, str]]:
-    out = {}
-    for prop in checks.liveness:
-        outcome = drain(model, Trace(tuple(steps)), prop, drain_steps, rng)
-        if outcome.violated:
-            why = ("no fair action is enabled and Q never came (a fair behaviour stutters here)"
-                   if outcome.status == STUCK else
-                   f"Q not reached within {drain_steps} fair steps: a hint, not a proof")
-            out[prop.name] = ("liveness", outcome.trace, f"state {outcome.pending + 1} (P): {why}")
-    return out
+    def _moves_checking_stutters(self, succs, state, path: list[Step], out: _WalkOutcome) -> list:
+        """The state-changing successors. Self-loops are checked by step properties here, in
+        place, so that a walk spends its depth on steps that change something."""
+        moves, stutters = split_stutters(succs, state)
+        for action, nxt in stutters:
+            self._check_step(state, action, nxt, path, out)
+        return moves
+
+    def _check_step(self, state, action, nxt, path: list[Step], out: _WalkOutcome) -> None:
+        for prop in self.checks.steps:
+            if prop.name not in out.found and not prop.predicate(state, action, nxt):
+                out.found[prop.name] = Verdict(prop.name, "step", VIOLATED,
+                                               Trace(tuple(path) + (Step(action, nxt),)))
+
+    def _drain(self, path: list[Step], rng: random.Random, out: _WalkOutcome) -> None:
+        """The liveness hint at the end of a path (see :func:`drain`)."""
+        for prop in self.checks.liveness:
+            if prop.name in out.found:
+                continue
+            outcome = drain(self.model, Trace(tuple(path)), prop, self.checks.drain_steps, rng)
+            if outcome.violated:
+                why = ("no fair action is enabled and Q never came (a fair behaviour stutters here)"
+                       if outcome.status == STUCK else
+                       f"Q not reached within {self.checks.drain_steps} fair steps: a hint, not a proof")
+                out.found[prop.name] = Verdict(prop.name, "liveness", VIOLATED, outcome.trace,
+                                               f"state {outcome.pending + 1} (P): {why}")
 
 
 # -- the simulation ------------------------------------------------------------------------------
-def simulate(model, properties=(), runs: int = 100, depth: int = 100, seed: int = 0, *,
-             deadlock: bool = True, drain_steps: int = 0, max_seconds: float | None = None,
-             progress: Callable[[dict], None] | None = None,
-             progress_interval: float = 0.5) -> SimulationResult:
-    """Run ``runs`` seeded random walks of at most ``depth`` states and check ``properties``.
+@attrs.define
+class _Tally:
+    """What the walks so far add up to (a mutable accumulator; frozen into the result)."""
 
-    ``drain_steps > 0`` adds the drain hint for ``leads_to`` / ``always_eventually``
-    properties (see :func:`drain`); ``max_seconds`` stops between walks. Ctrl-C returns the
-    walks done so far with ``interrupted`` set.
+    best: dict = attrs.Factory(dict)  # name -> Verdict with the shortest trace
+    finds: dict = attrs.Factory(dict)  # name -> [first walk, seconds, config, walks, on-counts]
+    path_lengths: dict = attrs.Factory(dict)
+    ends: dict = attrs.Factory(dict)
+    actions: dict = attrs.Factory(dict)
+    last_resort: dict = attrs.Factory(dict)
+    restarts: int = 0
+    walks_violating: int = 0
+    steps: int = 0
+    distinct_after: array = attrs.Factory(lambda: array("q"))
+    steps_after: array = attrs.Factory(lambda: array("q"))
+
+    def add(self, walk: int, seconds: float, config: WalkConfig, names, out: _WalkOutcome, distinct: int) -> None:
+        for verdict in out.found.values():
+            _keep_shortest(self.best, verdict)
+            find = self.finds.setdefault(verdict.name, [walk, seconds, config, 0, dict.fromkeys(names, 0)])
+            find[3] += 1
+            for name in names:
+                if name not in config.off:
+                    find[4][name] = find[4].get(name, 0) + 1
+        self.walks_violating += bool(out.found)
+        for why, length in out.paths:
+            self.ends[why] = self.ends.get(why, 0) + 1
+            self.path_lengths[length] = self.path_lengths.get(length, 0) + 1
+        add_counts(self.actions, out.taken, out.taken.values())
+        add_counts(self.last_resort, out.last_resort, out.last_resort.values())
+        self.restarts += out.restarts
+        self.steps += out.steps
+        self.distinct_after.append(distinct)
+        self.steps_after.append(self.steps)
+
+    def stats(self) -> WalkStats:
+        return WalkStats(dict(sorted(self.path_lengths.items())), self.ends, self.actions, self.last_resort,
+                         self.restarts,
+                         self.walks_violating, self.distinct_after, self.steps_after)
+
+
+def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, seed: int = 0, *,
+             strategy: Strategy = DEFAULT_STRATEGY, deadlock: bool = True, drain_steps: int = 0,
+             max_seconds: float | None = None, progress: Callable[[dict], None] | None = None,
+             progress_interval: float = 0.5) -> SimulationResult:
+    """Run seeded random walks of at most ``depth`` states and check ``properties``.
+
+    ``runs`` walks, or with ``runs=None`` as many as ``max_seconds`` allows; ``max_seconds``
+    only stops between walks (a walk is never cut by time, so the walks that ran are exactly
+    those ``runs=result.runs`` gives). The simulation also stops once every checked property is
+    violated. ``strategy`` says how walks choose (:mod:`explorer.schedule`); ``drain_steps > 0``
+    adds the drain hint for ``leads_to`` / ``always_eventually`` properties (see :func:`drain`).
+    Ctrl-C returns the walks done so far with ``stopped == "interrupted"``.
     """
     names = [p.name for p in properties]
     if len(set(names)) != len(names) or (deadlock and DEADLOCK in names):
         raise ValueError("property names must be unique (and 'deadlock' is built in)")
-    if runs < 1 or depth < 1 or drain_steps < 0:
+    if (runs is not None and runs < 1) or depth < 1 or drain_steps < 0:
         raise ValueError("runs and depth must be at least 1, drain_steps at least 0")
+    if runs is None and max_seconds is None:
+        raise ValueError("without a number of runs, give max_seconds")
     checks = _Checks(
         invariants=[p for p in properties if p.kind == "invariant"],
         steps=[p for p in properties if p.kind == "step"],
         liveness=[p for p in properties if p.kind == "liveness" and p.shape in DRAIN_SHAPES
                   and drain_steps > 0],
         deadlock=deadlock,
-        is_terminal=getattr(model, "is_terminal", None) or (lambda state: False),
+        drain_steps=drain_steps,
     )
     checked = tuple(p.name for p in checks.invariants + checks.steps + checks.liveness)
     checked += (DEADLOCK,) if deadlock else ()
     skipped = tuple(n for n in names if n not in checked)
-    fingerprint = getattr(model, "fingerprint", None) or stable_fingerprint
-    rng = random.Random(seed)
-    inits = list(model.init_states())
-    seen: set[int] = set()
-    best: dict[str, Verdict] = {}
-    done = steps_taken = 0
-    interrupted = False
+    walker = _Walker(model, checks, depth, RESTART in strategy)
+    vocabulary = dict.fromkeys(getattr(model, "action_names", tuple)())
+    declared = declared_absorbing(model)
+    learner = Learner()
+    tally = _Tally()
+    stopped = RUNS_DONE
     started = last_progress = time.perf_counter()
     try:
-        while done < runs:
-            if max_seconds is not None and time.perf_counter() - started > max_seconds:
-                break
-            walk, found = _walk(model, rng, inits, depth, checks, seen.add, fingerprint)
-            for name, (kind, trace) in found.items():
-                _keep_shortest(best, Verdict(name, kind, VIOLATED, trace))
-            for name, (kind, trace, message) in _drain_violations(model, walk, checks, drain_steps, rng).items():
-                _keep_shortest(best, Verdict(name, kind, VIOLATED, trace, message))
-            done += 1
-            steps_taken += len(walk) - 1
+        while runs is None or len(tally.steps_after) < runs:
             now = time.perf_counter()
+            if max_seconds is not None and now - started > max_seconds:
+                stopped = TIME_UP
+                break
+            walk = len(tally.steps_after)
+            rng = walk_rng(seed, walk)
+            absorbing = declared | (learner.absorbing() if LEARN in strategy else frozenset())
+            config = draw_config(strategy, rng, tuple(vocabulary), absorbing, depth)
+            out = walker.walk(rng, config)
+            now = time.perf_counter()
+            tally.add(walk + 1, now - started, config, tuple(vocabulary), out, len(walker.seen))
+            first_seen(out.taken, vocabulary)
+            learner.record(out.taken, out.ended)
             if progress is not None and now - last_progress >= progress_interval:
                 last_progress = now
-                progress({"runs": done, "steps": steps_taken, "distinct": len(seen),
-                          "violations": len(best), "elapsed": now - started})
+                progress({"runs": walk + 1, "steps": tally.steps, "distinct": len(walker.seen),
+                          "violations": len(tally.best), "elapsed": now - started})
+            if checked and all(n in tally.best for n in checked):
+                stopped = ALL_VIOLATED
+                break
     except KeyboardInterrupt:
-        interrupted = True
-    ordered = {n: best[n] for n in names + [DEADLOCK] if n in best}
-    return SimulationResult(ordered, checked, skipped, done, steps_taken, len(seen),
-                            time.perf_counter() - started, seed, depth, interrupted)
+        stopped = INTERRUPTED
+    order = names + [DEADLOCK]
+    violations = {n: tally.best[n] for n in order if n in tally.best}
+    finds = {n: Find(*tally.finds[n]) for n in order if n in tally.finds}
+    learned = learner.absorbing() - declared if LEARN in strategy else frozenset()
+    return SimulationResult(violations, checked, skipped, len(tally.steps_after), tally.steps, len(walker.seen),
+                            time.perf_counter() - started, seed, depth, strategy, finds, tally.stats(),
+                            stopped, declared, learned)
 
 
 def _keep_shortest(best: dict[str, Verdict], verdict: Verdict) -> None:
@@ -272,3 +452,94 @@ def _keep_shortest(best: dict[str, Verdict], verdict: Verdict) -> None:
     known = best.get(verdict.name)
     if known is None or len(verdict.trace) < len(known.trace):
         best[verdict.name] = verdict
+
+
+# -- the summary that explains a result ----------------------------------------------------------
+QUANTILES = (("min", 0.0), ("p10", 0.1), ("median", 0.5), ("p90", 0.9), ("max", 1.0))
+SLICES = 10  # the new-state rate is given per tenth of the walks
+Z_99 = 2.576  # two-sided 99% normal quantile, for the swarm's trigger / suppressor calls
+
+
+def walk_summary(result: SimulationResult) -> dict:
+    """Why the walks did what they did, as plain data (for the table and for JSON): path
+    lengths (mean and quantiles), why paths ended, the share of each action and how often it
+    was a last resort, the new-state rate per tenth of the walks, and per violated property
+    the actions that trigger or suppress it (swarm only)."""
+    stats = result.stats
+    paths = sum(stats.path_lengths.values())
+    return {
+        "paths": paths,
+        "restarts": stats.restarts,
+        "walks_with_a_violation": stats.walks_violating,
+        "path_length": _length_summary(stats.path_lengths),
+        "ends": {why: stats.ends[why] for why in END_REASONS if stats.ends.get(why)},
+        "actions": [{"action": name, "steps": n, "share": n / result.steps if result.steps else 0.0,
+                     "last_resort": stats.last_resort.get(name, 0)}
+                    for name, n in sorted(stats.actions.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "new_states": new_state_rate(stats.distinct_after, stats.steps_after),
+        "swarm": {name: swarm_effects(find, stats.actions) for name, find in result.finds.items()}
+                 if "swarm" in result.strategy else {},
+    }
+
+
+def _length_summary(lengths: dict) -> dict:
+    total = sum(lengths.values())
+    if not total:
+        return {}
+    out = {"mean": sum(k * n for k, n in lengths.items()) / total}
+    for label, q in QUANTILES:
+        out[label] = _nearest_rank(lengths, max(1, math.ceil(q * total)))
+    return out
+
+
+def _nearest_rank(counts: dict, rank: float) -> int:
+    """The smallest key whose cumulative count reaches ``rank`` (keys in ascending order)."""
+    seen = 0
+    for key, n in counts.items():
+        seen += n
+        if seen >= rank:
+            return key
+    return key
+
+
+def new_state_rate(distinct_after, steps_after, slices: int = SLICES) -> list[dict]:
+    """Per slice of the walks (a tenth each, fewer slices if fewer walks): walks, new distinct
+    states, steps, and new states per 1,000 steps. A rate that falls to nothing says more walks
+    of this kind will find little new."""
+    walks = len(distinct_after)
+    bounds = sorted({walks * i // slices for i in range(slices + 1)})
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        new = distinct_after[b - 1] - (distinct_after[a - 1] if a else 0)
+        steps = steps_after[b - 1] - (steps_after[a - 1] if a else 0)
+        out.append({"walks": f"{a + 1}-{b}", "new_states": new, "steps": steps,
+                    "per_1000_steps": 1000 * new / steps if steps else 0.0})
+    return out
+
+
+def swarm_effects(find: Find, taken: dict) -> dict:
+    """Swarm's explanation of one violation (Groce et al. 2013): over the walks that found it,
+    the share with each action switched on. Every walk switches each action off with chance
+    1/2, so an action on in clearly more than half of them *triggers* the violation, in clearly
+    fewer *suppresses* it ("clearly": the 99% Wilson interval of the share excludes 1/2).
+    Only actions some walk took are judged."""
+    triggers, suppressors = [], []
+    for name, on in find.on.items():
+        if not taken.get(name):
+            continue
+        low, high = _wilson(on, find.walks)
+        if low > 0.5:
+            triggers.append(name)
+        elif high < 0.5:
+            suppressors.append(name)
+    return {"triggers": triggers, "suppressors": suppressors}
+
+
+def _wilson(successes: int, n: int, z: float = Z_99) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    scale = 1 + z * z / n
+    return (centre - spread) / scale, (centre + spread) / scale

@@ -85,6 +85,13 @@ class RecoverModel:
     def action_names(self) -> tuple:
         return tuple(ACTIONS)
 
+    def absorbing_actions(self) -> tuple:
+        """Actions every step of which ends the behaviour (a terminal state), for the random
+        walks' scheduler (``explorer.schedule``), which holds them back until late in a walk:
+        the timeout fuse, enabled as soon as anything is pending, would otherwise end most
+        walks within a few steps. A hint only: exhaustive search ignores it."""
+        return ("dm_timeout_tick",) if self.config.timeout_fuse else ()
+
     def actor(self, action: Action) -> str:
         return actor_of(action)
 

@@ -14,11 +14,14 @@ from hypothesis.stateful import run_state_machine_as_test
 from explorer import Invariant, StepProperty, explore, leads_to
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
-from explorer.simulate import EXHAUSTED, NOTHING_PENDING, REACHED, STUCK, drain, simulate
+from explorer.schedule import UNIFORM, Strategy, WalkConfig, choose, parse_strategy
+from explorer.simulate import (ABSORBING, EXHAUSTED, NOTHING_PENDING, REACHED, STUCK, TIME_UP, drain, simulate,
+                               walk_summary)
 from explorer.result import Step, Trace
 from explorer.stateful import PropertyViolation, make_machine
 from explorer.trace import replay_trace, trace_to_json
 
+from engine_helpers import SuppressedStack
 
 
 def run_machine(machine, max_examples: int = 200) -> None:
@@ -64,6 +67,143 @@ def test_simulate_reports_a_deadlock_and_stops_at_terminal_states():
     result = simulate(graph, [], runs=20, depth=10, seed=0)
     assert [s.state for s in result.traces["deadlock"].steps] == [0, 1]
     assert simulate(ExplicitGraph([0], [(0, "b", 2)], terminal=[2]), [], runs=5, depth=10).violations == {}
+
+
+# -- a suppressor: what plain walks miss -----------------------------------------------------------
+def stack_run(strategy: str, declare: bool = True, runs: int = 200, seed: int = 0, **options):
+    stack = SuppressedStack(declare=declare)
+    return stack, simulate(stack, stack.properties(), runs=runs, depth=100, seed=seed,
+                           strategy=parse_strategy(strategy), **options)
+
+
+def test_plain_walks_miss_what_the_suppressor_hides():
+    """``crash`` ends a uniform walk within a few steps: 200 walks never fill the stack (each
+    would need about ten more pushes than pops with no crash between), though they find the
+    suppressor's own bug at once."""
+    stack, result = stack_run("uniform")
+    assert "no_overflow" not in result.violations and "no_crash_at_one" in result.violations
+    assert result.stats.ends == {ABSORBING: 200}
+    assert explore(stack, stack.properties()).verdicts["no_overflow"].status == "violated"
+
+
+@pytest.mark.parametrize("strategy, declare", [
+    ("swarm", True),  # crash switched off in half the walks
+    ("hold", True),  # crash held back, as the model declares it absorbing
+    ("hold,learn", False),  # not declared: learned from the walks it ended
+    ("swarm,hold,learn,restart", False),  # the default
+])
+def test_swarm_and_suppressor_aware_walks_find_it_and_keep_the_fuse(strategy, declare):
+    stack, result = stack_run(strategy, declare)
+    assert set(result.violations) == {"no_overflow", "no_crash_at_one"}  # the fuse's own bug too
+    for verdict in result.violations.values():
+        assert replays(stack, verdict.trace)
+    assert len(result.traces["no_overflow"]) >= 11  # ten pushes at least
+    if "learn" in strategy:
+        assert result.learned == {"crash"} and result.declared == frozenset()
+
+
+def test_swarm_names_the_suppressor():
+    """Over the walks that overflowed, ``crash`` was switched on in clearly fewer than half."""
+    stack, result = stack_run("swarm")
+    find = result.finds["no_overflow"]
+    assert find.walks >= 10 and "crash" in find.config.off
+    assert "crash" in walk_summary(result)["swarm"]["no_overflow"]["suppressors"]
+    assert "push" in walk_summary(result)["swarm"]["no_overflow"]["triggers"]
+
+
+def test_restarts_spend_every_walks_budget():
+    stack, result = stack_run("restart", runs=50)
+    assert result.steps == 50 * 99  # depth 100: 99 steps a walk
+    assert result.stats.restarts == sum(result.stats.ends.values()) - 50
+    assert all(replays(stack, v.trace) for v in result.violations.values())
+
+
+def test_strategy_names():
+    assert parse_strategy("uniform") == UNIFORM and str(UNIFORM) == "uniform"
+    assert str(parse_strategy("restart, swarm")) == "swarm,restart"
+    with pytest.raises(ValueError, match="unknown technique 'pct'"):
+        parse_strategy("swarm,pct")
+    with pytest.raises(ValueError, match="needs 'hold'"):
+        Strategy(frozenset({"learn"}))
+
+
+# -- the summary explains itself ---------------------------------------------------------------
+def test_summary_adds_up_and_says_why_walks_were_short():
+    stack, result = stack_run("uniform", runs=100)
+    summary = walk_summary(result)
+    lengths = result.stats.path_lengths
+    assert summary["paths"] == sum(lengths.values()) == sum(summary["ends"].values()) == 100
+    assert summary["ends"] == {ABSORBING: 100}  # every walk ended at a crash
+    assert summary["path_length"]["mean"] == sum(k * n for k, n in lengths.items()) / 100 < 10
+    assert summary["path_length"]["min"] <= summary["path_length"]["median"] <= summary["path_length"]["max"]
+    assert sum(a["steps"] for a in summary["actions"]) == result.steps
+    assert abs(sum(a["share"] for a in summary["actions"]) - 1) < 1e-9
+    crash = next(a for a in summary["actions"] if a["action"] == "crash")
+    assert crash["steps"] == 100 and crash["last_resort"] == 0
+    rate = summary["new_states"]
+    assert len(rate) == 10 and sum(s["new_states"] for s in rate) == result.distinct
+    assert sum(s["steps"] for s in rate) == result.steps and rate[0]["walks"] == "1-10"
+
+
+def test_last_resort_counts_what_a_configuration_did_not_prefer():
+    """Held back alone, crash never has to fire as a last resort: push or pop is enabled
+    wherever it is. Under swarm a walk with push and pop switched off takes them anyway when
+    nothing it prefers is enabled, and the summary counts those steps."""
+    _, held = stack_run("hold", runs=100)
+    assert held.stats.last_resort == {} and held.stats.actions["crash"] > 0
+    _, swarm = stack_run("swarm", runs=100)
+    assert swarm.stats.last_resort["push"] > 0
+    assert all(n <= swarm.stats.actions[name] for name, n in swarm.stats.last_resort.items())
+
+
+def test_a_last_resort_takes_switched_off_actions_before_held_back_ones():
+    """Where only switched-off and held-back actions are enabled, the walk takes a switched-off
+    one; the held-back fuse fires only where nothing else is enabled, or past its hold point."""
+    config = WalkConfig(off=frozenset({"push", "crash"}), held=frozenset({"crash"}), hold_until=10)
+    moves = [("push", 1), ("crash", 2)]
+    pools = lambda length: choose(moves, config, length, str, lambda pool: tuple(pool))  # noqa: E731
+    assert pools(3) == (((("push", 1),)), True)
+    assert pools(10) == ((("push", 1), ("crash", 2)), True)  # past the hold point: both alike
+    assert choose([("crash", 2)], config, 3, str, lambda pool: tuple(pool)) == ((("crash", 2),), True)
+
+
+def test_the_command_prints_the_explaining_summary(capsys):
+    from rich.console import Console
+
+    from explorer.simulate_cli import print_simulation
+
+    stack, result = stack_run("swarm,hold,learn,restart", declare=False)
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    print_simulation(console, stack, result, "stack")
+    text = console.export_text()
+    for expected in ("strategy", "swarm,hold,learn,restart", "path lengths", "mean", "median",
+                     "why paths ended", "absorbing", "budget", "restarts", "crash (learned: they ended paths)",
+                     "new states / 1,000 steps", "actions taken", "as a last resort",
+                     "who found what", "no_overflow: first by walk", "its configuration", "suppressors: pop"):
+        assert expected in text, expected
+
+
+# -- determinism --------------------------------------------------------------------------------
+def fingerprint_of(result):
+    """Everything a simulation reports except timing."""
+    return (result.runs, result.steps, result.distinct, result.stats.ends, result.stats.path_lengths,
+            result.stats.actions, list(result.stats.distinct_after), sorted(result.learned),
+            {n: (f.walk, f.walks, f.config) for n, f in result.finds.items()},
+            {n: [(str(s.action), s.state) for s in t.steps] for n, t in result.traces.items()})
+
+
+def test_a_time_budget_only_decides_how_many_walks_run():
+    """The walks a time budget let run are exactly those ``runs=N`` gives, learning included;
+    and the first walks are the same whatever the budget (walk k's choices depend on the seed
+    and k, and on what the walks before it learned)."""
+    tpc = TwoPhaseCommit(4)
+    props = [Invariant("never_abort", lambda s: s >> tpc.tm_shift != 2)]
+    timed = simulate(tpc, props, runs=None, depth=40, seed=3, max_seconds=0.3)
+    assert timed.stopped == TIME_UP and timed.runs > 10
+    again = simulate(tpc, props, runs=timed.runs, depth=40, seed=3)
+    assert fingerprint_of(again) == fingerprint_of(timed)
+    fewer = simulate(tpc, props, runs=10, depth=40, seed=3)
+    assert list(fewer.stats.distinct_after) == list(timed.stats.distinct_after)[:10]
 
 
 # -- drain ---------------------------------------------------------------------------------------
@@ -119,6 +259,19 @@ def test_machine_passes_when_the_property_holds():
     assert machine.last_trace is not None and len(machine.last_trace) >= 1
 
 
+def test_machine_scheduler_gets_past_the_suppressor():
+    """The plain machine (each step's successor drawn alike) crashes the stack within a few
+    steps in every run; with swarm, hold and restart (the default) it fills it. Learning is
+    refused: a run must depend on Hypothesis's data alone."""
+    overflow = [p for p in SuppressedStack().properties() if p.name == "no_overflow"]
+    run_machine(make_machine(SuppressedStack, overflow, 40, seed=0, strategy=UNIFORM), max_examples=200)
+    with pytest.raises(PropertyViolation) as caught:
+        run_machine(make_machine(SuppressedStack, overflow, 40, seed=0), max_examples=200)
+    assert caught.value.trace.steps[-1].state == (10, False) and replays(SuppressedStack(), caught.value.trace)
+    with pytest.raises(ValueError, match="does not learn"):
+        make_machine(SuppressedStack, overflow, strategy=parse_strategy("hold,learn"))
+
+
 # -- the command ---------------------------------------------------------------------------------
 def parser_with_simulate():
     from explorer.cli import build_parser
@@ -163,6 +316,36 @@ def test_cli_json_traces_replay(capsys):
     assert trace.steps[-1].state[1] == 4
 
 
+def test_cli_time_budget_says_how_to_run_the_same_walks_again(capsys):
+    code, out = run_cli(["simulate", "--example", "two_phase_commit", "--time", "0.3", "--json"], capsys)
+    timed = json.loads(out)
+    assert code == 0 and timed["stopped"] == "time"
+    runs = timed["runs"]
+    assert timed["reproduce"] == f"--runs {runs} --seed 0 --depth 100 --strategy swarm,hold,learn,restart"
+    code, out = run_cli(["simulate", "--example", "two_phase_commit", "--json"] + timed["reproduce"].split(), capsys)
+    again = json.loads(out)
+    assert again["stopped"] == "runs" and again["reproduce"] == ""
+    for data in (timed, again):
+        for key in ("seconds", "stopped", "reproduce"):
+            data.pop(key)
+    assert again == timed
+
+
+def test_cli_strategy_errors_and_the_plain_walk(capsys):
+    code, message = run_cli(["simulate", "--example", "water_jug", "--strategy", "swarm,pct"], capsys)
+    assert code == 2 and "--strategy: unknown technique 'pct'" in message
+    code, out = run_cli(["simulate", "--example", "water_jug", "--runs", "50", "--strategy", "uniform"], capsys)
+    assert "uniform" in out and "nothing (no 'hold' in the strategy)" in out
+
+
+def without_timing(data: dict) -> dict:
+    """The JSON less its timing fields: ``seconds`` and each property's ``first_seconds``."""
+    data.pop("seconds")
+    for prop in data["properties"].values():
+        prop.pop("first_seconds", None)
+    return data
+
+
 SIMULATE_SCRIPT = """
 import argparse, json, sys
 from rich.console import Console
@@ -184,7 +367,5 @@ def test_same_output_whatever_the_hash_seed(argv):
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                               env=dict(os.environ, PYTHONHASHSEED=seed))
         assert done.returncode == 0, done.stderr
-        data = json.loads(done.stdout)
-        data.pop("seconds")
-        outputs.add(json.dumps(data, sort_keys=True))
+        outputs.add(json.dumps(without_timing(json.loads(done.stdout)), sort_keys=True))
     assert len(outputs) == 1

@@ -1,0 +1,177 @@
+"""How a random walk picks its next step: the scheduler ideas that ``simulate`` and the Hypothesis
+machine share.
+
+A uniformly random walk meets a *suppressor* (Groce et al., "Help, help, I'm being
+suppressed!", ISSRE 2013): an action whose presence stops other behaviour from happening. The
+typical one is an absorbing action, a timeout fuse that is enabled as soon as anything is
+pending and ends the behaviour: a walk that takes each enabled action with equal chance takes
+it within a few steps, and never sees what a long behaviour does. The techniques here
+(``Strategy``, any combination):
+
+* ``swarm`` (Groce, Zhang, Eide, Chen, Regehr, ISSTA 2012): each walk switches off a random
+  subset of the action names, each one with probability 1/2, absorbing actions included. Half
+  the walks never take the fuse while anything else can happen; others leave out the actions
+  that would undo what a bug needs to build up.
+* ``hold``: absorbing actions (those the model names in ``absorbing_actions()``, and with
+  ``learn`` those the walks have seen end a path) are held back until a point of the walk drawn
+  per walk, uniformly over its depth (like the change points of PCT, a priority-based scheduler
+  of P and Coyote): late in some walks, early in others.
+* ``learn``: the engine counts, per action name, how often a step of it ended the walk's path
+  (the next state has nothing left to do); a name that did so at least half of the time, over
+  at least ``LEARN_AFTER`` steps, is treated as absorbing from the next walk on.
+* ``restart``: a path that ends before the walk's step budget is spent (at an absorbing state,
+  a deadlock, a state with only self-loops, or the depth bound) backs up to a random state of
+  itself and goes on from there, so the budget is spent instead of wasted.
+
+A switched-off or held-back action still fires when nothing else can (``choose``; a
+switched-off one before a held-back one): a configuration never ends a walk, and no behaviour
+becomes unreachable: the fuse fires at a state where nothing else is enabled, and at any point
+of a walk whose hold point is that early.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Callable, Iterable, Sequence
+
+import attrs
+
+from .levels import add_counts
+
+SWARM, HOLD, LEARN, RESTART = TECHNIQUES = ("swarm", "hold", "learn", "restart")
+UNIFORM_NAME = "uniform"
+LEARN_AFTER = 5  # steps of an action name seen before the engine judges whether it absorbs
+
+
+@attrs.frozen
+class Strategy:
+    """Which of ``TECHNIQUES`` the walks use; none is the plain uniform random walk."""
+
+    techniques: frozenset = attrs.field(converter=frozenset, factory=frozenset)
+
+    def __attrs_post_init__(self) -> None:
+        unknown = sorted(self.techniques - set(TECHNIQUES))
+        if unknown:
+            raise ValueError(f"unknown technique {unknown[0]!r} (known: {', '.join(TECHNIQUES)}, "
+                             f"or {UNIFORM_NAME} for none)")
+        if LEARN in self.techniques and HOLD not in self.techniques:
+            raise ValueError("'learn' needs 'hold': learned absorbing actions are held back")
+
+    def __contains__(self, technique: str) -> bool:
+        return technique in self.techniques
+
+    def __str__(self) -> str:
+        return ",".join(t for t in TECHNIQUES if t in self.techniques) or UNIFORM_NAME
+
+
+def parse_strategy(text: str) -> Strategy:
+    """``"uniform"`` or a comma-separated list of techniques, e.g. ``"swarm,hold,restart"``."""
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if names == [UNIFORM_NAME]:
+        return UNIFORM
+    return Strategy(frozenset(names))
+
+
+UNIFORM = Strategy()
+DEFAULT_STRATEGY = Strategy(frozenset(TECHNIQUES))
+
+
+@attrs.frozen
+class WalkConfig:
+    """One walk's draw: the action names switched off, the absorbing names held back and the
+    number of states the walk's path must have before they are preferred again."""
+
+    off: frozenset = frozenset()
+    held: frozenset = frozenset()
+    hold_until: int = 0
+
+    def holds(self, name: str, path_length: int) -> bool:
+        return path_length < self.hold_until and name in self.held
+
+    def prefers(self, name: str, path_length: int) -> bool:
+        return name not in self.off and not self.holds(name, path_length)
+
+    def describe(self, relevant: Iterable[str] | None = None) -> str:
+        """One line; ``relevant`` (if given) limits the names shown, e.g. to actions ever taken."""
+        keep = (lambda names: sorted(names)) if relevant is None else (lambda names: sorted(set(names) & set(relevant)))
+        parts = []
+        if keep(self.off):
+            parts.append("off: " + " ".join(keep(self.off)))
+        if self.held and self.hold_until > 1:
+            parts.append(f"{' '.join(sorted(self.held))} held until state {self.hold_until}")
+        return "; ".join(parts) or "every action on"
+
+    def to_json(self) -> dict:
+        return {"off": sorted(self.off), "held": sorted(self.held), "hold_until": self.hold_until}
+
+
+PLAIN = WalkConfig()
+
+
+def draw_config(strategy: Strategy, rng: random.Random, names: Sequence[str],
+                absorbing: frozenset, depth: int) -> WalkConfig:
+    """A walk's configuration: each of ``names`` off with probability 1/2 (swarm), and the
+    ``absorbing`` names held back until a state drawn uniformly in ``1..depth`` (hold)."""
+    off = frozenset(n for n in names if rng.random() < 0.5) if SWARM in strategy else frozenset()
+    if HOLD in strategy and absorbing:
+        return WalkConfig(off, absorbing, rng.randint(1, depth))
+    return WalkConfig(off)
+
+
+def split_stutters(succs, state) -> tuple[list, list]:
+    """``(moves, stutters)``: the successors that change the state, which a walk may take, and
+    the self-loops, which a walk checks in place (a stutter step does not move it)."""
+    moves, stutters = [], []
+    for action, nxt in succs:
+        (stutters if nxt == state else moves).append((action, nxt))
+    return moves, stutters
+
+
+def choose(moves: Sequence, config: WalkConfig, path_length: int, name_of: Callable,
+           pick: Callable[[list], tuple]):
+    """``(move, last_resort)``: ``pick(pool)`` takes one of the ``moves`` (``(action,
+    next_state)`` pairs, none a self-loop) the configuration prefers, or, when it prefers none
+    (``last_resort``: a configuration never stops a walk), one of those it does not hold back,
+    or of all of them. Switched-off actions go before held-back ones: else a walk whose swarm
+    draw left little on would take the fuse early in most of its last resorts."""
+    preferred = [m for m in moves if config.prefers(name_of(m[0]), path_length)]
+    if preferred:
+        return pick(preferred), False
+    unheld = [m for m in moves if not config.holds(name_of(m[0]), path_length)]
+    return pick(unheld or list(moves)), True
+
+
+@attrs.define
+class Learner:
+    """Per action name, steps taken and steps after which the path ended (nothing left to do)."""
+
+    taken: dict = attrs.Factory(dict)
+    ended: dict = attrs.Factory(dict)
+
+    def record(self, taken: dict, ended: dict) -> None:
+        add_counts(self.taken, taken, taken.values())
+        add_counts(self.ended, ended, ended.values())
+
+    def absorbing(self) -> frozenset:
+        return frozenset(name for name, n in self.taken.items()
+                         if n >= LEARN_AFTER and 2 * self.ended.get(name, 0) >= n)
+
+
+def declared_absorbing(model) -> frozenset:
+    """The model's hint: ``absorbing_actions()`` if it has one (names of actions that lead to a
+    terminal state), else none."""
+    hint = getattr(model, "absorbing_actions", None)
+    return frozenset(hint()) if hint is not None else frozenset()
+
+
+def walk_rng(seed: int, walk: int) -> random.Random:
+    """The random source of walk number ``walk``: a function of the seed and the walk's number
+    only (a string seed is hashed with SHA-512, not ``hash()``), so a walk does the same
+    whatever ran before it and whatever ``PYTHONHASHSEED`` is."""
+    return random.Random(f"{seed}/{walk}")
+
+
+def first_seen(names: Iterable[str], known: dict) -> None:
+    """Add new ``names`` to ``known`` (a dict used as an ordered set) in the order met."""
+    for name in names:
+        known.setdefault(name, None)
