@@ -282,7 +282,8 @@ class Cell(Job):
 
     def label(self, key) -> str:
         part, i = key
-        return f"{self.parts[part].label(i)} {self._check(part, self.parts[part].sweep.points[i]).prop}"
+        point = self.parts[part].sweep.points[i]
+        return f"{self.parts[part].name} {self._check(part, point).prop} at {point_label(point)}"
 
     def _dropped_may_run(self) -> bool:
         return self.parts[DECIDE].summary().status == HOLDS
