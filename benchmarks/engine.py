@@ -42,7 +42,7 @@ import numpy
 import explorer.batched, explorer.parallel
 from explorer import explore
 from explorer.examples import TwoPhaseCommit
-from explorer.search import current_rss
+from explorer.base import current_rss
 spec, mode, workers = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 if spec["model"] == "2pc":
     model = TwoPhaseCommit(spec["rms"])
@@ -66,8 +66,8 @@ if mode == "plain_bfs":
                 seen.add(n); queue.append(n)
     el, distinct = time.perf_counter() - t, len(seen)
 elif mode == "level_wide":  # the processes' algorithm on one process (a private entry point)
-    from explorer.sharded import _ShardedSearch
-    r = _ShardedSearch(model, [], workers=workers, deadlock=False, max_states=None, max_depth=None,
+    from explorer.sharded import ShardedSearch
+    r = ShardedSearch(model, [], workers=workers, deadlock=False, max_states=None, max_depth=None,
                        max_seconds=None, max_memory_mb=None, stop_at_first=False, progress=None,
                        progress_interval=1.0, keep_graph=False).run()
     el, distinct, generated = r.elapsed, r.distinct, r.generated

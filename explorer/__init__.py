@@ -7,19 +7,21 @@ deadlock and liveness under weak or strong fairness.
 """
 
 from .properties import (
+    Failed,
     Invariant,
     Liveness,
     Sometimes,
     StepProperty,
     always_eventually,
+    clauses,
     eventually_always,
     leads_to,
 )
 from .result import HOLDS, INCOMPLETE, VIOLATED, Result, Step, Trace, Verdict
-from .search import explore
+from .checker import explore
 
 __all__ = [
-    "HOLDS", "INCOMPLETE", "VIOLATED", "Invariant", "Liveness", "Result", "Sometimes", "Step",
-    "StepProperty", "Trace", "Verdict", "always_eventually", "eventually_always", "explore",
+    "HOLDS", "INCOMPLETE", "VIOLATED", "Failed", "Invariant", "Liveness", "Result", "Sometimes", "Step",
+    "StepProperty", "Trace", "Verdict", "always_eventually", "clauses", "eventually_always", "explore",
     "leads_to",
 ]

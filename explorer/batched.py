@@ -30,9 +30,10 @@ from itertools import chain
 
 import numpy as np
 
-from .levels import LabelIds, _LevelSearch, add_counts, extend, least_unseen
+from .base import action_of, next_state_of
+from .fingerprint import FP_MASK
+from .levels import LabelIds, LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
-from .search import FP_MASK, _first, _second
 
 # frontier states per batch: a bigger batch searches the visited set fewer times (65,536: 10%
 # faster on two-phase commit with 8 RMs) but holds more successors at once (31.5 instead of 23
@@ -108,8 +109,8 @@ class _ObjectStates:
         lists = [successors(state) for state in batch]
         counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         steps = list(chain.from_iterable(lists))
-        nexts = list(map(_second, steps))
-        label_ids = np.fromiter(map(self.label_ids.__getitem__, map(_first, steps)), dtype=np.int64,
+        nexts = list(map(next_state_of, steps))
+        label_ids = np.fromiter(map(self.label_ids.__getitem__, map(action_of, steps)), dtype=np.int64,
                                 count=len(steps))
         sources, positions = sources_and_positions(counts)
         return sources, positions, label_ids, nexts, self._fingerprints(nexts)
@@ -127,9 +128,12 @@ class _ObjectStates:
         return states
 
 
-class _BatchedSearch(_LevelSearch):
+class BatchedSearch(LevelSearch):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.liveness or self.graph is not None:
+            raise ValueError("liveness and keep_graph need the whole state graph: search one state at a time "
+                             "(engine='states'), on any number of workers")
         store = _PackedStates if is_vectorised(self.model) else _ObjectStates
         self.states = store(self.model, self.fingerprint)
         self.engine = "batched, vectorised model" if self.states.vectorised else "batched"
@@ -193,6 +197,9 @@ class _BatchedSearch(_LevelSearch):
         first_new = len(self.parent)
         self._make_room(len(best))
         new = self.states.take(nexts, best)
+        if self.guard is not None and not self.states.vectorised:  # packed ints: hash() is faithful
+            for state in new:
+                self.guard.check(state)
         events += self._invariant_events(new, parents, first_new)
         stop, firsts, last = self._decide(events, before, cut, last)
         if stop is not None:
@@ -289,10 +296,10 @@ class _BatchedSearch(_LevelSearch):
 
 def _tally(counts: np.ndarray, label_ids: np.ndarray, labels: int) -> np.ndarray:
     """``counts`` (per label id) plus the label ids' occurrences; grows with new labels."""
-    return _plus(counts, np.bincount(label_ids, minlength=labels))
+    return plus_counts(counts, np.bincount(label_ids, minlength=labels))
 
 
-def _plus(counts: np.ndarray, added: np.ndarray) -> np.ndarray:
+def plus_counts(counts: np.ndarray, added: np.ndarray) -> np.ndarray:
     """Per-label counts added; ``added`` may count more labels (labels are numbered as met), so
     ``counts`` is padded with zeros."""
     return np.pad(counts, (0, len(added) - len(counts))) + added

@@ -1,5 +1,7 @@
-"""The ``recover-check`` command line: the one module that wires the engine, the model and the
-properties together (the engine itself knows neither).
+"""The ``recover-check`` command line: the parser and the commands. With
+:mod:`explorer.cli_shared` (what the commands share) and :mod:`explorer.simulate_cli` (the
+``simulate`` command) it is the one place that wires the engine, the model and the properties
+together (the engine itself knows neither).
 
 Exit codes: 0 every property holds, 1 a violation, 2 bad input (one line, no traceback),
 3 incomplete (a bound cut the search), 130 interrupted, 141 stdout's reader went away (a pipe
@@ -13,281 +15,52 @@ import argparse
 import json
 import os
 import sys
-import textwrap
 from typing import Any, Callable, Sequence
 
 import attrs
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
 from .batched import is_vectorised
+from .checker import ENGINES, explore
+from .cli_shared import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CODES, EXIT_INCOMPLETE, EXIT_INTERRUPTED,
+                         QUIET_HELP, Parser, Target, UsageError, add_config_options, add_model_options,
+                         add_output_options, config_overrides, every_property, example_target, live_line,
+                         pick_properties, positive_float, positive_int, preset_names, recover_target,
+                         target_from_args, target_from_context)
 from .evidence import evidence
 from .examples import EXAMPLES
+from .explain import MAX_NODES
 from .export import write_dot, write_graphml
 from .properties import DEADLOCK
 from .report import print_result, result_to_json, trace_table
 from .result import INCOMPLETE, Result
-from .search import ENGINES, explore
+from .simulate_cli import add_simulate_parser
 from .symmetry import SymmetricModel, check_symmetry_safe
 from .trace import TraceError, replay_trace, trace_rows, trace_to_json
-
-EXIT_BAD_INPUT = 2
-EXIT_INCOMPLETE = 3
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for any tool whose reader left
-
-EXIT_CODES = ("exit codes: 0 every property holds, 1 a violation, 2 bad input (one line naming the "
-              "problem), 3 incomplete (a bound cut the search: never read as holds), 130 interrupted "
-              "(Ctrl-C: what was done is printed)")
-EPILOG_WIDTH = 100
-QUIET_HELP = ("hide the live progress display on stderr (it is shown only on a terminal); results, "
-              "warnings and errors still print")
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
-
-
-class _StoreOnce(argparse._StoreAction):
-    """A single-valued option given twice is a usage error, not 'the last one wins'."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        given = namespace.__dict__.setdefault("_given_once", set())
-        if option_string is not None and self.dest in given:
-            raise UsageError(f"{option_string} given twice: give it once")
-        given.add(self.dest)
-        super().__call__(parser, namespace, values, option_string)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
-        for prose in ("description", "epilog"):  # the raw formatter keeps line breaks: wrap here
-            if kwargs.get(prose):
-                kwargs[prose] = textwrap.fill(kwargs[prose], EPILOG_WIDTH)
-        super().__init__(*args, **kwargs)
-        self.register("action", None, _StoreOnce)
-        self.register("action", "store", _StoreOnce)
-
-    def error(self, message: str):  # one line, not argparse's usage block
-        raise UsageError(message)
-
-
-@attrs.frozen
-class Target:
-    """What to explore: a model, its properties, and how to rebuild it (for JSON round trips).
-    ``property_names`` are the names ``pick`` accepts; ``pick(names)`` gives their properties
-    (a per-dispatcher property gives one per dispatcher)."""
-
-    model: Any
-    properties: list
-    context: dict[str, Any]
-    title: str
-    property_names: tuple[str, ...]
-    pick: Callable[[Sequence[str]], list] = attrs.field(repr=False)
-
-
-def pick_properties(target: Target, names: Sequence[str]) -> list:
-    unknown = [n for n in names if n not in target.property_names]
-    if unknown:
-        raise UsageError(f"unknown property {unknown[0]!r} for {target.title} "
-                         f"(known: {', '.join(target.property_names)})")
-    return target.pick(names)
-
-
-def every_property(target: Target) -> dict[str, Any]:
-    """Every property the target's model can be checked against, by its (per-dispatcher) name."""
-    return {p.name: p for p in target.pick(target.property_names)}
-
-
-# -- targets ---------------------------------------------------------------------------------
-def _parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UsageError(f"{what} takes key=value, got {pair!r}")
-        if key in out:
-            raise UsageError(f"{key} given twice ({what} {key}={out[key]} and {what} {pair}): give it once")
-        out[key] = value.strip()
-    return out
-
-
-def example_target(name: str, params: dict[str, Any]) -> Target:
-    factory = EXAMPLES.get(name) if isinstance(name, str) else None
-    if factory is None:
-        raise UsageError(f"unknown example {name!r} (known: {', '.join(sorted(EXAMPLES))})")
-    if not isinstance(params, dict):
-        raise UsageError(f"the parameters of example {name} must be an object of name: number")
-    try:
-        model = factory(**{str(k): int(v) for k, v in params.items()})
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise UsageError(f"bad parameter for example {name}: {exc}") from None
-    properties = model.properties()
-    names = tuple(p.name for p in properties)
-    return Target(model, properties, {"example": name, "params": dict(params)},
-                  f"{name} {' '.join(f'{k}={v}' for k, v in params.items())}".strip(), names,
-                  lambda chosen: [p for p in properties if p.name in chosen])
-
-
-def recover_target(preset: str, overrides: dict[str, Any]) -> Target:
-    from invariants import PROPERTY_NAMES, properties_for
-    from model import ConfigError, RecoverModel, make_config
-
-    try:
-        config = make_config(preset, overrides)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    model = RecoverModel(config)
-    return Target(model, properties_for(config), {"preset": preset, "config": dict(overrides)},
-                  f"recover model, preset {preset}", PROPERTY_NAMES,
-                  lambda chosen: properties_for(config, list(chosen)))
-
-
-def target_from_context(context: Any) -> Target:
-    """The target a JSON result's ``model`` object names."""
-    if not isinstance(context, dict):
-        raise UsageError("the JSON has no 'model' object to rebuild the model from")
-    if "example" in context:
-        return example_target(context["example"], context.get("params") or {})
-    if "preset" in context:
-        return recover_target(context["preset"], context.get("config") or {})
-    raise UsageError("the JSON's 'model' names neither an example nor a preset")
-
-
-CONFIG_FLAGS = ("dispatchers", "messages_per_instance", "maintainer_moves", "other_operators",
-                "channel_capacity", "lossy", "duplicating", "restart_budget")
-
-
-def config_overrides(args) -> dict[str, Any]:
-    """``--set`` pairs and the config flags; a key given twice, either way, is refused."""
-    overrides: dict[str, Any] = _parse_pairs(args.set, "--set")
-    for key in CONFIG_FLAGS:
-        value = getattr(args, key, None)
-        if value is None:
-            continue
-        if key in overrides:
-            raise UsageError(f"{key} given twice (--set {key}={overrides[key]} and "
-                             f"--{key.replace('_', '-')} {value}): give it once")
-        overrides[key] = value
-    return overrides
-
-
-def target_from_args(args) -> Target:
-    """The model ``--preset`` or ``--example`` names (exactly one of them)."""
-    params = _parse_pairs(args.param, "--param")
-    overrides = config_overrides(args)
-    if args.preset is not None and args.example is not None:
-        raise UsageError("--preset and --example name two models: give one")
-    if args.example is not None:
-        if overrides:
-            raise UsageError(f"{', '.join(overrides)}: config options apply to --preset; an example takes --param")
-        return example_target(args.example, params)
-    if params:
-        raise UsageError("--param applies to --example; the recover model takes --set KNOB=VALUE")
-    if args.preset is None:
-        raise UsageError(f"{args.command} needs --preset ({', '.join(_preset_names())}) "
-                         f"or --example ({', '.join(sorted(EXAMPLES))})")
-    return recover_target(args.preset, overrides)
-
-
-def _preset_names() -> tuple[str, ...]:
-    from model import PRESETS
-
-    return tuple(PRESETS)
-
-
-# -- options -----------------------------------------------------------------------------------
-def _add_model_choice(p: argparse.ArgumentParser) -> None:
-    from model import PRESETS
-
-    g = p.add_argument_group("what to explore (exactly one of --preset and --example)")
-    g.add_argument("--preset", metavar="P", help=f"the recover model with a preset: {', '.join(PRESETS)}")
-    g.add_argument("--example", metavar="NAME",
-                   help=f"a bundled example model: {', '.join(sorted(EXAMPLES))}")
-    g.add_argument("--param", action="append", metavar="K=V",
-                   help="an example's parameter (repeatable): two_phase_commit rms=1..14 (default 3); "
-                        "water_jug big=N small=N (default 5, 3)")
-
-
-def _add_config_options(p: argparse.ArgumentParser) -> None:
-    from model.config import BOUNDS, KNOBS, describe
-
-    g = p.add_argument_group("config of the recover model (each key once; the table below lists every key)")
-    g.add_argument("--set", action="append", metavar="KEY=VALUE", help="set a knob or bound (repeatable)")
-    for key in CONFIG_FLAGS:
-        g.add_argument("--" + key.replace("_", "-"), dest=key, metavar="VALUE",
-                       help=f"the same as --set {key}=VALUE: {describe(key)}")
-    width = max(map(len, KNOBS + BOUNDS)) + 4
-    rows = "\n".join(textwrap.fill(describe(key), EPILOG_WIDTH, initial_indent=f"  {key:<{width - 2}}",
-                                    subsequent_indent=" " * width) for key in KNOBS + BOUNDS)
-    p.epilog = (p.epilog or "") + f"\n\nconfig keys (meaning; values; default):\n{rows}"
-
-
-def _add_model_options(p: argparse.ArgumentParser) -> None:
-    _add_model_choice(p)
-    _add_config_options(p)
 
 
 def _add_bounds(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("bounds (a cut search reports 'incomplete', never 'holds')")
-    g.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states")
-    g.add_argument("--max-depth", type=_positive_int, metavar="N",
+    g.add_argument("--max-states", type=positive_int, metavar="N", help="stop after N distinct states")
+    g.add_argument("--max-depth", type=positive_int, metavar="N",
                    help="explore N levels (the initial states are level 1)")
-    g.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds")
-    g.add_argument("--max-memory", type=_positive_float, metavar="MB", help="stop when the RSS grew by MB")
-    g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                   help="search on N processes (safety properties only; same results): batched, the "
-                        "visited set split by fingerprint, over a vectorised model; else one state at "
-                        "a time (default 1)")
+    g.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop after S seconds")
+    g.add_argument("--max-memory", type=positive_float, metavar="MB", help="stop when the RSS grew by MB")
+    g.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="search on N processes (same results): batched, the visited set split by "
+                        "fingerprint, over a vectorised model without liveness; else one state at a time, "
+                        "the graph kept for liveness (then checked on N processes too) (default 1)")
     g.add_argument("--engine", choices=ENGINES, default="auto",
                    help="states: one at a time (liveness, graphs); batched: fingerprint mode "
                         "(least memory; vectorised where the model is); auto (default): batched for a "
                         "vectorised model without liveness or graph export, else states")
 
 
-def add_output_options(p: argparse.ArgumentParser, what: str) -> None:
-    """``--json``, ``--full`` and ``--quiet``, shared by every command that prints traces."""
-    p.add_argument("--json", action="store_true", help=f"print {what} as JSON")
-    p.add_argument("--full", action="store_true", help="show every field in traces, not only changes")
-    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
-
-
 def _add_symmetry(p: argparse.ArgumentParser) -> None:
     p.add_argument("--symmetry", action="store_true",
                    help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
-
-
-def live_line(console: Console, quiet: bool, waiting: str, line: Callable[[dict], str]):
-    """A live line on a terminal, ``line(stats)`` at each update (``waiting`` before the first);
-    nothing otherwise: (the Live to enter, the update function), or (None, None)."""
-    if quiet or not console.is_terminal:
-        return None, None
-    live = Live(Text(waiting), console=console, transient=True, refresh_per_second=4)
-    return live, lambda stats: live.update(Text(line(stats)))
 
 
 def _search_line(stats: dict) -> str:
@@ -375,9 +148,6 @@ def run_search(target: Target, args, err: Console) -> Result:
                    progress=update, workers=getattr(args, "workers", 1),
                    engine=getattr(args, "engine", "auto"))
     needs_graph = options["keep_graph"] or any(p.kind == "liveness" for p in target.properties)
-    if options["workers"] > 1 and needs_graph:
-        raise UsageError("liveness properties and --graphml/--dot need the whole graph in one process: "
-                         "use --workers 1")
     if options["engine"] == "batched":
         if needs_graph:
             raise UsageError("--engine batched cannot check liveness or export the graph: use --engine states")
@@ -405,7 +175,7 @@ def cmd_explore_target(target: Target, args, out: Console, err: Console) -> int:
     if args.json:
         print(json.dumps(result_to_json(target.model, result, target.context), indent=2))
     else:
-        print_result(out, target.model, result, target.title, full=args.full)
+        print_result(out, target.model, result, target.title, full=args.full, properties=target.properties)
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
@@ -419,7 +189,7 @@ def cmd_check(args, out: Console, err: Console) -> int:
 
 # -- verify-trace and replay -------------------------------------------------------------------
 def is_scenario(data: Any) -> bool:
-    """A scenario file (PROTOCOL.md §6), as opposed to a result with traces."""
+    """A scenario file (docs/protocol.md, "Scenarios"), as opposed to a result with traces."""
     return isinstance(data, dict) and "steps" in data and "properties" not in data
 
 
@@ -555,11 +325,31 @@ def _pin_mismatches(verdicts, pins) -> list:
             if v.status != INCOMPLETE and pins.get((v.finding.id, v.preset)) not in (None, v.status)]
 
 
+def explain_all(verdicts, progress) -> tuple[dict, bool]:
+    """The explanation of each verdict's counterexample, by (finding ID, preset); on Ctrl-C the
+    ones reached and True."""
+    from invariants.explain import explain_outcome
+
+    shown = [v for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None]
+    task = progress.add_task("explaining counterexamples", total=len(shown))
+    explanations = {}
+    try:
+        for v in shown:
+            progress.update(task, description=f"explaining {v.finding.id} on {v.preset}")
+            explanations[(v.finding.id, v.preset)] = explain_outcome(v.counterexample)
+            progress.advance(task)
+    except KeyboardInterrupt:
+        return explanations, True
+    return explanations, False
+
+
 def cmd_findings(args, out: Console, err: Console) -> int:
     import time
 
     from invariants.catalog import CLAIM_SCOPE
     from invariants.grid import DEEP, QUICK
+    from rich.progress import Progress
+
     from invariants.report import grid_line, markdown_report, verdict_table, verdict_to_json
 
     pins = _catalog().PINNED
@@ -583,13 +373,19 @@ def cmd_findings(args, out: Console, err: Console) -> int:
         else:
             print(text, end="")
         return findings_exit_code(verdicts, pins, interrupted)
+    explanations: dict = {}
+    unexplained = False  # Ctrl-C while explaining: the report goes out with the explanations reached
+    if (args.markdown or args.json) and not interrupted:  # only these outputs show them
+        with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
+            explanations, unexplained = explain_all(verdicts, progress)
     if args.markdown:
         run = {"command": _findings_command(args), "seconds": wall, "cpu_seconds": cpu, "workers": args.workers,
                "grid": grid}
-        text = markdown_report(verdicts, pins, interrupted=interrupted, run=run)
+        text = markdown_report(verdicts, pins, interrupted=interrupted, run=run, explanations=explanations)
         write_output(args.markdown, "--markdown", lambda path: open(path, "w").write(text))
     if args.json:
-        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
+        print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset)),
+                                          explanations.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
     else:
         out.print(_findings_table(verdicts, pins, grid))
         for v in verdicts:  # the points behind each cell: the largest completed, the smallest violating
@@ -607,6 +403,10 @@ def cmd_findings(args, out: Console, err: Console) -> int:
     if interrupted:
         undone = sum(1 for v in verdicts if not v.reached)
         err.print(f"recover-check: interrupted; {undone} of {len(verdicts)} verdicts not reached (incomplete)")
+    if unexplained:
+        shown = sum(1 for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None)
+        err.print(f"recover-check: interrupted; {len(explanations)} of {shown} counterexamples explained")
+        return EXIT_INTERRUPTED
     return findings_exit_code(verdicts, pins, interrupted)
 
 
@@ -664,29 +464,164 @@ def _findings_table(verdicts, pins, grid: str):
     return table
 
 
-def cmd_trace(args, out: Console, err: Console) -> int:
+def finding_counterexample(finding_id: str, preset: str, out: Console):
+    """A finding's verdict on ``preset`` and the check outcome whose counterexample it shows;
+    with none, the verdict is said on ``out`` and the outcome is None."""
     from invariants.catalog import decide
-    from invariants.report import reproduce_command, step_rows
 
-    finding = _selected_findings([args.id])[0]
-    verdict = decide(finding, _presets([args.preset])[0])
+    finding = _selected_findings([finding_id])[0]
+    verdict = decide(finding, _presets([preset])[0])
     shown = verdict.counterexample
     if shown is None or shown.trace is None:
-        out.print(f"{finding.id} on {args.preset}: {verdict.status}; no counterexample")
-        return 0 if verdict.status != INCOMPLETE else EXIT_INCOMPLETE
+        out.print(f"{finding.id} on {preset}: {verdict.status}; no counterexample")
+        return verdict, None
+    return verdict, shown
+
+
+def no_counterexample_code(status: str) -> int:
+    return EXIT_INCOMPLETE if status == INCOMPLETE else 0
+
+
+def cmd_trace(args, out: Console, err: Console) -> int:
+    from invariants.explain import explain_outcome
+    from invariants.report import reproduce_command, step_rows
+
+    from .report import explanation_to_json
+
+    verdict, shown = finding_counterexample(args.id, args.preset, out)
+    if shown is None:
+        return no_counterexample_code(verdict.status)
     if args.format == "json":
-        print(json.dumps({"finding": finding.id, "preset": args.preset, "verdict": verdict.status,
+        print(json.dumps({"finding": verdict.finding.id, "preset": args.preset, "verdict": verdict.status,
                           "property": shown.property_name, "command": reproduce_command(shown),
                           "trace": trace_to_json(shown.model, shown.trace),
-                          "steps": step_rows(shown.model, shown.trace)}, indent=2, default=str))
+                          "steps": step_rows(shown.model, shown.trace),
+                          "explanation": explanation_to_json(shown.model, shown.trace, explain_outcome(shown))},
+                         indent=2, default=str))
     elif args.format == "mermaid":
         from .trace import mermaid_sequence
 
         print(mermaid_sequence(shown.model, shown.trace))
     else:
-        out.print(f"{finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
-        out.print(trace_table(shown.model, shown.trace, f"counterexample: {shown.property_name}", full=args.full))
+        out.print(f"{verdict.finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+        print_compact_explanation(out, shown.model, shown.trace, explain_outcome(shown), full=args.full,
+                                  more=f"recover-check explain {verdict.finding.id} --preset {args.preset}")
     return 1
+
+
+def print_compact_explanation(out: Console, model, trace, expl, full: bool, more: str) -> None:
+    """The trace table with its step roles, the violated clause, the nearest run and the changes
+    that block it, each in one line."""
+    from .report import nearest_summary
+
+    out.print(Text.assemble(("violated: ", "bold red"), expl.clause.text()))
+    out.print(trace_table(model, trace, f"counterexample: {expl.property}", full=full, roles=expl.roles))
+    out.print(Text(nearest_summary(trace, expl.nearest)))
+    blocking = ", ".join(f"{v.name} ({'impossible' if v.status == 'impossible' else 'no longer violates'} at step "
+                         f"{v.step})" for v in expl.blocking)
+    out.print(Text(f"blocked by: {blocking}" if blocking else "no change tried blocks this trace"))
+    out.print(f"[dim]the whole explanation: {escape(more)}[/]")
+
+
+# -- explain -------------------------------------------------------------------------------------
+BOUND_OPTIONS = ("max_states", "max_depth", "max_seconds", "max_memory")
+
+
+def cmd_explain(args, out: Console, err: Console) -> int:
+    from .report import explanation_renderables, explanation_to_json
+
+    if (args.id is None) == (args.property is None):
+        raise UsageError("explain takes a finding ID or --property NAME: give one of them")
+    if args.id is not None:
+        found = _explain_finding(args, out)
+    else:
+        found = _explain_check(args, out, err)
+    if isinstance(found, int):
+        return found
+    context, model, trace, expl = found
+    if args.json:
+        print(json.dumps({**context, "property": expl.property, "trace": trace_to_json(model, trace),
+                          "explanation": explanation_to_json(model, trace, expl)}, indent=2, default=str))
+    else:
+        for renderable in explanation_renderables(model, trace, expl, full=args.full):
+            out.print(renderable)
+    return 1
+
+
+def _explain_finding(args, out: Console):
+    """``explain ID --preset P``: the finding's counterexample, explained."""
+    from invariants.explain import explain_outcome
+    from invariants.report import reproduce_command
+
+    given = [f"--{k.replace('_', '-')}" for k in ("example", "param", *BOUND_OPTIONS) if getattr(args, k, None)]
+    if given or config_overrides(args):
+        raise UsageError(f"explain {args.id} runs the finding's own checks: {', '.join(given) or 'config options'} "
+                         f"apply to explain --property")
+    if args.preset is None:
+        raise UsageError(f"explain {args.id} needs --preset ({', '.join(preset_names())})")
+    verdict, shown = finding_counterexample(args.id, args.preset, out)
+    if shown is None:
+        return no_counterexample_code(verdict.status)
+    if not args.json:
+        out.print(f"{verdict.finding.id} on {args.preset}: [bold]{verdict.status}[/]; reproduce: {reproduce_command(shown)}")
+    context = {"finding": verdict.finding.id, "preset": args.preset, "verdict": verdict.status,
+               "command": reproduce_command(shown)}
+    return context, shown.model, shown.trace, explain_outcome(shown, args.max_pairs)
+
+
+def _explain_check(args, out: Console, err: Console):
+    """``explain --property NAME`` on any configuration: its shortest counterexample, explained."""
+    target = target_from_args(args)
+    target = attrs.evolve(target, properties=pick_properties(target, [args.property]))
+    args.no_deadlock = True
+    result = run_search(target, args, err)
+    if result.interrupted:
+        err.print("recover-check: interrupted")
+        return EXIT_INTERRUPTED
+    violated = [v for v in result.violated if v.trace is not None]
+    if not violated:
+        status = "holds" if result.complete else "incomplete"
+        out.print(f"{args.property} on {target.title}: {status}; no counterexample")
+        return no_counterexample_code(INCOMPLETE if not result.complete else status)
+    verdict = min(violated, key=lambda v: (len(v.trace), v.name))
+    prop = next(p for p in target.properties if p.name == verdict.name)
+    if not args.json:
+        out.print(f"{verdict.name} on {target.title}: [bold]violated[/] ({len(verdict.trace)} steps)")
+    return {"model": target.context}, target.model, verdict.trace, explain_target(target, args, prop, verdict.trace)
+
+
+def explain_target(target: Target, args, prop, trace):
+    """The explanation of a counterexample of a check: on the recover model with its knob
+    changes as the candidate fixes, on an example with its declared knobs (``KNOBS``)."""
+    if "preset" in target.context:
+        from invariants.explain import explain_trace
+
+        return explain_trace(target.context["preset"], config_overrides(args), args.property, target.model,
+                             prop, trace, args.max_pairs, args.max_states)
+    from .explain import explain
+
+    return explain(target.model, prop, trace, example_variants(target, prop), max_nodes=args.max_pairs,
+                   max_states=args.max_states)
+
+
+def example_variants(target: Target, prop) -> list:
+    """The example with each of its knobs (``KNOBS``: parameter -> values) changed, one at a time."""
+    import inspect
+
+    from .explain import Variant
+
+    name, params = target.context["example"], dict(target.context["params"])
+    factory = EXAMPLES[name]
+    defaults = {k: p.default for k, p in inspect.signature(factory).parameters.items()}
+    variants = []
+    for knob, values in getattr(factory, "KNOBS", {}).items():
+        current = int(params.get(knob, defaults[knob]))
+        for value in values:
+            if value != current:
+                changed = example_target(name, {**params, knob: value})
+                variants.append(Variant(f"{knob}={value}", changed.model,
+                                        next(p for p in changed.properties if p.name == prop.name)))
+    return variants
 
 
 def cmd_diff(args, out: Console, err: Console) -> int:
@@ -799,14 +734,14 @@ def build_parser() -> argparse.ArgumentParser:
     presets, ids = ", ".join(PRESETS), ", ".join(BY_ID)
     example_props = "; ".join(f"{name}: {', '.join(p.name for p in factory().properties())}"
                               for name, factory in sorted(EXAMPLES.items()))
-    parser = _Parser(prog="recover-check", description="Model checker for TiCDC's recover-dispatcher protocol. "
+    parser = Parser(prog="recover-check", description="Model checker for TiCDC's recover-dispatcher protocol. "
                      "With no command it runs 'findings'.", epilog=EXIT_CODES + "; 141 stdout's reader went away "
                      "(a pipe into head).")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
 
     p = sub.add_parser("explore", help="explore every reachable state and check the properties",
                        epilog=EXIT_CODES)
-    _add_model_options(p)
+    add_model_options(p)
     _add_bounds(p)
     p.add_argument("--stop-at-first", action="store_true", help="stop at the first violation")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
@@ -823,15 +758,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "holds.", epilog=FINDINGS_EXIT_CODES)
     p.add_argument("--id", action="append", metavar="ID", help=f"only this finding (repeatable): {ids}")
     p.add_argument("--preset", action="append", metavar="P", help=f"only this preset (repeatable): {presets}")
-    p.add_argument("--json", action="store_true", help="the reviewer report as JSON")
-    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown (checked before the run)")
+    p.add_argument("--json", action="store_true",
+                   help="the reviewer report as JSON (each counterexample with its explanation, as explain)")
+    p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown, each counterexample "
+                                                      "with its explanation (checked before the run)")
     p.add_argument("--table-only", action="store_true",
                    help="print only the verdict table as Markdown (the README's), or write it to --markdown FILE")
     p.add_argument("--deep", action="store_true",
                    help="sweep every finding's deep grid (minutes to tens of minutes) instead of the quick one")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="run grid points on N processes (default 1; the same verdicts)")
-    p.add_argument("--max-seconds", type=_positive_float, metavar="S",
+    p.add_argument("--max-seconds", type=positive_float, metavar="S",
                    help="stop the whole sweep after S seconds: the points not finished are incomplete")
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=cmd_findings)
@@ -848,11 +785,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="show every field, not only changes")
     p.set_defaults(func=cmd_trace)
 
+    p = sub.add_parser("explain", help="explain a counterexample: the violated clause, its essential steps, the "
+                                       "nearest passing run and the knob changes that block it",
+                       description="Explain the counterexample of a finding on a preset (ID --preset P), or of one "
+                                   "property on any configuration (--property NAME, as check). Shown: the clause "
+                                   "that fails with the values it read; each step's role (cause, order, enabler or "
+                                   "irrelevant: what removing it, or swapping it with the next, does); the passing "
+                                   "run nearest by edit distance over action labels, aligned; and the same steps "
+                                   "replayed under each single knob change to a value of proposed or of another "
+                                   "preset, and under each other preset (for an example, under each of its knobs).",
+                       epilog="exit codes: 0 no counterexample (it holds), 1 a counterexample is explained, 2 bad "
+                              "input, 3 incomplete (a bound cut the search), 130 interrupted")
+    p.add_argument("id", nargs="?", metavar="ID", help=f"a finding: {ids}")
+    p.add_argument("--property", metavar="NAME",
+                   help=f"instead of a finding, a property: of the recover model {', '.join(PROPERTY_NAMES)}; "
+                        f"of an example {example_props}")
+    add_model_options(p)
+    _add_bounds(p)
+    p.add_argument("--max-pairs", type=positive_int, default=MAX_NODES, metavar="N",
+                   help=f"cap on the (state, position) pairs the nearest-run search expands (default {MAX_NODES:,}); "
+                        "beyond it the report says within which edit distance no passing run exists")
+    add_output_options(p, "the explanation")
+    p.set_defaults(func=cmd_explain, graphml=None, dot=None, stop_at_first=False)
+
     p = sub.add_parser("check", help="check one property exhaustively on any configuration", epilog=EXIT_CODES)
     p.add_argument("--property", required=True, metavar="NAME",
                    help=f"the property: of the recover model {', '.join(PROPERTY_NAMES)}; of an example {example_props}")
     _add_symmetry(p)
-    _add_model_options(p)
+    add_model_options(p)
     _add_bounds(p)
     add_output_options(p, "the result (and trace)")
     p.set_defaults(func=cmd_check, graphml=None, dot=None, stop_at_first=False)
@@ -863,12 +823,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", metavar="PRESET_B", help=f"the preset after: {presets}")
     p.add_argument("--property", action="append", metavar="NAME",
                    help=f"only these properties (repeatable): {', '.join(PROPERTY_NAMES)}")
-    _add_config_options(p)
+    add_config_options(p)
     _add_bounds(p)
     add_output_options(p, "the comparison (and traces)")
     p.set_defaults(func=cmd_diff, graphml=None, dot=None, stop_at_first=False)
-
-    from .simulate_cli import add_simulate_parser  # it builds on this module's helpers
 
     add_simulate_parser(sub)
 
@@ -886,7 +844,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     go_bounds = ", ".join(f"{k}={value_text(v)}" for k, v in REPLAY_BOUNDS.items())
     p = sub.add_parser("replay", help="run a scenario file of the recover model and check its expectations",
-                       description=f"Replay a scenario file (PROTOCOL.md §6). The bounds that only keep a search "
+                       description=f"Replay a scenario file (docs/protocol.md, Scenarios). The bounds that only keep a search "
                                    f"small start at Go's values ({go_bounds}); a scenario's config that sets one "
                                    f"keeps its own.",
                        epilog="exit codes: 0 the steps replay and every expectation and variant holds, 1 an "

@@ -19,7 +19,7 @@ import numpy as np
 
 from .properties import DEADLOCK
 from .result import Step, Trace
-from .search import _Search
+from .base import Search
 
 
 class _Runs:
@@ -196,14 +196,11 @@ class LabelIds(dict):
         return self[label]
 
 
-class _LevelSearch(_Search):
+class LevelSearch(Search):
     """A search that settles a batch of successors at a time (see the module docstring)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.liveness or self.graph is not None:
-            raise ValueError("liveness and keep_graph need the whole state graph: "
-                             "search one state at a time, on one worker")
         self.seen = FingerprintRuns()
 
     def _bound_cut(self, sources: np.ndarray) -> tuple[int, tuple | None]:

@@ -19,7 +19,6 @@ cycle through that component that meets each fairness obligation, back to the lo
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -27,12 +26,18 @@ from .properties import STRONG, WEAK
 from .result import Step, Trace
 from .trace import action_name
 
-if TYPE_CHECKING:
-    from .search import _Search
+
+def check_liveness(search, prop) -> Trace | None:
+    """A fair lasso violating ``prop``, or None when it holds on the graph ``search`` explored
+    (an :class:`explorer.base.Search` that kept it)."""
+    found = find_lasso(search, prop)
+    return None if found is None else lasso_trace(search, found)
 
 
-def check_liveness(search: "_Search", prop) -> Trace | None:
-    """A fair lasso violating ``prop``, or None when it holds on the explored graph."""
+def find_lasso(search, prop) -> tuple | None:
+    """``(root, stem, cycle)`` of a fair lasso violating ``prop`` on the explored graph, as
+    state indices and edges ``(label id, destination)``; None when it holds. Plain ints: a
+    forked process may find it (:mod:`explorer.parallel`)."""
     graph = search.graph
     n = graph.expanded
     q = search.marks_of(prop.q)
@@ -56,7 +61,12 @@ def check_liveness(search: "_Search", prop) -> Trace | None:
     root, stem = found
     loop_point = stem[-1][1] if stem else root
     must_visit_bad = (lambda s: not q[s]) if prop.shape == "eventually_always" else None
-    cycle = _fair_cycle(graph, components[home[loop_point]], loop_point, fair, must_visit_bad)
+    return root, stem, _fair_cycle(graph, components[home[loop_point]], loop_point, fair, must_visit_bad)
+
+
+def lasso_trace(search, found: tuple) -> Trace:
+    """The trace of a lasso :func:`find_lasso` found, replayed on the model."""
+    root, stem, cycle = found
     steps = [Step(None, search._trace_to(root).steps[-1].state)]
     steps += search.replay_edges(root, stem + cycle)
     return Trace(tuple(steps), loop=len(stem), stutter=not cycle)

@@ -20,8 +20,13 @@ So states get the very numbers, parents and successor positions the single-proce
 gives them, and counterexamples (rebuilt by the coordinator by replaying positions) are the
 same shortest ones, for any number of workers; even where a single process would stop early
 (every property violated, the first violation, a bound), the coordinator cuts at the same
-state. Models and properties reach the workers by ``fork``. Liveness needs the whole graph in
-one place: it is refused.
+state. Models and properties reach the workers by ``fork``.
+
+With liveness (or ``keep_graph``) the workers also report every successor's fingerprint and
+label, and what the liveness predicates say of their new states; the coordinator keeps the
+graph one process builds (the same rows, edges and label numbers, so the same lassos), and
+once the search is complete the liveness properties are checked on it by as many forked
+processes as there are workers, each taking its share of the properties.
 """
 
 from __future__ import annotations
@@ -29,12 +34,15 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections import Counter
+from itertools import repeat
 
 import numpy as np
 
-from .levels import LabelIds, _LevelSearch, add_counts, extend, least_unseen
+from .base import Search, action_of, count_elements, current_rss
+from .fingerprint import FP_MASK, UnfaithfulHash
+from .batched import sources_and_positions
+from .levels import LabelIds, LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
-from .search import FP_MASK, _count_elements, _first, _Search, current_rss
 
 _COMMANDS = ("seed", "expand", "winners", "give", "receive", "unfire", "stop")
 _POOL = 1 << 16  # at most this many new states a level are pooled
@@ -44,19 +52,28 @@ _CLAIM_CHUNK = 8  # pool states claimed at a time
 class _Expansion:
     """What a worker's expansion of one level found."""
 
-    def __init__(self) -> None:
+    def __init__(self, edges: bool) -> None:
         self.candidates: dict[int, tuple] = {}  # fingerprint -> (least key, action, state)
         self.fired: Counter = Counter()
         self.numbers: list[int] = []  # the states expanded, with their successor counts
         self.counts: list[int] = []
         self.step_violations: list[tuple] = []
         self.dead: list[int] = []
+        # for the graph (liveness, keep_graph): every successor's fingerprint and label id, in
+        # the order of ``numbers`` and of each state's successor list
+        self.edge_fps: list[int] | None = [] if edges else None
+        self.edge_labels: list[int] = []
+
+    def edges(self) -> tuple | None:
+        if self.edge_fps is None:
+            return None
+        return np.array(self.edge_fps, dtype=np.int64), np.array(self.edge_labels, dtype=np.int64)
 
 
 class _Worker:
     """One worker's share of the search (runs in a forked process)."""
 
-    def __init__(self, search: _Search, me: int, inboxes, outbox):
+    def __init__(self, search: Search, me: int, inboxes, outbox):
         self.search, self.me = search, me
         self.inboxes, self.outbox = inboxes, outbox
         self.mailbox = _Mailbox(inboxes[me])  # a peer's states may overtake the coordinator
@@ -71,7 +88,7 @@ class _Worker:
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-        # (the cyclic collector stays off: forked while _Search.run had paused it)
+        # (the cyclic collector stays off: forked while Search.run had paused it)
         self.rss_base = peak = current_rss()
         while True:
             command, payload = self.mailbox.take(_COMMANDS)[0]
@@ -86,13 +103,13 @@ class _Worker:
 
     def _expand(self, _) -> None:
         self.level += 1
-        report = _Expansion()
+        report = _Expansion(edges=self.search.graph is not None)
         self._expand_states(report, self.frontier, least_first=True)
         self.expanded = self.frontier + self._claim_pool(report)  # kept until the level is settled (see _unfire)
         self.candidates = report.candidates
         counts = (np.array(report.numbers, dtype=np.int64), np.array(report.counts, dtype=np.int64))
         self.outbox.put(("expanded", self.me, (counts, report.fired, report.step_violations, report.dead,
-                                               _candidate_arrays(report.candidates),
+                                               _candidate_arrays(report.candidates), report.edges(),
                                                current_rss() - self.rss_base)))
 
     def _expand_states(self, report: _Expansion, states: list, least_first: bool) -> None:
@@ -101,6 +118,7 @@ class _Worker:
         search, fingerprint = self.search, self.fingerprint
         successors, step_properties = search.model.successors, search.step_properties
         candidates, fired, numbers, counts = report.candidates, report.fired, report.numbers, report.counts
+        edge_fps, edge_labels, label_id = report.edge_fps, report.edge_labels, self.label_ids.__getitem__
         for number, state in states:
             succs = successors(state)
             numbers.append(number)
@@ -109,21 +127,23 @@ class _Worker:
                 if search.check_deadlock and not search.is_terminal(state):
                     report.dead.append(number)
                 continue
-            _count_elements(fired, map(_first, succs))
+            count_elements(fired, map(action_of, succs))
             if step_properties:
                 report.step_violations += [(prop.name, number, k) for k, (action, nxt) in enumerate(succs)
                                            for prop in step_properties if not prop.predicate(state, action, nxt)]
+            fps = [fingerprint(nxt) & FP_MASK for _, nxt in succs]
+            if edge_fps is not None:
+                edge_fps += fps
+                edge_labels += map(label_id, map(action_of, succs))
             if least_first:
-                for k, (action, nxt) in enumerate(succs):
-                    f = fingerprint(nxt) & FP_MASK
+                for k, f in enumerate(fps):
                     if f not in candidates:
-                        candidates[f] = ((number, k), action, nxt)
+                        candidates[f] = ((number, k), *succs[k])
             else:  # a pooled state: its number falls anywhere among this worker's
-                for k, (action, nxt) in enumerate(succs):
-                    f = fingerprint(nxt) & FP_MASK
+                for k, f in enumerate(fps):
                     known = candidates.get(f)
                     if known is None or (number, k) < known[0]:
-                        candidates[f] = ((number, k), action, nxt)
+                        candidates[f] = ((number, k), *succs[k])
 
     def _claim_pool(self, report: _Expansion) -> list[tuple[int, object]]:
         """Expand the pool states no other worker has claimed, a few at a time; the ones this
@@ -161,8 +181,22 @@ class _Worker:
         new_labels, self.labels_sent = self.label_ids.labels[self.labels_sent:], len(self.label_ids.labels)
         failing = [(p.name, number) for p in search.invariants for number, s in checked if not p.predicate(s)]
         witnessed = [(p.name, number) for p in search.sometimes for number, s in checked if p.predicate(s)]
-        self.outbox.put(("checked", self.me, ((labelled_numbers, ids, new_labels), failing, witnessed)))
+        marks = (np.array([number for number, _ in checked], dtype=np.int64),
+                 [bytes(bool(predicate(s)) for _, s in checked) for predicate in search.mark_predicates])
+        self.outbox.put(("checked", self.me, ((labelled_numbers, ids, new_labels), failing, witnessed, marks,
+                                              self._unfaithful(checked))))
         self.candidates = {}  # freeing the losers after the report overlaps the coordinator's work
+
+    def _unfaithful(self, checked: list) -> str | None:
+        """Why ``hash`` cannot fingerprint one of these new states (the coordinator then searches
+        again with the stable fingerprint), or None."""
+        guard = self.search.guard
+        try:
+            for _, state in checked if guard is not None else ():
+                guard.check(state)
+        except UnfaithfulHash as exc:
+            return str(exc)
+        return None
 
     def _unfire(self, last_source: int) -> None:
         """The labels fired by this worker's states past ``last_source``, where one process
@@ -170,7 +204,7 @@ class _Worker:
         fired: Counter = Counter()
         for number, state in self.expanded:
             if number > last_source:
-                _count_elements(fired, map(_first, self.search.model.successors(state)))
+                count_elements(fired, map(action_of, self.search.model.successors(state)))
         self.outbox.put(("unfired", self.me, fired))
 
     def _give(self, payload) -> None:
@@ -184,7 +218,7 @@ class _Worker:
         self.frontier = sorted(self.frontier + states, key=lambda item: item[0])
 
 
-class _ParallelSearch(_LevelSearch):
+class ParallelSearch(LevelSearch):
     """The coordinator: decides what is new, numbers states, keeps parent links, verdicts."""
 
     def __init__(self, *args, workers: int, **kwargs):
@@ -193,6 +227,7 @@ class _ParallelSearch(_LevelSearch):
         self.engine = f"{workers} processes"
         self.worker_labels: list[list] = [[] for _ in range(workers)]  # each worker's label ids
         self.worker_rss = 0
+        self.index: dict[int, int] = {}  # fingerprint -> state number, for the graph's edges
 
     def _bfs(self) -> None:
         context = multiprocessing.get_context("fork")
@@ -231,7 +266,7 @@ class _ParallelSearch(_LevelSearch):
             candidates.append((w, _candidate_arrays({f: ((-1, k), None, state)})))
         for w, seed in enumerate(seeds):
             self._send(w, "seed", seed)
-        if self._settle_level(candidates, [], [], initial=True):
+        if self._settle_level(candidates, [], [], [], initial=True):
             return
         self.depth = 1
         while True:
@@ -241,20 +276,21 @@ class _ParallelSearch(_LevelSearch):
                 return
             for w in range(self.workers):
                 self._send(w, "expand")
-            counts, events, candidates = self._expansion(self.outbox.take("expanded", self.workers))
-            if self._settle_level(candidates, counts, events):
+            counts, events, candidates, edges = self._expansion(self.outbox.take("expanded", self.workers))
+            if self._settle_level(candidates, counts, events, edges):
                 return
             if len(self.parent) == self.level_end:  # no new state: the search is complete
                 return
             self.depth += 1
 
-    def _expansion(self, reports) -> tuple[list, list, list]:
+    def _expansion(self, reports) -> tuple[list, list, list, list]:
         """Per worker, its states' numbers and successor counts; the step-property and deadlock events
-        ``(source, position, name)``; each worker's (fingerprint, key) candidates."""
-        counts = []
+        ``(source, position, name)``; each worker's (fingerprint, key) candidates; with a graph,
+        per worker, its states' successors (see :class:`_Expansion`)."""
+        counts, edges = [], []
         events, candidates = [], []
         self.rss_elsewhere = 0  # for the memory bound
-        for _, w, (counts_w, fired, step_violations, dead, found, grown) in sorted(reports, key=lambda m: m[1]):
+        for _, w, (counts_w, fired, step_violations, dead, found, edges_w, grown) in sorted(reports, key=lambda m: m[1]):
             self.rss_elsewhere += grown
             counts.append(counts_w)
             self.fired.update(fired)
@@ -262,7 +298,9 @@ class _ParallelSearch(_LevelSearch):
             if self.check_deadlock:
                 events += [(number, -1, DEADLOCK) for number in dead]
             candidates.append((w, found))
-        return counts, events, candidates
+            if edges_w is not None:
+                edges.append((w, *counts_w, *edges_w))
+        return counts, events, candidates, edges
 
     def _winners(self, candidates):
         """(fingerprints, parents, positions, finders, holders) of every fingerprint never seen:
@@ -281,12 +319,14 @@ class _ParallelSearch(_LevelSearch):
         best = order[winners]
         return fps[winners], parents[best], positions[best], workers[winners], holders
 
-    def _settle_level(self, candidates, counts: list, events: list, initial: bool = False) -> bool:
+    def _settle_level(self, candidates, counts: list, events: list, edges: list, initial: bool = False) -> bool:
         """Number the level's new states in single-process order, record what it decided, and
         cut it where the single-process search would have stopped; True if the search stops."""
         fps, parents, positions, finders, holders = self._winners(candidates)
         before = self.truncated
         keep, cut, events, last = self._apply_bounds(parents, events, initial)
+        # one process stops at the state bound midway through a row: before this successor
+        cut_at = int(positions[keep]) if cut is not None and cut[0] == "max_states" else 0
         fps, parents, positions, finders, holders = (fps[:keep], parents[:keep], positions[:keep],
                                                      finders[:keep], holders[:, :keep])
         keepers = keepers_of(finders, holders)
@@ -303,17 +343,26 @@ class _ParallelSearch(_LevelSearch):
         extend(self.parent, parents)  # while the workers check their new states
         extend(self.ordinal, positions)
         self.seen.add(fps)
-        labelled, invariant_events, witnessed = [], [], []
-        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w) in self.outbox.take("checked", self.workers):
+        labelled, invariant_events, witnessed, marks = [], [], [], []
+        unfaithful = []
+        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w, marks_w, why) in \
+                self.outbox.take("checked", self.workers):
+            unfaithful += [why] if why else []
+            marks.append(marks_w)
             self.worker_labels[w] += new_labels
             labelled.append((w, numbers_w, ids))
             invariant_events += [(self.parent[number], number, name) for name, number in failing]
             witnessed += [(number, name) for name, number in witnessed_w]
+        if unfaithful:
+            raise UnfaithfulHash(min(unfaithful))
         stop, firsts, last = self._decide(events + invariant_events, before, cut, last)
         if stop is not None:  # keep what a single process found before it stopped
             end = first_new + int(np.searchsorted(parents, stop, side="right"))
             del self.parent[end:], self.ordinal[end:]
         kept = len(self.parent)
+        if self.graph is not None:
+            self._record_graph(fps[:kept - first_new], first_new, marks)
+            self._add_rows(edges, *self._rows_end(stop, firsts, last, cut_at))
         for numbers, lengths in counts:
             self.generated += int(lengths.sum() if last is None else lengths[numbers <= last].sum())
         if last is not None and counts:
@@ -328,6 +377,95 @@ class _ParallelSearch(_LevelSearch):
             return True
         self._rebalance(shares)
         return False
+
+    def _record_graph(self, fps: np.ndarray, first_new: int, marks: list) -> None:
+        """The level's new states (their fingerprints, numbered from ``first_new``) and their
+        liveness marks (per worker: the numbers it checked and a byte string per predicate)."""
+        self.index.update(zip(fps.tolist(), range(first_new, first_new + len(fps))))
+        extend(self.graph.fingerprints, fps)
+        for p, bits in enumerate(self.marks):
+            level = np.zeros(len(fps), dtype=np.uint8)
+            for numbers, marks_w in marks:
+                at = numbers - first_new
+                inside = at < len(fps)
+                level[at[inside]] = np.frombuffer(marks_w[p], dtype=np.uint8)[inside]
+            bits.extend(level.tobytes())
+
+    @staticmethod
+    def _rows_end(stop: int | None, firsts: dict, last: int | None, cut_at: int) -> tuple:
+        """Where one process stopped adding rows to the graph: (the first state whose row it did
+        not end, None for none; how many of that row's edges it added). It ends a row once it
+        has expanded the state: at a stop, the stop's row is whole, unless the stop is a
+        deadlock there (it stops before ending that empty row); at the state bound, the row it
+        was expanding has its edges up to the refused successor."""
+        if stop is None:
+            return last, cut_at
+        deadlock = firsts.get(DEADLOCK)
+        return (stop if deadlock is not None and deadlock[0] == stop else stop + 1), 0
+
+    def _add_rows(self, edges: list, end: int | None, partial: int) -> None:
+        """The out-edges of the states the level expanded, numbered below ``end`` (None: all),
+        in number and successor order, and those of state ``end`` at positions below
+        ``partial``: the edges one process adds. ``edges``: per worker, (worker, numbers,
+        successor counts, successor fingerprints, label ids)."""
+        if not edges:
+            return
+        graph = self.graph
+        numbers = np.concatenate([e[1] for e in edges])
+        order = np.argsort(numbers)
+        counts = np.concatenate([e[2] for e in edges])
+        by_source = np.argsort(np.repeat(numbers, counts), kind="stable")  # a state's successors keep their order
+        source, position = sources_and_positions(counts[order])
+        source = numbers[order][source]
+        fps = np.concatenate([e[3] for e in edges])[by_source]
+        codes = np.concatenate([w << 32 | labels for w, _, _, _, labels in edges])[by_source]
+        start = graph.expanded
+        end = start + len(numbers) if end is None else end
+        dst = np.fromiter(map(self.index.get, fps.tolist(), repeat(-1)), dtype=np.int64, count=len(fps))
+        # successors not kept (beyond a bound) have no edge
+        keep = ((source < end) | ((source == end) & (position < partial))) & (dst >= 0)
+        rows = source[keep & (source < end)]
+        dst, codes = dst[keep], codes[keep]
+        ends = len(graph.dst) + np.cumsum(np.bincount(rows - start, minlength=end - start))
+        extend(graph.dst, dst)
+        extend(graph.label, self._graph_labels(codes))
+        extend(graph.offset, ends)
+
+    def _graph_labels(self, codes: np.ndarray) -> np.ndarray:
+        """The graph's label ids of edges labelled ``worker << 32 | worker's label id``: labels
+        new to the graph are numbered in the order the edges meet them, as in one process."""
+        unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        ids = np.empty(len(unique), dtype=np.int64)
+        for u in np.argsort(first).tolist():
+            code = int(unique[u])
+            ids[u] = self.graph.label_id(self.worker_labels[code >> 32][code & 0xFFFFFFFF])
+        return ids[inverse.reshape(-1)]
+
+    def _lassos(self) -> dict:
+        """Liveness on the graph, the properties shared among the workers' number of processes
+        (forked: each has the graph); only the lassos' edges travel back."""
+        from .liveness import find_lasso, lasso_trace
+
+        shares = [self.liveness[w::self.workers] for w in range(min(self.workers, len(self.liveness)))]
+        context = multiprocessing.get_context("fork")
+        jobs = []
+        for share in shares[1:]:
+            here, there = context.Pipe(duplex=False)
+            proc = context.Process(target=_find_lassos, args=(self, share, there), daemon=True)
+            proc.start()
+            there.close()
+            jobs.append((proc, here))
+        found = {prop.name: find_lasso(self, prop) for prop in shares[0]}
+        for proc, here in jobs:
+            try:
+                kind, payload = here.recv()
+            except EOFError:
+                raise RuntimeError("a liveness process ended unexpectedly") from None
+            proc.join()
+            if kind == "error":
+                raise payload
+            found.update(payload)
+        return {name: None if lasso is None else lasso_trace(self, lasso) for name, lasso in found.items()}
 
     def _unfire(self, last_source: int) -> None:
         for w in range(self.workers):
@@ -352,6 +490,17 @@ class _ParallelSearch(_LevelSearch):
             self._send(light, "receive")
             loads[heavy] -= count
             loads[light] += count
+
+
+def _find_lassos(search, properties: list, conn) -> None:
+    """In a forked process: the lassos of ``properties`` (see :meth:`ParallelSearch._lassos`)."""
+    from .liveness import find_lasso
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+    try:
+        conn.send(("found", {prop.name: find_lasso(search, prop) for prop in properties}))
+    except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
+        conn.send(("error", exc))
 
 
 class _Mailbox:

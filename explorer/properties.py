@@ -9,6 +9,11 @@ Fairness is declared per action *name* and applies to every label of that name s
 (``WF(dm_recv_response(from=A))`` and ``WF(dm_recv_response(from=B))``, as TLA+'s
 ``\\A m: WF(Recv(m))``). An action is *taken* only by a step that changes the state: a self-loop
 is a stutter step, as in TLA+'s ``<<A>>_vars``, so it neither satisfies nor enables fairness.
+
+A predicate may say *why* it fails: it returns :class:`Failed` (falsy, so every search reads it
+as False) with a reason naming the values it read, and a property may be written as named
+clauses (:func:`clauses`), whose first false clause the failure names. ``recover-check explain``
+shows both (:mod:`explorer.explain`); a predicate that returns a plain bool still works.
 """
 
 from __future__ import annotations
@@ -105,6 +110,39 @@ def always_eventually(name: str, q: StatePredicate, fairness=None, description="
 def eventually_always(name: str, q: StatePredicate, fairness=None, description=""):
     """``<>[]Q``: every fair behaviour ends up in Q for good."""
     return Liveness(name, "eventually_always", None, q, fairness, description)
+
+
+class Failed:
+    """A predicate's "no", with why: falsy, so a search treats it as False; ``reason`` says what
+    the predicate read (e.g. "pending.d1.handled = true while d1 is blocked"), ``clause`` which
+    part of the predicate failed."""
+
+    __slots__ = ("reason", "clause")
+
+    def __init__(self, reason: str = "", clause: str = "") -> None:
+        self.reason, self.clause = reason, clause
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"Failed({self.reason!r}, clause={self.clause!r})"
+
+
+def clauses(*named: tuple[str, Callable]) -> Callable:
+    """A predicate that is the conjunction of ``(name, predicate)`` clauses, evaluated in order:
+    the first false one fails it, as :class:`Failed` naming that clause (and keeping the
+    clause's own reason, if it gave one)."""
+
+    def conjunction(*args):
+        for name, predicate in named:
+            verdict = predicate(*args)
+            if not verdict:
+                return Failed(getattr(verdict, "reason", ""), name)
+        return True
+
+    conjunction.clauses = named
+    return conjunction
 
 
 DEADLOCK = "deadlock"

@@ -38,9 +38,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .batched import BATCH, _BatchedSearch, _plus
+from .base import current_rss
+from .batched import BATCH, BatchedSearch, plus_counts
 from .levels import extend, first_occurrences, least_unseen, split_by, spread
-from .search import current_rss
 
 _POSITION_BITS = 16  # a key is source number << 16 | position: positions are kept in 16 bits anyway
 _OWNER_BITS = 8  # merging tags a key with its owner: so up to 256 processes and 2**39 states
@@ -250,7 +250,7 @@ class _Mesh:
             conn.close()
 
 
-class _ShardedSearch(_BatchedSearch):
+class ShardedSearch(BatchedSearch):
     """Process 0: owner of one shard and coordinator (see the module docstring)."""
 
     def __init__(self, *args, workers: int, **kwargs):
@@ -449,8 +449,8 @@ class _ShardedSearch(_BatchedSearch):
         tallies = [(r.generated, r.fired) for r in reports] if last is None else \
             [self._tally_to(frontier, first, last)]
         self.generated += sum(generated for generated, _ in tallies)
-        self.fired_ids = _plus(self.fired_ids, sum(fired for _, fired in tallies))
-        self.new_ids = _plus(self.new_ids, ordered.label_counts(kept, len(self.states.labels)))
+        self.fired_ids = plus_counts(self.fired_ids, sum(fired for _, fired in tallies))
+        self.new_ids = plus_counts(self.new_ids, ordered.label_counts(kept, len(self.states.labels)))
         self._record(firsts)
         self._witness_at(reports, ordered, kept, first_new)
 

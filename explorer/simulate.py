@@ -27,12 +27,11 @@ from typing import Any, Callable
 
 import attrs
 
-from .fingerprint import stable_fingerprint
+from .fingerprint import FP_MASK, stable_fingerprint
 from .properties import DEADLOCK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
 from .trace import action_name
 
-FP_MASK = (1 << 60) - 1  # the BFS's visited-set width, so fingerprints compare across engines
 
 # drain outcomes
 REACHED = "reached"  # every pending P state was followed by a Q state

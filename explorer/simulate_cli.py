@@ -1,6 +1,7 @@
 """``recover-check simulate``: seeded random walks over a model, beyond what a BFS can exhaust.
 
-Registered in :mod:`explorer.cli` with one line, ``add_simulate_parser(sub)``. Exit codes as
+Registered in :mod:`explorer.cli` with one line, ``add_simulate_parser(sub)``; it shares
+:mod:`explorer.cli_shared` with the other commands. Exit codes as
 ``explore``: 0 no violation found (which proves nothing: a walk samples, it does not
 exhaust), 1 a violation, 2 bad input, 130 interrupted.
 """
@@ -15,9 +16,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cli import (EXIT_INTERRUPTED, UsageError, _add_model_options, _positive_float, _positive_int,
-                  add_output_options, live_line, target_from_args)
-from .report import key_value_grid, trace_table
+from .cli_shared import (EXIT_INTERRUPTED, UsageError, add_model_options, add_output_options, live_line,
+                         positive_float, positive_int, target_from_args)
+from .report import key_value_grid, roles_or_none, trace_table
 from .simulate import SimulationResult, simulate
 from .trace import trace_to_json
 
@@ -27,16 +28,16 @@ def add_simulate_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="seeded random walks: bigger configurations than a BFS can exhaust",
                        epilog="exit codes: 0 no walk found a violation (which proves nothing), 1 a violation, "
                               "2 bad input, 130 interrupted (the walks done are reported)")
-    _add_model_options(p)
+    add_model_options(p)
     g = p.add_argument_group("walks")
-    g.add_argument("--runs", type=_positive_int, default=1000, metavar="N", help="walks (default 1000)")
-    g.add_argument("--depth", type=_positive_int, default=100, metavar="K",
+    g.add_argument("--runs", type=positive_int, default=1000, metavar="N", help="walks (default 1000)")
+    g.add_argument("--depth", type=positive_int, default=100, metavar="K",
                    help="states per walk, the initial one included (default 100)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="the walks' random seed (default 0)")
     g.add_argument("--drain", type=int, default=0, metavar="N",
                    help="after each walk, take up to N fair steps and report a liveness P that met no Q "
                         "(a hint, not a proof; default 0: liveness not checked)")
-    g.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop starting walks after S seconds")
+    g.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop starting walks after S seconds")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
     add_output_options(p, "the result (and traces)")
     p.set_defaults(func=cmd_simulate)
@@ -58,7 +59,7 @@ def cmd_simulate(args, out: Console, err: Console) -> int:
     if args.json:
         print(json.dumps(simulation_to_json(target.model, result, target.context), indent=2))
     else:
-        print_simulation(out, target.model, result, target.title, full=args.full)
+        print_simulation(out, target.model, result, target.title, full=args.full, properties=target.properties)
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
@@ -97,10 +98,12 @@ def simulation_panel(result: SimulationResult, title: str) -> Panel:
     return Panel(Group(grid, Text(""), verdicts), title=title, expand=False)
 
 
-def print_simulation(console: Console, model, result: SimulationResult, title: str, full: bool = False) -> None:
+def print_simulation(console: Console, model, result: SimulationResult, title: str, full: bool = False,
+                     properties=()) -> None:
     console.print(simulation_panel(result, f"simulation: {title}"))
     for v in result.violations.values():
-        table = trace_table(model, v.trace, f"shortest trace found: {v.name}", full=full)
+        table = trace_table(model, v.trace, f"shortest trace found: {v.name}", full=full,
+                            roles=roles_or_none(model, properties, v))
         if v.message:
             table.caption = " ".join(filter(None, (table.caption, v.message)))
         console.print(table)

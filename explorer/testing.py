@@ -17,7 +17,7 @@ arguments (``max_states``, ``max_depth``, ``max_seconds``, ``deadlock``, ``engin
 from __future__ import annotations
 
 from .result import HOLDS, INCOMPLETE, VIOLATED, Result, Verdict
-from .search import explore
+from .checker import explore
 from .trace import trace_text
 
 

@@ -17,6 +17,48 @@ class TraceError(ValueError):
     """An exported trace does not replay on the model: the message names the step."""
 
 
+class StepNotEnabled(TraceError):
+    """A step's action is not enabled where the replay reached: ``step`` is its 1-based number
+    in the trace (the initial state is step 1)."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def same_label(action, wanted) -> bool:
+    """The default step matcher: the same label text."""
+    return str(action) == str(wanted)
+
+
+_ANY_FIELDS = object()
+
+
+def take_step(model, state, number: int, wanted, match=same_label, fields=_ANY_FIELDS):
+    """The first ``(action, next state)`` of ``state`` that ``match(action, wanted)`` accepts
+    (and, if ``fields`` is given, that leads to those fields): step ``number`` of a replay."""
+    moves = [(a, t) for a, t in model.successors(state) if match(a, wanted)]
+    if not moves:
+        raise StepNotEnabled(f"step {number}: {wanted} is not enabled", number)
+    if fields is not _ANY_FIELDS:
+        moves = [(a, t) for a, t in moves if jsonable(state_fields(model, t)) == fields]
+        if not moves:
+            raise TraceError(f"step {number}: {wanted} leads to other fields than recorded")
+    return moves[0]
+
+
+def replay_actions(model, start, actions, match=same_label, first_number: int = 2) -> list[Step]:
+    """The steps that take ``actions`` one after another from state ``start``, each the first
+    successor ``match`` accepts; :class:`StepNotEnabled` names the first one that is not enabled
+    (numbered from ``first_number``). What-if replays (a step removed, another configuration)
+    use it: they match labels, not the recorded fields, which differ once the run does."""
+    steps, state = [], start
+    for number, wanted in enumerate(actions, start=first_number):
+        action, state = take_step(model, state, number, wanted, match)
+        steps.append(Step(action, state))
+    return steps
+
+
 def action_name(action) -> str:
     """The name part of an action label: ``.name`` if it has one, else the text before '('."""
     name = getattr(action, "name", None)
@@ -105,15 +147,7 @@ def replay_trace(model, data: dict[str, Any]) -> Trace:
     state = candidates[0]
     rebuilt = [Step(None, state)]
     for i, step in enumerate(steps[1:], start=2):
-        label = step.get("action")
-        matches = [(a, t) for a, t in model.successors(state) if str(a) == label]
-        if not matches:
-            raise TraceError(f"step {i}: {label} is not enabled")
-        fitting = [(a, t) for a, t in matches
-                   if jsonable(state_fields(model, t)) == step.get("fields")]
-        if not fitting:
-            raise TraceError(f"step {i}: {label} leads to other fields than recorded")
-        action, state = fitting[0]
+        action, state = take_step(model, state, i, step.get("action"), fields=step.get("fields"))
         rebuilt.append(Step(action, state))
     loop = data.get("loop")
     if loop is not None:

@@ -1,4 +1,4 @@
-"""The recover-dispatcher protocol's properties (PROTOCOL.md section 5) and the findings
+"""The recover-dispatcher protocol's properties (docs/protocol.md, "Properties") and the findings
 catalog, over the model in ``model/`` and the property kinds of ``explorer/``."""
 
 from .properties import LIVENESS, SAFETY, properties_for

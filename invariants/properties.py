@@ -18,6 +18,7 @@ duplicate) are not fair: they may never happen.
 from __future__ import annotations
 
 from explorer import Invariant, StepProperty, leads_to
+from explorer.properties import Failed
 from model.state import (
     ALIVE,
     BOOTSTRAP,
@@ -29,6 +30,7 @@ from model.state import (
     PHASE_REMOTE,
     CMD_REMOVE,
     EVENTS,
+    dispatcher_name,
     responses_of,
     schedule_of,
 )
@@ -63,7 +65,11 @@ def served(state, d: int) -> bool:
     node, or its span is owned elsewhere (moved away, split or merged into other spans, or
     re-added under a new dispatcher ID), or a changefeed fallback restarts everything."""
     instance = state.instances[d]
-    return bool(state.fallback) or (bool(instance) and not instance.blocked) or state.spans[d] != SPAN_LOCAL
+    if bool(state.fallback) or (bool(instance) and not instance.blocked) or state.spans[d] != SPAN_LOCAL:
+        return True
+    name = dispatcher_name(d)
+    here = f"{name}'s instance (lifecycle {instance.lifecycle}) is blocked" if instance else f"{name} has no instance"
+    return Failed(f"{here}, spans.{name} = local, no fallback", "served")
 
 
 def maintainer_index(action) -> int:
@@ -111,8 +117,14 @@ def restart_ends(d: int):
     maintainer), or a fallback is raised. While it exists it pins the changefeed's checkpoint
     (``BlockTsForward``) and answers RUNNING to every request for ``d``: a restart stuck on a
     Remove the DM never applies stalls the whole changefeed."""
-    return _eventually("restart_ends", d, lambda s, d: bool(s.fallback) or not restart_running(s, d),
-                       "a restart operator eventually ends")
+    return _eventually("restart_ends", d, restart_over, "a restart operator eventually ends")
+
+
+def restart_over(state, d: int):
+    """No restart operator for ``d`` runs, or a fallback is raised."""
+    if state.fallback or not restart_running(state, d):
+        return True
+    return Failed(f"a maintainer still runs a restart operator for {dispatcher_name(d)}, no fallback", "restart over")
 
 
 def pending_resolves(d: int):
@@ -120,16 +132,34 @@ def pending_resolves(d: int):
     (or a determinate fallback ends the changefeed). An entry nothing clears ends only in the
     fuse: with the fuse on, a changefeed-level restart for nothing (a stale report of a healthy
     instance that every maintainer answers SUPERSEDED, say)."""
-    return _eventually("pending_resolves", d, lambda s, d: bool(s.fallback) or not s.dm.pending[d],
-                       "a pending entry is eventually cleared without the fuse")
+    return _eventually("pending_resolves", d, pending_cleared, "a pending entry is eventually cleared without the fuse")
+
+
+def pending_cleared(state, d: int):
+    """``d`` has no pending entry, or a fallback is raised."""
+    entry = state.dm.pending[d]
+    if state.fallback or not entry:
+        return True
+    name = dispatcher_name(d)
+    return Failed(f"dm.pending.{name} is set (lifecycle {entry.lifecycle}, handled = {str(entry.handled).lower()}), "
+                  f"no fallback", "pending cleared")
 
 
 def no_residual_pending(d: int):
     """R6, R4, AC4: with the fuse off, an entry whose dispatcher left this node without being
     marked removed is eventually cleared (or the dispatcher is back, or a fallback is raised):
     no entry lingers with nothing but the timeout to end it."""
-    return _eventually("no_residual_pending", d, lambda s, d: bool(s.fallback) or not residual(s, d),
+    return _eventually("no_residual_pending", d, residual_gone,
                        "a pending entry of a dispatcher gone from this node does not linger")
+
+
+def residual_gone(state, d: int):
+    """``d`` has no residual entry (see :func:`residual`), or a fallback is raised."""
+    if state.fallback or not residual(state, d):
+        return True
+    name = dispatcher_name(d)
+    return Failed(f"dm.pending.{name} stays while {name} has no instance here and the entry is not marked removed, "
+                  f"no fallback", "no residual entry")
 
 
 # -- step properties -------------------------------------------------------------------------
@@ -162,8 +192,20 @@ def stale_response_harmless_step(state, action, nxt) -> bool:
             continue
         after = nxt.dm.pending[d]
         if not after or (after.handled and not entry.handled):
-            return False
+            return _stale_acts(state, response, current, entry, d, removed=not after)
     return True
+
+
+def _stale_acts(state, response, current: bool, entry, d: int, removed: bool) -> Failed:
+    name = dispatcher_name(d)
+    effect = f"removes dm.pending.{name}" if removed else f"sets dm.pending.{name}.handled = true"
+    if not current:
+        return Failed(f"a response from {MAINTAINERS[response.sender]} (incarnation {response.incarnation}) "
+                      f"{effect} while the DM knows {MAINTAINERS[state.dm.maintainer]} (incarnation "
+                      f"{state.dm.incarnation})", "a stale maintainer's answer acts")
+    lifecycles = sorted({a.identity.lifecycle for a in response.answers if a.identity.d == d})
+    return Failed(f"an answer for lifecycle {', '.join(map(str, lifecycles))} of {name} {effect}, whose "
+                  f"entry is lifecycle {entry.lifecycle}", "another lifecycle's answer acts")
 
 
 def identity_unique_step(state, action, nxt) -> bool:
@@ -174,7 +216,10 @@ def identity_unique_step(state, action, nxt) -> bool:
     for answer in _response(state, action).answers:
         identity, entry = answer.identity, state.dm.pending[answer.identity.d]
         if entry and (entry.de, entry.me) == (identity.de, identity.me) and entry.lifecycle != identity.lifecycle:
-            return False
+            name = dispatcher_name(identity.d)
+            return Failed(f"the answer for ({name}, de={identity.de}, me={identity.me}) of lifecycle "
+                          f"{identity.lifecycle} matches dm.pending.{name} of lifecycle {entry.lifecycle}",
+                          "one identity, two lifecycles")
     return True
 
 
@@ -187,7 +232,9 @@ def no_wrong_clear_step(state, action, nxt) -> bool:
         if entry and not nxt.dm.pending[d] and blocked(state, d):
             before, after = state.instances[d], nxt.instances[d]
             if after and after.lifecycle == before.lifecycle:
-                return False
+                name = dispatcher_name(d)
+                return Failed(f"dm.pending.{name} is removed while {name}'s instance (lifecycle {after.lifecycle}) "
+                              f"stays blocked, and no fallback is raised", "pending cleared under a blocked instance")
     return True
 
 
@@ -196,9 +243,11 @@ def no_spurious_restart_step(state, action, nxt) -> bool:
     (a healthy instance restarted for an old or duplicate identity)."""
     if action.name != "dm_recv_schedule":
         return True
-    for before, after in zip(state.instances, nxt.instances):
+    for d, (before, after) in enumerate(zip(state.instances, nxt.instances)):
         if before and after and after.restarted and not before.restarted and not before.blocked:
-            return False
+            name = dispatcher_name(d)
+            return Failed(f"a restart's Remove({name}) from {action.arg('from')} takes down {name}'s instance "
+                          f"(lifecycle {before.lifecycle}), which is not blocked", "a restart hits a healthy instance")
     return True
 
 
@@ -223,7 +272,10 @@ def handled_means_progress_state(state) -> bool:
         if not entry or not entry.handled or not blocked(state, d) or state.instances[d].removing:
             continue
         if not _removal_under_way(state, d):
-            return False
+            name = dispatcher_name(d)
+            return Failed(f"dm.pending.{name}.handled = true while {name} is blocked, the DM knows the live "
+                          f"maintainer {MAINTAINERS[state.dm.maintainer]}, no maintainer holds a restart or removing "
+                          f"operator for {name} and no Remove({name}) is on its way", "handled with no removal under way")
     return True
 
 
@@ -251,7 +303,10 @@ def report_once_per_epoch_step(state, action, nxt) -> bool:
     alive = bool(instance) and instance.lifecycle == lifecycle  # a closed instance's late report is N5's
     reported = nxt.channels[EVENTS][-1]
     de = next(entry.de for entry in reported if entry.d == d)
-    return not (alive and state.ghost.accepted[d] == lifecycle and state.ghost.accepted_de[d] == de)
+    if alive and state.ghost.accepted[d] == lifecycle and state.ghost.accepted_de[d] == de:
+        return Failed(f"the reporter accepts ({action.arg('d')}, de={de}) of lifecycle {lifecycle} a second time "
+                      f"while that instance lives", "one report accepted twice")
+    return True
 
 
 def single_pending_step(state, action, nxt) -> bool:
@@ -259,7 +314,12 @@ def single_pending_step(state, action, nxt) -> bool:
     D that already has a pending entry (a report for a pending D sends no second request)."""
     if action.name != "dm_take_event":
         return True
-    return all(not state.dm.pending[identity.d] for identity in nxt.dm.held)
+    for identity in nxt.dm.held:
+        if state.dm.pending[identity.d]:
+            name = dispatcher_name(identity.d)
+            return Failed(f"the recover loop builds a request for {name} while dm.pending.{name} exists",
+                          "a second request for a pending dispatcher")
+    return True
 
 
 SAFETY = {

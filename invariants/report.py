@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from explorer.sweep import SweepSummary, compact, point_label
+from explorer.report import explanation_markdown, explanation_to_json, markdown_cell
 from explorer.trace import mermaid_sequence, trace_rows, trace_to_json
 
 from .catalog import CLAIM_SCOPE, PRESET_ORDER, CheckOutcome, FindingVerdict, grid_checks
@@ -70,7 +71,9 @@ def _outcome_json(o: CheckOutcome) -> dict:
             "states": o.states, "cut": o.cut, "command": reproduce_command(o)}
 
 
-def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
+def verdict_to_json(v: FindingVerdict, pinned: str | None, explanation=None) -> dict[str, Any]:
+    """A verdict as JSON; ``explanation`` (:func:`invariants.explain.explain_outcome` of its
+    counterexample) goes with the counterexample."""
     shown = v.counterexample
     return {
         "finding": v.finding.id,
@@ -94,6 +97,7 @@ def verdict_to_json(v: FindingVerdict, pinned: str | None) -> dict[str, Any]:
             "command": reproduce_command(shown),
             "trace": trace_to_json(shown.model, shown.trace),
             "mermaid": mermaid_sequence(shown.model, shown.trace),
+            "explanation": None if explanation is None else explanation_to_json(shown.model, shown.trace, explanation),
         },
     }
 
@@ -125,12 +129,16 @@ def verdict_table(verdicts: list[FindingVerdict]) -> str:
              "|---|---|---|" + "---|" * len(presets)]
     for f in findings:
         cells = [table_cell(by_cell[(f.id, p)]) if (f.id, p) in by_cell else "" for p in presets]
-        lines.append(f"| {f.id} | {_cell(f.title)} | {_cell(f.claim)} | " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append(f"| {f.id} | {markdown_cell(f.title)} | {markdown_cell(f.claim)} | " + " | ".join(markdown_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False,
-                    run: dict | None = None) -> str:
+                    run: dict | None = None, explanations: dict | None = None) -> str:
+    """The report; ``run`` says how it was produced (command, times, grid); ``explanations`` maps
+    (finding ID, preset) to the explanation of that cell's counterexample: its step roles join the
+    step table and an "Explanation" section follows."""
+    explanations = explanations or {}
     lines = ["# recover-check findings report", ""]
     if run is not None:
         import datetime
@@ -154,8 +162,8 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
         shown = v.counterexample
         length = f"{len(shown.trace)} steps" + (f" at {shown.label}" if shown.point and shown.point.changed else "") \
             if shown and shown.trace else ""
-        lines.append(f"| {v.finding.id} | {v.preset} | {_cell(v.finding.claim)} | **{v.status}**{flag} "
-                     f"| {pin or ''} | {_cell(grid_line(v))} | {v.states:,} | {length} |")
+        lines.append(f"| {v.finding.id} | {v.preset} | {markdown_cell(v.finding.claim)} | **{v.status}**{flag} "
+                     f"| {pin or ''} | {markdown_cell(grid_line(v))} | {v.states:,} | {length} |")
     for v in verdicts:
         differs = f" (≠ documents, which claim {v.finding.claimed})" if v.disagrees_with_documents else ""
         grid = GRIDS[v.finding.id]
@@ -163,7 +171,7 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
                   f"*{v.finding.title}* ({v.finding.documents}). Documents claim: {v.finding.claim}",
                   f"Expected from reading the code: {v.finding.expected}", "",
                   f"Grid ({v.grid}): {', '.join(grid.of(v.grid).keys)}; what the question varies: {grid.needs}.",
-                  f"**{_cell(grid_line(v))}**", ""]
+                  f"**{markdown_cell(grid_line(v))}**", ""]
         if v.finding.assumption:
             lines.append(f"Boundary assumption: {v.finding.assumption}")
             lines.append("")
@@ -171,18 +179,26 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
         shown = v.counterexample
         if shown is None or shown.trace is None:
             continue
+        explanation = explanations.get((v.finding.id, v.preset))
+        role_of = {r.step: r for r in explanation.roles} if explanation else {}
+        legend = " Essential steps in bold, with their role." if explanation else ""
         lines += ["", f"Counterexample to `{shown.property_name}` at {shown.label} ({len(shown.trace)} steps"
-                  + (", a lasso" if shown.trace.is_lasso else "") + f"): `{reproduce_command(shown)}`", "",
-                  "| # | action | actor | Go function | changed fields |", "|---|---|---|---|---|"]
+                  + (", a lasso" if shown.trace.is_lasso else "") + f"): `{reproduce_command(shown)}`.{legend}", "",
+                  "| # | action | role | actor | Go function | changed fields |", "|---|---|---|---|---|---|"]
         for row in step_rows(shown.model, shown.trace):
             loop = " ⟲" if row["loop"] else ""
-            fields = "<br>".join(f"{k} = {_cell(str(val))}" for k, val in row["fields"].items())
+            fields = "<br>".join(f"{k} = {markdown_cell(str(val))}" for k, val in row["fields"].items())
             if row["index"] == 1:
                 fields = "(initial state)"
-            lines.append(f"| {row['index']}{loop} | {row['action'] or ''} | {row['actor']} | {_cell(row['go'])} | {fields} |")
+            role = role_of.get(row["index"])
+            bold = "**" if role and role.essential else ""
+            lines.append(f"| {row['index']}{loop} | {bold}{row['action'] or ''}{bold} | {role.short if role else ''} "
+                         f"| {row['actor']} | {markdown_cell(row['go'])} | {fields} |")
         if shown.trace.is_lasso:
             tail = "stays at the last state forever" if shown.trace.stutter else f"repeats from step {shown.trace.loop + 1}"
             lines.append(f"\nThe behaviour {tail}.")
+        if explanation:
+            lines += ["", "### Explanation", "", *explanation_markdown(shown.model, shown.trace, explanation, steps_table=False)]
         lines += ["", "```mermaid", mermaid_sequence(shown.model, shown.trace), "```"]
     return "\n".join(lines) + "\n"
 
@@ -195,7 +211,7 @@ def _unfinished(verdicts: list[FindingVerdict]) -> list[str]:
         return ["Every point run was searched to the end: none was cut by its bound or left by the time budget.", ""]
     lines = [f"{len(cut)} points were not searched to the end (incomplete, never read as holds):", "",
              "| finding | preset | check | property | point | cut by | states |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {v.finding.id} | {v.preset} | {o.point.base + 1} | `{o.property_name}` | {_cell(o.label)} | {o.cut} "
+    lines += [f"| {v.finding.id} | {v.preset} | {o.point.base + 1} | `{o.property_name}` | {markdown_cell(o.label)} | {o.cut} "
               f"| {o.states:,} |" for v, o in cut]
     return lines + [""]
 
@@ -217,10 +233,6 @@ def _points_table(v: FindingVerdict) -> list[str]:
     for part, outcomes in (("", v.outcomes), ("dropped ", v.dropped_outcomes), ("hypothetical ", v.hypothetical)):
         for o in outcomes:
             verdict = o.status + (f" ({o.cut})" if o.cut and o.status != "violated" else "")
-            rows.append(f"| {part}{o.point.base + 1} | {_cell(o.label)} | `{o.property_name}` | {verdict} "
+            rows.append(f"| {part}{o.point.base + 1} | {markdown_cell(o.label)} | `{o.property_name}` | {verdict} "
                         f"| {o.states:,} |")
     return rows + ["", "A point reproduces as its check with `--set KEY=VALUE` for each value it lays over it."]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,4 +1,4 @@
-"""The action vocabulary (PROTOCOL.md section 3): one table, ``ACTIONS``, from which the
+"""The action vocabulary (docs/protocol.md, "Actions"): one table, ``ACTIONS``, from which the
 model's successor function, ``actor()``, ``go_function()`` and scenario parsing all read.
 
 Each row names the actor (``{m}``/``{from}`` stand for that argument's maintainer), the Go

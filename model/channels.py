@@ -1,4 +1,4 @@
-"""The channels (PROTOCOL.md section 2) and the environment's faults on them.
+"""The channels (docs/protocol.md, "Actors and state") and the environment's faults on them.
 
 ``state.channels`` is one tuple per channel of ``CHANNEL_NAMES``, head first. Each channel is
 FIFO; nothing orders different channels. The request path (``requests``, ``to_maintainer.*``,

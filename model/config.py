@@ -1,10 +1,10 @@
-"""The model's configuration: the knobs of PROTOCOL.md section 4, the bounds, and the presets.
+"""The model's configuration: the knobs of docs/protocol.md, "Knobs and presets", the bounds, and the presets.
 
 A :class:`Config` is a frozen attrs value; build one with :func:`make_config` (a preset plus
 overrides), which also converts the strings a command line gives (``"on"``, ``"2"``,
 ``"requests,bootstrap"``) and raises :class:`ConfigError` with one line naming the problem.
 
-Knobs (each changes protocol behaviour; PROTOCOL.md section 4):
+Knobs (each changes protocol behaviour; docs/protocol.md, "Knobs and presets"):
 
 ``rebind_on``               ``never`` | ``epoch_change`` | ``maintainer_change`` | ``every_bootstrap``
 ``check_source``            drop a response unless ``from`` is the DM's current maintainer
@@ -72,7 +72,7 @@ Bounds (each keeps the state space finite and small; none changes what one step 
 ``max_duplicates``         0-3 ``duplicate`` steps per behaviour (default 1)
 ``restart_budget``         0-10 restart attempts a maintainer grants per dispatcher before it
                            answers FAILED (default 2; Go's ``recoverableMaxAttempts`` is 6 and
-                           PROTOCOL.md's default is 6, but every finding needs at most two
+                           the first reading's default was 6, but every finding needs at most two
                            restarts and each extra one multiplies the space tenfold with a move)
 ``initial_status``         ``working`` | ``initializing``: the status of the initial instances
 ``slow_ticks``             on: the resend tick waits while a recover request or response is in
@@ -86,18 +86,21 @@ Bounds (each keeps the state space finite and small; none changes what one step 
                            batch of two or more differs. ``sorted`` singles out ``d1``, so the
                            dispatcher symmetry reduction (``model.symmetry``) needs ``any``
 
-Channel names are those of PROTOCOL.md section 2 with the per-maintainer ones suffixed:
+Channel names are those of docs/protocol.md, "Actors and state" with the per-maintainer ones suffixed:
 ``events statuses requests to_maintainer.A to_maintainer.B responses.A responses.B schedule.A
 schedule.B heartbeat bootstrap``. In ``lossy`` and ``duplicating`` the bare group names
 ``to_maintainer``, ``responses`` and ``schedule`` stand for both members of the group; they are
 expanded (and the tuple sorted into channel order) when the config is built.
 
-What keeps the space finite: every instance has at most ``messages_per_instance`` failures;
-restarts are bounded by ``restart_budget`` per maintainer incarnation and incarnations by
-``maintainer_moves``; so lifecycles per dispatcher are at most
-``1 + restart_budget * (1 + maintainer_moves)``. Resends are bounded by ``channel_capacity``
-(a full ``requests`` channel disables the tick) and ``slow_ticks``, duplicates by ``max_duplicates``, other
-operators by ``other_operator_limit``; ticks at quiescence are self-loops.
+What keeps the space finite: every instance has at most ``messages_per_instance`` failures,
+and ``failures`` bounds them all; restarts are bounded by ``restart_budget`` per maintainer
+incarnation, and incarnations by ``maintainer_moves`` and ``crashes``; so lifecycles per
+dispatcher are at most ``1 + restart_budget * (1 + maintainer_moves + crashes)``. Resends are
+bounded by ``channel_capacity`` (a full ``requests`` channel disables the tick) and
+``slow_ticks``; an operator re-sends a command only when neither the command nor the DM's
+answer is on its way; the complete heartbeat sends a status only when it is news and not on its
+way already; resets, duplicates and other operators have their own bounds; ticks at quiescence
+are self-loops.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``RecoverModel``: the engine interface over the actor modules.
 
-Successors come in a deterministic order: the order of ``ACTIONS`` (PROTOCOL.md section 3),
+Successors come in a deterministic order: the order of ``ACTIONS`` (docs/protocol.md, "Actions"),
 then each action's enabled arguments in ascending internal order (dispatcher, maintainer and
 channel indices). Once a fallback is raised there are no successors and the state is terminal.
 No other state lacks successors: ``dm_resend_tick`` is enabled whenever the recover loop is not

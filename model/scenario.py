@@ -1,4 +1,4 @@
-"""Scenario files (PROTOCOL.md section 6): parse, replay, check.
+"""Scenario files (docs/protocol.md, "Scenarios"): parse, replay, check.
 
 A scenario is a JSON object::
 
@@ -18,8 +18,9 @@ fires every 5 s, request in flight or not), ``channel_capacity`` and ``events_ca
 (Go's channels), ``restart_budget`` 6 (Go's ``recoverableMaxAttempts``). A scenario (or
 variant) that sets one of them in ``config`` keeps its own value.
 
-Each step names an action and, optionally, some of its arguments (names of PROTOCOL.md
-section 3: ``d``, ``lifecycle``, ``m``, ``from``, ``to``, ``kind``, ``channel``); it must match
+Each step names an action and, optionally, some of its arguments (names of docs/protocol.md,
+"Actions": ``d``, ``lifecycle``, ``de``, ``m``, ``from``, ``to``, ``kind``, ``channel``,
+``order``); it must match
 exactly one enabled transition (values compare as text, so ``1`` and ``"1"`` match), else
 replay stops with :class:`model.ScenarioError`, one line naming the step number (1-based), the
 step and the enabled labels.

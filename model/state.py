@@ -315,7 +315,7 @@ def erase_ghosts(value):
 
 
 def initial_state(cfg) -> State:
-    """PROTOCOL.md section 6: A alive and initialized at epoch 1 and known to the DM; every
+    """docs/protocol.md, "Scenarios": A alive and initialized at epoch 1 and known to the DM; every
     dispatcher local, lifecycle 1, de 1, working (or initializing); nothing pending."""
     n = cfg.dispatchers
     working = cfg.initial_status == "working"

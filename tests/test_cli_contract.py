@@ -77,7 +77,8 @@ def test_2_replay_uses_go_bounds_unless_the_scenario_sets_them(tmp_path, capsys)
     one_line_error(capsys, "step 5")
     with pytest.raises(SystemExit):
         main(["replay", "--help"])
-    assert "slow_ticks=off, channel_capacity=1024, events_capacity=1024, restart_budget=6" in capsys.readouterr().out
+    help_text = " ".join(capsys.readouterr().out.split())  # the help is wrapped to the terminal's width
+    assert "slow_ticks=off, channel_capacity=1024, events_capacity=1024, restart_budget=6" in help_text
 
 
 # -- 3. Ctrl-C stops every long command at once: what is done is printed, exit 130 ---------------
@@ -334,18 +335,18 @@ def test_9_help_lists_names_ranges_defaults_and_exit_codes(capsys):
     from model import PRESETS
     from model.config import BOUNDS, KNOBS
 
-    for command in ("explore", "findings", "trace", "check", "diff", "simulate", "verify-trace", "replay"):
+    for command in ("explore", "findings", "trace", "explain", "check", "diff", "simulate", "verify-trace", "replay"):
         text = help_of(capsys, command)
         assert "exit codes: 0" in text, command
-        if command in ("explore", "findings", "check", "diff", "simulate"):
+        if command in ("explore", "findings", "explain", "check", "diff", "simulate"):
             assert "--quiet hide the live progress display on stderr" in text, command
-        if command in ("findings", "trace"):
+        if command in ("findings", "trace", "explain"):
             assert all(i in text for i in BY_ID), command
-        if command in ("explore", "findings", "trace", "check", "diff", "simulate"):
+        if command in ("explore", "findings", "trace", "explain", "check", "diff", "simulate"):
             assert all(p in text for p in PRESETS), command
-        if command in ("check", "diff"):
+        if command in ("check", "diff", "explain"):
             assert all(p in text for p in PROPERTY_NAMES), command
-        if command in ("explore", "check", "diff", "simulate"):
+        if command in ("explore", "explain", "check", "diff", "simulate"):
             for key in KNOBS + BOUNDS:
                 row = re.search(rf"\b{key} (.*?); default", text)
                 assert row and re.search(r"\.\.|\||on\|off|channels|kinds", row.group(1)), (command, key)

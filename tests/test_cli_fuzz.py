@@ -148,7 +148,7 @@ def subcommand_options() -> dict[str, list[str]]:
 
 
 OPTIONS = subcommand_options()
-SEARCHING = {"explore", "check", "diff"}
+SEARCHING = {"explore", "check", "diff", "explain"}
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +168,8 @@ def pools(workdir):
                         ["--example", "water_jug", "--property", "big_not_4"]],
               "diff": [["pr4139", "design"]], "simulate": [["--preset", "pr4139"], ["--example", "two_phase_commit"]],
               "findings": [["--preset", "design"]], "trace": [["A5", "--preset", "pr4139"]], "replay": [[scenario]],
+              "explain": [["--preset", "design", "--property", "no_spurious_restart"],
+                          ["--example", "two_phase_commit", "--param", "prepared_abort=1", "--property", "consistent"]],
               "verify-trace": [[str(result)]]}
     return values, starts
 

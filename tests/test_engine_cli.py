@@ -77,7 +77,6 @@ def test_json_round_trip_replays_and_tampering_is_caught(tmp_path, capsys):
     (["explore", "--param", "rms"], "key=value"),
     (["frobnicate"], "invalid choice"),
     (["verify-trace", "/nonexistent.json"], "no such file"),
-    (["explore", "--example", "two_phase_commit", "--graphml", "/tmp/g.graphml", "--workers", "2"], "--workers 1"),
     (["explore", "--example", "water_jug", "--engine", "batched", "--workers", "2"], "vectorised model"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, fragment, capsys):
@@ -128,3 +127,16 @@ def test_workers_over_a_vectorised_example_run_the_batched_search_on_processes(c
     assert two["engine"] == "batched, vectorised model, 2 processes" and one["engine"] == "batched, vectorised model"
     for key in ("distinct_states", "states_generated", "depth", "properties", "coverage"):
         assert two[key] == one[key]
+
+
+@pytest.mark.parametrize("preset", ["pr4139", "design", "proposed"])
+def test_workers_check_every_preset_liveness_included(preset, capsys):
+    """--workers 2 on a preset (each has liveness properties): the same JSON as one process
+    but for the time, the memory and the engine's name."""
+    outputs = []
+    for workers in ("1", "2"):
+        code = main(["explore", "--preset", preset, "--json", "--workers", workers])
+        data = json.loads(capsys.readouterr().out)
+        assert any(entry.get("kind") == "liveness" for entry in data["properties"].values())
+        outputs.append((code, {k: v for k, v in data.items() if k not in ("seconds", "bytes_per_state", "engine")}))
+    assert outputs[0] == outputs[1]

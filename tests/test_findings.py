@@ -128,8 +128,43 @@ def test_findings_command_json_and_markdown(tmp_path, capsys):
     held = next(r for r in data if r["finding"] == "A5" and r["preset"] == "proposed")["grid"]["deciding"]
     assert held["held"] == held["points"] and held["largest"]["states"] > 0
     text = report.read_text()
-    assert "## A5 on `design`: violated" in text and "```mermaid" in text and "| # | action | actor | Go function" in text
+    assert "## A5 on `design`: violated" in text and "```mermaid" in text and "| # | action | role | actor | Go function" in text
     assert f"holds on {held['points']}/{held['points']} points, largest" in text
+    assert_every_counterexample_explained(data, text)
+
+
+def base_name(prop: str) -> str:
+    return prop.split("[", 1)[0]
+
+
+def assert_every_counterexample_explained(rows, markdown):
+    """Every counterexample on pr4139 and design has a whole explanation: the violated clause
+    with the values it read, its essential steps (the violating one among them), a nearest
+    passing run or a statement that none exists, and the knob changes replayed. Where the same
+    check holds on proposed, the replay under proposed must block the trace: a run that still
+    violated there would be a counterexample that the exhaustive search of proposed missed."""
+    holds_on_proposed = {(r["finding"], base_name(c["property"]), json.dumps(c["config"], sort_keys=True))
+                         for r in rows if r["preset"] == "proposed" for c in r["checks"] if c["verdict"] == "holds"}
+    shown = [r for r in rows if r["preset"] in ("pr4139", "design") and r["counterexample"]]
+    assert shown
+    for row in shown:
+        cell, cex = (row["finding"], row["preset"]), row["counterexample"]
+        expl = cex["explanation"]
+        assert expl and expl["property"] == cex["property"], cell
+        assert expl["violated"]["text"] and expl["violated"]["reads"], cell
+        assert expl["violated"]["reason"], cell  # every recover property says why it fails
+        assert cex["trace"]["length"] in expl["essential_steps"] or cex["trace"]["loop"] is not None, cell
+        assert len(expl["steps"]) == cex["trace"]["length"] - 1, cell
+        nearest = expl["nearest_passing_run"]
+        assert nearest["found"] or nearest["note"], cell
+        if nearest["found"]:
+            assert nearest["distance"] >= 1 and nearest["first_divergence"] and nearest["trace"]["length"] > 1, cell
+        assert {v["change"] for v in expl["variants"]} >= {"preset design", "preset proposed"} - {f"preset {row['preset']}"}
+        check = next(c for c in row["checks"] if c["property"] == cex["property"] and c["verdict"] == "violated")
+        if (row["finding"], base_name(cex["property"]), json.dumps(check["config"], sort_keys=True)) in holds_on_proposed:
+            assert "preset proposed" in expl["blocking"], cell
+        assert f"## {row['finding']} on `{row['preset']}`" in markdown
+    assert markdown.count("### Explanation") == sum(1 for r in rows if r["counterexample"])
 
 
 def test_findings_exit_1_when_a_pin_disagrees(monkeypatch, capsys):

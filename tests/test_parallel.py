@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer import Invariant, StepProperty, always_eventually, explore
+from explorer import Invariant, StepProperty, always_eventually, eventually_always, explore, leads_to
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
 from explorer import parallel
 from explorer.parallel import keepers_of
-from invariants import SAFETY
+from invariants import SAFETY, properties_for
 from model import RecoverModel, make_config
 
 from engine_helpers import outcome
@@ -85,10 +85,53 @@ def test_random_graphs_agree(graph):
     assert outcome(many) == outcome(single) and many.generated == single.generated
 
 
-def test_liveness_is_refused():
-    prop = always_eventually("empty", lambda s: s == (0, 0))
-    with pytest.raises(ValueError, match="one worker"):
-        explore(WaterJug(), [prop], workers=2, engine="states")
+def graph_of(result) -> tuple:
+    """The explored graph as plain lists: rows, edges, labels, fingerprints, liveness marks."""
+    g = result.graph
+    return list(g.offset), list(g.dst), list(g.label), g.labels, list(g.fingerprints), list(g.parent), list(g.ordinal)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 7).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)), max_size=3 * n, unique=True),
+    st.sets(st.integers(0, n - 1), max_size=3),
+    st.sampled_from(["weak", "strong", None]),
+    st.sampled_from([2, 3]))))
+def test_liveness_on_several_workers_finds_the_same_lasso(graph):
+    """The workers build the very graph one process builds (rows, edges, label numbers), so
+    liveness gives the same verdict and the same lasso, whichever process checks it."""
+    n, edges, goal, fairness, workers = graph
+    model = ExplicitGraph([0], edges, terminal=goal)
+    fair = {label: fairness for label in "abc"} if fairness else None
+    props = [always_eventually("goal", lambda s: s in goal, fair), leads_to("zero_to_goal", lambda s: s == 0,
+             lambda s: s in goal, fair), eventually_always("stays", lambda s: s in goal, fair)]
+    many = explore(model, props, workers=workers, deadlock=False)
+    single = explore(model, props, deadlock=False)
+    assert outcome(many) == outcome(single)
+    assert graph_of(many) == graph_of(single)
+    assert {v.trace.loop for v in many.verdicts.values() if v.trace} == \
+        {v.trace.loop for v in single.verdicts.values() if v.trace}
+
+
+def test_recover_model_liveness_on_two_workers():
+    for preset in ("pr4139", "proposed"):
+        config = make_config(preset, {"dispatchers": 1, "maintainer_moves": 1})
+        props = properties_for(config)
+        assert any(p.kind == "liveness" for p in props)
+        single = explore(RecoverModel(config), props)
+        many = explore(RecoverModel(config), props, workers=2)
+        assert outcome(many) == outcome(single) and graph_of(many) == graph_of(single)
+
+
+@pytest.mark.parametrize("model", [WaterJug(), ExplicitGraph([0], [(0, "a", 1), (0, "b", 2), (1, "a", 3), (3, "b", 4),
+                                                                  (4, "a", 4), (1, "c", 5)])], ids=("jug", "dead end"))
+def test_kept_graph_is_the_one_process_graph_under_bounds(model):
+    props = [Invariant("not_4", lambda s: 4 not in (s if isinstance(s, tuple) else (s,)))]
+    for options in ({}, {"max_states": 5}, {"max_states": 9}, {"max_depth": 4}, {"stop_at_first": True}):
+        single = explore(model, props, keep_graph=True, **options)
+        many = explore(model, props, keep_graph=True, workers=2, **options)
+        assert outcome(many) == outcome(single) and graph_of(many) == graph_of(single), options
 
 
 def test_time_and_memory_bounds_end_the_search():

@@ -17,7 +17,7 @@ import pytest
 import model.symmetry as symmetry
 from explorer import explore
 from explorer.export import rebuild_states
-from explorer.search import FP_MASK
+from explorer.fingerprint import FP_MASK
 from explorer.symmetry import SymmetricModel, check_symmetry_safe
 from explorer.trace import replay_trace, trace_to_json
 from invariants import properties as props

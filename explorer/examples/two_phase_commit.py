@@ -6,6 +6,10 @@ prepared (N bits), the messages sent (N+2 bits: Prepared(r) for each r, then Com
 the TM's state (2 bits). Up to 14 RMs the state fits in 60 bits, so ``hash(state) == state``:
 the fingerprint is the state itself and cannot collide. Known sizes (TLC): 288 states for 3
 RMs, 8,832 for 5, 296,448 for 7, 1,745,408 for 8.
+
+Two knobs (``KNOBS``, for ``recover-check explain``'s what-if replays), TwoPhase.tla's values by
+default: ``tm_abort=1`` lets the TM abort on its own; ``prepared_abort=1`` is a bug, an RM that
+has prepared may still choose to abort, so one RM can abort after another committed.
 """
 
 from __future__ import annotations
@@ -29,10 +33,15 @@ def rm_label(action: str, r: int) -> str:
 
 class TwoPhaseCommit:
     fingerprint = hash  # a packed int below 2**60 hashes to itself: stable and collision-free
+    KNOBS = {"prepared_abort": (0, 1), "tm_abort": (0, 1)}  # parameter -> the values it takes
 
-    def __init__(self, rms: int = 3) -> None:
+    def __init__(self, rms: int = 3, prepared_abort: int = 0, tm_abort: int = 1) -> None:
         if not 1 <= rms <= 14:
             raise ValueError("rms must be between 1 and 14")
+        for knob, value in (("prepared_abort", prepared_abort), ("tm_abort", tm_abort)):
+            if value not in self.KNOBS[knob]:
+                raise ValueError(f"{knob} must be 0 or 1")
+        self.prepared_abort, self.tm_abort = bool(prepared_abort), bool(tm_abort)
         self.n = rms
         self.prepared_shift = 2 * rms
         self.msgs_shift = 3 * rms
@@ -59,6 +68,7 @@ class TwoPhaseCommit:
         moves = []
         if rm == WORKING:
             moves.append((rm_label("RMPrepare", r), flip(PREPARED) | 1 << (self.msgs_shift + r)))
+        if rm == WORKING or rm == PREPARED and self.prepared_abort:
             moves.append((rm_label("RMChooseToAbort", r), flip(ABORTED)))
         if commit_sent and rm != COMMITTED:
             moves.append((rm_label("RMRcvCommitMsg", r), flip(COMMITTED)))
@@ -78,7 +88,8 @@ class TwoPhaseCommit:
                     add((label, state | seen))
             if state & self.all_prepared == self.all_prepared:
                 add(("TMCommit", state | self.commit_step))
-            add(("TMAbort", state | self.abort_step))
+            if self.tm_abort:
+                add(("TMAbort", state | self.abort_step))
         sent = (1 if state & self.commit_msg else 0) | (2 if state & self.abort_msg else 0)
         for shift, by_state in self.rm_moves[sent]:
             for label, flip in by_state[state >> shift & 3]:
@@ -99,13 +110,14 @@ class TwoPhaseCommit:
         for _, msg, seen in self.tm_receives:
             yield tm_init & (states & msg != 0) & (states & seen == 0), lambda s, seen=seen: s | seen
         yield tm_init & (states & self.all_prepared == self.all_prepared), lambda s: s | self.commit_step
-        yield tm_init, lambda s: s | self.abort_step
+        yield tm_init & self.tm_abort, lambda s: s | self.abort_step
         commit_sent, abort_sent = states & self.commit_msg != 0, states & self.abort_msg != 0
         for r in range(self.n):
             rm, field = states >> 2 * r & 3, 3 << 2 * r
             prepare = (WORKING ^ PREPARED) << 2 * r | 1 << (self.msgs_shift + r)
             yield rm == WORKING, lambda s, flip=prepare: s ^ flip
-            yield rm == WORKING, lambda s, flip=(WORKING ^ ABORTED) << 2 * r: s ^ flip
+            yield (rm == WORKING) | (rm == PREPARED) & self.prepared_abort, \
+                lambda s, f=field, r=r: s & ~f | ABORTED << 2 * r
             yield commit_sent & (rm != COMMITTED), lambda s, f=field, r=r: s & ~f | COMMITTED << 2 * r
             yield abort_sent & (rm != ABORTED), lambda s, f=field, r=r: s & ~f | ABORTED << 2 * r
 

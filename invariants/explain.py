@@ -1,0 +1,85 @@
+"""Explained counterexamples of the recover model: the engine's explanation
+(:mod:`explorer.explain`) with what only this model knows: which knob changes are the candidate
+fixes, and how a step is named so that it replays under another configuration.
+
+Candidate fixes: every single knob change to a value that ``proposed`` or another preset gives
+that knob, and each other preset whole. The knobs a check sets itself (the fuse, an isolation
+such as ``working_clears=never``) define the scenario and are kept; so are the bounds. Blocking
+this trace is not closing the finding: another trace may still violate under that knob (the
+findings table says whether one does).
+"""
+
+from __future__ import annotations
+
+from explorer.explain import MAX_NODES, Explanation, Variant, explain
+from model import PRESETS, RecoverModel, make_config
+from model.config import KNOBS, value_text
+from model.scenario import matches
+
+from .catalog import PRESET_ORDER, CheckOutcome
+from .properties import properties_for
+
+
+def portable_step(action) -> dict:
+    """A trace step as a scenario names it (``model.scenario``), without what another
+    configuration computes differently for the same step: ``dml_fail``'s ``de`` (the epoch
+    policy decides it; the failing instance is named by ``d`` and its lifecycle)."""
+    step = {"action": action.name, **dict(action.args)}
+    if action.name == "dml_fail":
+        del step["de"]
+    return step
+
+
+def replays_as(action, wanted) -> bool:
+    """Whether ``action`` (of some configuration) is the step ``wanted`` (of another)."""
+    return matches(action, portable_step(wanted))
+
+
+def property_named(config, base: str, name: str):
+    """The property ``name`` (``no_silent_stall[d1]``, say) among those of ``base`` on ``config``."""
+    return next(p for p in properties_for(config, [base]) if p.name == name)
+
+
+def knob_changes(preset: str, fixed: dict) -> list[tuple[str, dict]]:
+    """(name, overrides) of each candidate fix on ``preset``: single knob changes to a value some
+    preset gives that knob, then each other preset; knobs in ``fixed`` stay as they are."""
+    here = PRESETS[preset]
+    free = [k for k in KNOBS if k not in fixed]
+    changes = []
+    for knob in free:
+        for value in dict.fromkeys(PRESETS[p][knob] for p in PRESET_ORDER):
+            if value != here[knob]:
+                changes.append((f"{knob}={value_text(value)}", {knob: value}))
+    for other in PRESET_ORDER:
+        if other != preset:
+            changes.append((f"preset {other}", {k: PRESETS[other][k] for k in free if PRESETS[other][k] != here[k]}))
+    return changes
+
+
+def knob_variants(preset: str, fixed: dict, base: str, name: str) -> list[Variant]:
+    """The models and properties to replay a counterexample of ``name`` on (see above)."""
+    variants = []
+    for label, change in knob_changes(preset, fixed):
+        config = make_config(preset, {**fixed, **change})
+        variants.append(Variant(label, RecoverModel(config), property_named(config, base, name)))
+    return variants
+
+
+def kept_note(fixed: dict) -> str:
+    kept = [f"{k}={value_text(v)}" for k, v in fixed.items() if k in KNOBS]
+    return ("knobs the check sets itself are kept: " + ", ".join(kept)) if kept else ""
+
+
+def explain_trace(preset: str, fixed: dict, base: str, model, prop, trace, max_nodes: int = MAX_NODES,
+                  max_states: int | None = None) -> Explanation:
+    """The explanation of ``trace``, a counterexample to ``prop`` (one of property ``base``) on
+    ``model`` = ``preset`` with overrides ``fixed`` (the caps are the nearest-run search's)."""
+    variants = knob_variants(preset, fixed, base, prop.name)
+    return explain(model, prop, trace, variants, replays_as, max_nodes, kept_note(fixed), max_states)
+
+
+def explain_outcome(outcome: CheckOutcome, max_nodes: int = MAX_NODES) -> Explanation:
+    """The explanation of a check's counterexample (a finding's, in the report)."""
+    check = outcome.check
+    prop = property_named(outcome.model.config, check.prop, outcome.property_name)
+    return explain_trace(outcome.preset, dict(check.config), check.prop, outcome.model, prop, outcome.trace, max_nodes)
