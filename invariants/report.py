@@ -10,7 +10,7 @@ from explorer.sweep import SweepSummary, compact, point_label
 from explorer.report import explanation_markdown, explanation_to_json, markdown_cell
 from explorer.trace import mermaid_sequence, trace_rows, trace_to_json
 
-from .catalog import CLAIM_SCOPE, PRESET_ORDER, CheckOutcome, FindingVerdict, grid_checks
+from .catalog import CLAIM_SCOPE, PRESET_ORDER, CheckOutcome, Finding, FindingVerdict, grid_checks
 from .grid import GRIDS
 
 
@@ -125,12 +125,21 @@ def verdict_table(verdicts: list[FindingVerdict]) -> str:
     by_cell = {(v.finding.id, v.preset): v for v in verdicts}
     findings = list({v.finding.id: v.finding for v in verdicts}.values())
     presets = [p for p in PRESET_ORDER if any(v.preset == p for v in verdicts)]
-    lines = ["| finding | title | documents claim | " + " | ".join(f"`{p}`" for p in presets) + " |",
-             "|---|---|---|" + "---|" * len(presets)]
+    lines = ["| finding | title | documents claim | " + " | ".join(f"`{p}`" for p in presets) + " | decided by |",
+             "|---|---|---|" + "---|" * len(presets) + "---|"]
     for f in findings:
         cells = [table_cell(by_cell[(f.id, p)]) if (f.id, p) in by_cell else "" for p in presets]
-        lines.append(f"| {f.id} | {markdown_cell(f.title)} | {markdown_cell(f.claim)} | " + " | ".join(markdown_cell(c) for c in cells) + " |")
+        lines.append(f"| {f.id} | {markdown_cell(f.title)} | {markdown_cell(f.claim)} | "
+                     + " | ".join(markdown_cell(c) for c in cells) + f" | {decided_by(f)} |")
     return "\n".join(lines) + "\n"
+
+
+def decided_by(finding: Finding) -> str:
+    """The properties a finding's checks decide it by, and the assumption-dropped check's."""
+    said = ", ".join(f"`{prop}`" for prop in dict.fromkeys(c.prop for c in finding.checks))
+    if finding.dropped is not None:
+        said += f"; without the assumption `{finding.dropped.prop}`"
+    return said
 
 
 def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False,
