@@ -91,7 +91,7 @@ class FindingGrid:
 
 
 QUICK_MAX_STATES = 1_000_000  # a guard only: no quick point comes near it
-DEEP_MAX_STATES = 1_500_000  # about 2-3 minutes and 1-2 GB with a liveness graph
+DEEP_MAX_STATES = 4_000_000  # the largest deep point is 2.9M states: 5 minutes and 1.9 GB with a liveness graph
 
 
 def quick(*axes: Axis) -> Grid:
