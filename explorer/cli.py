@@ -19,16 +19,16 @@ from typing import Any, Callable, Sequence
 
 import attrs
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
 from .batched import is_vectorised
 from .checker import ENGINES, explore
 from .cli_shared import (EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_CODES, EXIT_INCOMPLETE, EXIT_INTERRUPTED,
-                         QUIET_HELP, example_target, Target, UsageError, add_config_options, Parser, add_model_options,
-                         add_output_options, config_overrides, every_property, pick_properties, positive_float,
-                         positive_int, preset_names, recover_target, target_from_args, target_from_context)
+                         QUIET_HELP, Parser, Target, UsageError, add_config_options, add_model_options,
+                         add_output_options, config_overrides, every_property, example_target, live_line,
+                         pick_properties, positive_float, positive_int, preset_names, recover_target,
+                         target_from_args, target_from_context)
 from .evidence import evidence
 from .examples import EXAMPLES
 from .explain import MAX_NODES
@@ -63,18 +63,15 @@ def _add_symmetry(p: argparse.ArgumentParser) -> None:
                    help="treat dispatchers as interchangeable (safety only; needs --set resend_order=any)")
 
 
+def _search_line(stats: dict) -> str:
+    rate = stats["distinct"] / stats["elapsed"] if stats["elapsed"] else 0.0
+    return (f"states {stats['distinct']:,} ({rate:,.0f}/s)  generated {stats['generated']:,}"
+            f"  queue {stats['queue']:,}  depth {stats['depth']}  {stats['elapsed']:.0f} s")
+
+
 def _progress_display(console: Console, quiet: bool):
     """A live line of search statistics on a terminal; nothing otherwise."""
-    if quiet or not console.is_terminal:
-        return None, None
-    live = Live(Text("exploring…"), console=console, transient=True, refresh_per_second=4)
-
-    def update(stats: dict) -> None:
-        rate = stats["distinct"] / stats["elapsed"] if stats["elapsed"] else 0.0
-        live.update(Text(f"states {stats['distinct']:,} ({rate:,.0f}/s)  generated {stats['generated']:,}"
-                         f"  queue {stats['queue']:,}  depth {stats['depth']}  {stats['elapsed']:.0f} s"))
-
-    return live, update
+    return live_line(console, quiet, "exploring…", _search_line)
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -293,22 +290,39 @@ def _presets(names: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def decide_all(jobs, progress) -> tuple[list, bool]:
-    """Every (finding, preset) verdict; on Ctrl-C the cells not decided yet are incomplete
-    (verdicts without outcomes) and the second value is True."""
-    from invariants.catalog import FindingVerdict, decide
+def _sweep_line(stats: dict) -> str:
+    """The sweep's progress: points done and left, the point being searched, its states per second."""
+    return (f"points {stats['done']:,} done, {stats['left']:,} left  {stats['point']}  "
+            f"{stats['states']:,} states ({stats['rate']:,.0f}/s)")
 
-    verdicts = []
-    task = progress.add_task("checking findings", total=len(jobs))
-    try:
-        for finding, preset in jobs:
-            progress.update(task, description=f"{finding.id} on {preset}")
-            verdicts.append(decide(finding, preset))
-            progress.advance(task)
-    except KeyboardInterrupt:
-        verdicts += [FindingVerdict(f, p, INCOMPLETE, ()) for f, p in jobs[len(verdicts):]]
-        return verdicts, True
-    return verdicts, False
+
+def decide_all(jobs, grid: str, *, workers: int = 1, max_seconds: float | None = None,
+               progress=None) -> tuple[list, bool]:
+    """Every (finding, preset) verdict on ``grid``; on Ctrl-C the cells not finished are
+    incomplete (verdicts without outcomes) and the second value is True."""
+    from invariants.catalog import decide_cells
+
+    return decide_cells(jobs, grid, workers=workers, max_seconds=max_seconds, progress=progress)
+
+
+FINDINGS_EXIT_CODES = ("exit codes: 0 every verdict matches the one the tests pin, 1 a verdict differs from its "
+                       "pin, 2 bad input, 3 a verdict is incomplete (a point cut by its bound, or left by "
+                       "--max-seconds) and every other matches its pin, 130 interrupted (the verdicts reached are "
+                       "printed, the rest marked incomplete)")
+
+
+def findings_exit_code(verdicts, pins, interrupted: bool) -> int:
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if _pin_mismatches(verdicts, pins):
+        return 1
+    return EXIT_INCOMPLETE if any(v.status == INCOMPLETE for v in verdicts) else 0
+
+
+def _pin_mismatches(verdicts, pins) -> list:
+    """Decided verdicts that differ from their pin (an incomplete one is not decided)."""
+    return [v for v in verdicts
+            if v.status != INCOMPLETE and pins.get((v.finding.id, v.preset)) not in (None, v.status)]
 
 
 def explain_all(verdicts, progress) -> tuple[dict, bool]:
@@ -330,70 +344,123 @@ def explain_all(verdicts, progress) -> tuple[dict, bool]:
 
 
 def cmd_findings(args, out: Console, err: Console) -> int:
-    from rich.progress import Progress
+    import time
 
     from invariants.catalog import CLAIM_SCOPE
-    from invariants.report import markdown_report, verdict_to_json
+    from invariants.grid import DEEP, QUICK
+    from rich.progress import Progress
+
+    from invariants.report import grid_line, markdown_report, verdict_table, verdict_to_json
 
     pins = _catalog().PINNED
     jobs = [(f, p) for f in _selected_findings(args.id) for p in _presets(args.preset)]
+    grid = DEEP if args.deep else QUICK
     check_writable(args.markdown, "--markdown")
-    with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
-        verdicts, interrupted = decide_all(jobs, progress)
-    mismatches = [v for v in verdicts if pins.get((v.finding.id, v.preset)) not in (None, v.status)]
+    live, update = live_line(err, args.quiet, "checking findings…", _sweep_line)
+    started = time.monotonic()
+    if live is None:
+        verdicts, interrupted = decide_all(jobs, grid, workers=args.workers, max_seconds=args.max_seconds)
+    else:
+        with live:
+            verdicts, interrupted = decide_all(jobs, grid, workers=args.workers, max_seconds=args.max_seconds,
+                                               progress=update)
+    wall = time.monotonic() - started
+    cpu = _cpu_seconds()
+    if args.table_only:
+        text = verdict_table(verdicts)
+        if args.markdown:
+            write_output(args.markdown, "--markdown", lambda path: open(path, "w").write(text))
+        else:
+            print(text, end="")
+        return findings_exit_code(verdicts, pins, interrupted)
     explanations: dict = {}
     unexplained = False  # Ctrl-C while explaining: the report goes out with the explanations reached
     if (args.markdown or args.json) and not interrupted:  # only these outputs show them
         with Progress(console=err, transient=True, disable=args.quiet or not err.is_terminal) as progress:
             explanations, unexplained = explain_all(verdicts, progress)
     if args.markdown:
-        text = markdown_report(verdicts, pins, interrupted=interrupted, explanations=explanations)
+        run = {"command": _findings_command(args), "seconds": wall, "cpu_seconds": cpu, "workers": args.workers,
+               "grid": grid}
+        text = markdown_report(verdicts, pins, interrupted=interrupted, run=run, explanations=explanations)
         write_output(args.markdown, "--markdown", lambda path: open(path, "w").write(text))
     if args.json:
         print(json.dumps([verdict_to_json(v, pins.get((v.finding.id, v.preset)),
                                           explanations.get((v.finding.id, v.preset))) for v in verdicts], indent=2))
     else:
-        out.print(_findings_table(verdicts, pins))
+        out.print(_findings_table(verdicts, pins, grid))
+        for v in verdicts:  # the points behind each cell: the largest completed, the smallest violating
+            out.print(f"{v.finding.id} on {v.preset}: {grid_line(v)}", highlight=False, soft_wrap=True)
         out.print(f"[dim]{CLAIM_SCOPE}[/]")
-        total = sum(v.seconds for v in verdicts)
-        out.print(f"{len(verdicts)} verdicts, {sum(v.states for v in verdicts):,} states explored in {total:.1f} s"
+        points = sum(v.sweep.planned - v.sweep.not_widened for v in verdicts)
+        out.print(f"{len(verdicts)} verdicts on the {grid} grid, {points:,} points, "
+                  f"{sum(v.states for v in verdicts):,} states explored in {wall:.1f} s"
+                  + (f" on {args.workers} processes" if args.workers > 1 else "")
                   + (f"; report written to {args.markdown}" if args.markdown else ""))
-        for v in mismatches:
-            if v.outcomes:  # an interrupted cell was not decided: it differs from no pin
+        for v in _pin_mismatches(verdicts, pins):
+            if v.reached:  # an interrupted cell was not decided: it differs from no pin
                 out.print(f"[bold red]{v.finding.id} on {v.preset}: the model says {v.status}, "
                           f"the tests pin {pins[(v.finding.id, v.preset)]}[/]")
     if interrupted:
-        undone = sum(1 for v in verdicts if not v.outcomes)
+        undone = sum(1 for v in verdicts if not v.reached)
         err.print(f"recover-check: interrupted; {undone} of {len(verdicts)} verdicts not reached (incomplete)")
-        return EXIT_INTERRUPTED
     if unexplained:
         shown = sum(1 for v in verdicts if v.counterexample is not None and v.counterexample.trace is not None)
         err.print(f"recover-check: interrupted; {len(explanations)} of {shown} counterexamples explained")
         return EXIT_INTERRUPTED
-    return 1 if mismatches else 0
+    return findings_exit_code(verdicts, pins, interrupted)
 
 
-def _findings_table(verdicts, pins):
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the pool's finished processes: what the sweep cost, however
+    busy the machine was."""
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _findings_command(args) -> str:
+    """The command line that reproduces a findings report."""
+    parts = ["recover-check", "findings"]
+    parts += [f"--id {i}" for i in args.id or ()] + [f"--preset {p}" for p in args.preset or ()]
+    parts += ["--deep"] if args.deep else []
+    parts += [f"--workers {args.workers}"] if args.workers > 1 else []
+    parts += [f"--max-seconds {args.max_seconds:g}"] if args.max_seconds else []
+    return " ".join(parts + [f"--markdown {args.markdown}"])
+
+
+def _findings_table(verdicts, pins, grid: str):
     from rich.table import Table
 
     from .report import VERDICT_STYLE
+    from .sweep import compact
 
-    table = Table(title="findings x presets", header_style="bold", show_lines=False)
-    for column in ("finding", "preset", "documents claim", "model says", "states", "time", "trace"):
-        table.add_column(column, justify="right" if column in ("states", "time", "trace") else "left")
+    table = Table(title=f"findings x presets ({grid} grid)", header_style="bold", show_lines=False)
+    for column in ("finding", "preset", "documents claim", "model says", "points, largest", "time", "trace"):
+        table.add_column(column, justify="left" if column in ("finding", "preset", "documents claim", "model says")
+                         else "right")
     for v in verdicts:
         style = VERDICT_STYLE.get(v.status, "magenta")
         disagree = v.disagrees_with_documents
         said = Text(v.status + (" ≠ documents" if disagree else ""), style=style + (" reverse" if disagree else ""))
-        if not v.outcomes:
+        if not v.reached:
             said.append(" (interrupted)", style="yellow")
         pin = pins.get((v.finding.id, v.preset))
-        if pin is not None and pin != v.status and v.outcomes:
+        if pin is not None and pin != v.status and v.reached:
             said.append(f" (pinned {pin})", style="bold red")
         shown = v.counterexample
+        if shown is not None and shown.point is not None and shown.point.changed:
+            said.append(f" at {shown.label}")
+        sweep = v.sweep
+        points = Text(f"{sweep.planned - sweep.not_widened - sweep.not_reached}/{sweep.planned}")
+        for n, what in ((sweep.cut, "cut"), (sweep.not_reached, "not reached")):
+            if n:
+                points.append(f", {n} {what}", style="yellow")
+        if sweep.largest:
+            points.append(f", {compact(sweep.largest[1].states)}")
         claimed = v.finding.claimed if disagree is not None else None
-        table.add_row(v.finding.id, v.preset, claimed or "—", said, f"{v.states:,}",
-                      f"{v.seconds:.2f}s", str(len(shown.trace)) if shown and shown.trace else "")
+        table.add_row(v.finding.id, v.preset, claimed or "—", said, points, f"{v.seconds:.2f}s",
+                      str(len(shown.trace)) if shown and shown.trace else "")
     return table
 
 
@@ -685,15 +752,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_explore)
 
     p = sub.add_parser("findings", help="verdict of every finding on every preset (the main job)",
-                       epilog="exit codes: 0 every verdict matches the one the tests pin, 1 a verdict differs "
-                              "from its pin, 2 bad input, 130 interrupted (the verdicts reached are printed, "
-                              "the rest marked incomplete)")
+                       description="Each finding's checks run on a grid of configurations around their own "
+                                   "(invariants/grid.py): the quick grid by default, the deep one with --deep. A "
+                                   "verdict combines every point; a point cut by its bound is incomplete, never "
+                                   "holds.", epilog=FINDINGS_EXIT_CODES)
     p.add_argument("--id", action="append", metavar="ID", help=f"only this finding (repeatable): {ids}")
     p.add_argument("--preset", action="append", metavar="P", help=f"only this preset (repeatable): {presets}")
     p.add_argument("--json", action="store_true",
                    help="the reviewer report as JSON (each counterexample with its explanation, as explain)")
     p.add_argument("--markdown", metavar="FILE", help="write the reviewer report as Markdown, each counterexample "
                                                       "with its explanation (checked before the run)")
+    p.add_argument("--table-only", action="store_true",
+                   help="print only the verdict table as Markdown (the README's), or write it to --markdown FILE")
+    p.add_argument("--deep", action="store_true",
+                   help="sweep every finding's deep grid (minutes to tens of minutes) instead of the quick one")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="run grid points on N processes (default 1; the same verdicts)")
+    p.add_argument("--max-seconds", type=positive_float, metavar="S",
+                   help="stop the whole sweep after S seconds: the points not finished are incomplete")
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=cmd_findings)
 

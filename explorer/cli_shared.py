@@ -182,6 +182,18 @@ def preset_names() -> tuple[str, ...]:
     return tuple(PRESETS)
 
 
+def live_line(console, quiet: bool, waiting: str, line: Callable[[dict], str]):
+    """A live line on a terminal, ``line(stats)`` at each update (``waiting`` before the first);
+    nothing otherwise: (the Live to enter, the update function), or (None, None)."""
+    from rich.live import Live
+    from rich.text import Text
+
+    if quiet or not console.is_terminal:
+        return None, None
+    live = Live(Text(waiting), console=console, transient=True, refresh_per_second=4)
+    return live, lambda stats: live.update(Text(line(stats)))
+
+
 # -- options -----------------------------------------------------------------------------------
 def _add_model_choice(p: argparse.ArgumentParser) -> None:
     from model import PRESETS

@@ -12,13 +12,12 @@ import argparse
 import json
 
 from rich.console import Console, Group
-from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cli_shared import (EXIT_INTERRUPTED, UsageError, add_model_options, add_output_options, positive_float,
-                         positive_int, target_from_args)
+from .cli_shared import (EXIT_INTERRUPTED, UsageError, add_model_options, add_output_options, live_line,
+                         positive_float, positive_int, target_from_args)
 from .report import key_value_grid, roles_or_none, trace_table
 from .schedule import DEFAULT_STRATEGY, TECHNIQUES, UNIFORM_NAME, parse_strategy
 from .simulate import ALL_VIOLATED, INTERRUPTED, RUNS_DONE, TIME_UP, SimulationResult, simulate, walk_summary
@@ -80,17 +79,14 @@ def cmd_simulate(args, out: Console, err: Console) -> int:
     return EXIT_INTERRUPTED if result.interrupted else result.exit_code
 
 
+def _walk_line(stats: dict) -> str:
+    return (f"runs {stats['runs']:,}  steps {stats['steps']:,}  distinct {stats['distinct']:,}"
+            f"  violated {stats['violations']}  {stats['elapsed']:.0f} s")
+
+
 def _progress_display(console: Console, quiet: bool):
     """A live line of walk statistics on a terminal; nothing otherwise."""
-    if quiet or not console.is_terminal:
-        return None, None
-    live = Live(Text("simulating…"), console=console, transient=True, refresh_per_second=4)
-
-    def update(stats: dict) -> None:
-        live.update(Text(f"runs {stats['runs']:,}  steps {stats['steps']:,}  distinct {stats['distinct']:,}"
-                         f"  violated {stats['violations']}  {stats['elapsed']:.0f} s"))
-
-    return live, update
+    return live_line(console, quiet, "simulating…", _walk_line)
 
 
 STOPS = {

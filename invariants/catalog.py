@@ -19,6 +19,13 @@ On ``proposed`` every check also runs with one more maintainer move (up to the b
 a fix must survive a move. A finding may list *hypothetical* checks: configurations Go cannot
 produce (a move that bumps the changefeed epoch), run and reported under that label, never
 counted in a verdict.
+
+Each check is run on a *grid* of configurations around its own (``invariants.grid``): a verdict
+above combines every point of every check (a violation at any point, holds only if every point
+was searched to the end and holds). The assumption-dropped check is swept on the same grid
+once every deciding point holds; a hypothetical check runs on its own configuration only. Where
+the grid has a move axis that widens a check by one move, that point *is* the check's
+one-more-move run and is not run again as a check of its own.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from typing import Callable
 import attrs
 
 from explorer import explore
-from explorer.result import HOLDS, INCOMPLETE, VIOLATED, Result, Trace
+from explorer.result import HOLDS, INCOMPLETE, VIOLATED, Trace
+from explorer.sweep import GridJob, Job, Point, PointRun, SweepSummary, grid_points, point_label, run_of, run_sweeps
 
+from .grid import GRIDS, QUICK, Grid
 from .properties import properties_for
 
 BOUNDARY = "boundary"
@@ -69,7 +78,7 @@ class Finding:
 
 @attrs.frozen
 class CheckOutcome:
-    check: Check
+    check: Check  # at a grid point: the check's config with the point's axis values
     preset: str
     status: str
     states: int
@@ -77,6 +86,13 @@ class CheckOutcome:
     trace: Trace | None
     model: object = attrs.field(repr=False, eq=False)
     property_name: str = ""  # the (per-dispatcher) property that decided it
+    cut: str | None = None  # the bound that cut the search (or the sweep's budget), None if exhaustive
+    point: Point | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def label(self) -> str:
+        """The grid point: the axis values it lays over its check (``base`` for none)."""
+        return point_label(self.point) if self.point is not None else "base"
 
 
 @attrs.frozen
@@ -84,15 +100,18 @@ class FindingVerdict:
     finding: Finding
     preset: str
     status: str
-    outcomes: tuple[CheckOutcome, ...]
-    dropped: CheckOutcome | None = None
+    outcomes: tuple[CheckOutcome, ...]  # every deciding grid point run, smallest first
+    dropped_outcomes: tuple[CheckOutcome, ...] = ()  # the assumption-dropped check's points run
     hypothetical: tuple[CheckOutcome, ...] = ()
+    grid: str = QUICK
+    planned: int = 0  # deciding points in the grid
+    dropped_planned: int = 0
 
     @property
     def all_outcomes(self) -> tuple[CheckOutcome, ...]:
-        """Every check run for this cell: the deciding ones, the assumption-dropped one, and the
+        """Every check run for this cell: the deciding ones, the assumption-dropped ones, and the
         hypothetical ones."""
-        return self.outcomes + ((self.dropped,) if self.dropped else ()) + self.hypothetical
+        return self.outcomes + self.dropped_outcomes + self.hypothetical
 
     @property
     def states(self) -> int:
@@ -101,6 +120,27 @@ class FindingVerdict:
     @property
     def seconds(self) -> float:
         return sum(o.seconds for o in self.all_outcomes)
+
+    @property
+    def reached(self) -> bool:
+        """False for a cell an interrupt left before its first point."""
+        return bool(self.outcomes)
+
+    @property
+    def sweep(self) -> SweepSummary:
+        """How many deciding points stand behind the verdict, the largest, the smallest violation."""
+        return SweepSummary.of(self.planned, [(o.point, o) for o in self.outcomes])
+
+    @property
+    def dropped_sweep(self) -> SweepSummary | None:
+        if self.finding.dropped is None:
+            return None
+        return SweepSummary.of(self.dropped_planned, [(o.point, o) for o in self.dropped_outcomes])
+
+    @property
+    def dropped(self) -> CheckOutcome | None:
+        """The assumption-dropped run a boundary rests on: its smallest violation."""
+        return next((o for o in self.dropped_outcomes if o.status == VIOLATED), None)
 
     @property
     def disagrees_with_documents(self) -> bool | None:
@@ -114,8 +154,8 @@ class FindingVerdict:
 
     @property
     def counterexample(self) -> CheckOutcome | None:
-        """The outcome whose trace the report shows: the violated check, or for a boundary the
-        assumption-dropped one."""
+        """The outcome whose trace the report shows: the smallest violating point, or for a
+        boundary the assumption-dropped check's."""
         for outcome in self.outcomes:
             if outcome.status == VIOLATED:
                 return outcome
@@ -124,24 +164,34 @@ class FindingVerdict:
         return None
 
 
-def run_check(check: Check, preset: str, *, max_seconds: float | None = None,
-              progress: Callable[[dict], None] | None = None) -> CheckOutcome:
+def run_point(task, *, max_seconds: float | None = None, progress: Callable[[dict], None] | None = None) -> PointRun:
+    """Search one grid point, ``task`` = (property, preset, config items, max_states): the
+    sweep's runner (module level, so that a forked pool can call it)."""
     from model import RecoverModel, make_config
 
-    config = make_config(preset, check.config)
-    model = RecoverModel(config)
-    props = properties_for(config, [check.prop])
-    result: Result = explore(model, props, deadlock=False, max_seconds=max_seconds, progress=progress)
+    prop, preset, config, max_states = task
+    model_config = make_config(preset, dict(config))
+    result = explore(RecoverModel(model_config), properties_for(model_config, [prop]), deadlock=False,
+                     max_states=max_states, max_seconds=max_seconds, progress=progress)
     if result.interrupted:  # the search caught Ctrl-C to return what it had; a verdict needs all
         raise KeyboardInterrupt
-    decided = [v for v in result.verdicts.values() if v.status == VIOLATED]
-    if decided:
-        verdict = min(decided, key=lambda v: len(v.trace))
-        status, trace, name = VIOLATED, verdict.trace, verdict.name
-    else:
-        status = HOLDS if all(v.status == HOLDS for v in result.verdicts.values()) else INCOMPLETE
-        trace, name = None, check.prop
-    return CheckOutcome(check, preset, status, result.distinct, result.elapsed, trace, model, name)
+    return run_of(result, prop)
+
+
+def outcome_of(check: Check, preset: str, run: PointRun, point: Point | None = None) -> CheckOutcome:
+    from model import RecoverModel, make_config
+
+    model = RecoverModel(make_config(preset, check.config))
+    return CheckOutcome(check, preset, run.status, run.states, run.seconds, run.trace, model,
+                        run.property_name or check.prop, run.cut, point)
+
+
+def run_check(check: Check, preset: str, *, max_seconds: float | None = None, max_states: int | None = None,
+              progress: Callable[[dict], None] | None = None) -> CheckOutcome:
+    """One check on its own configuration."""
+    run = run_point((check.prop, preset, tuple(check.config.items()), max_states),
+                    max_seconds=max_seconds, progress=progress)
+    return outcome_of(check, preset, run)
 
 
 MOVE_BOUND = 2  # model.config's bound on maintainer_moves
@@ -166,17 +216,118 @@ def checks_on(finding: Finding, preset: str) -> tuple[Check, ...]:
     return checks
 
 
-def decide(finding: Finding, preset: str, **options) -> FindingVerdict:
-    outcomes = tuple(run_check(c, preset, **options) for c in checks_on(finding, preset))
-    hypothetical = tuple(run_check(c, preset, **options) for c in finding.hypothetical)
-    statuses = {o.status for o in outcomes}
-    if VIOLATED in statuses:
-        return FindingVerdict(finding, preset, VIOLATED, outcomes, hypothetical=hypothetical)
-    if INCOMPLETE in statuses:
-        return FindingVerdict(finding, preset, INCOMPLETE, outcomes, hypothetical=hypothetical)
-    if finding.dropped is None:
-        return FindingVerdict(finding, preset, HOLDS, outcomes, hypothetical=hypothetical)
-    dropped = run_check(finding.dropped, preset, **options)
-    status = {VIOLATED: BOUNDARY, HOLDS: HOLDS}.get(dropped.status, INCOMPLETE)
-    return FindingVerdict(finding, preset, status, outcomes, dropped, hypothetical)
+def widens_moves(grid: Grid, check: Check) -> bool:
+    """Whether ``grid`` runs ``check`` with one more move as one of its points."""
+    moves = check.config.get("maintainer_moves", 0)
+    return any(axis.key == "maintainer_moves" and any(v > moves for v in axis.values) for axis in grid.axes)
 
+
+def grid_checks(finding: Finding, preset: str, grid: Grid) -> tuple[Check, ...]:
+    """The checks ``grid`` widens: ``checks_on``, less a one-more-move check that is already a
+    point of its own check's grid."""
+    covered = [with_one_more_move(c) for c in finding.checks if widens_moves(grid, c)]
+    return tuple(c for c in checks_on(finding, preset) if c in finding.checks or c not in covered)
+
+
+def grid_of(checks: tuple[Check, ...], preset: str, grid: Grid) -> list[Point]:
+    """The points of ``grid`` around ``checks``, smallest first; one configuration runs once."""
+    from model import make_config
+
+    defaults = {key: getattr(make_config(preset), key) for key in grid.keys}
+    return grid_points([c.config for c in checks], grid.axes, defaults, depth=grid.depth, apart=grid.apart,
+                       identity=lambda base, config: (checks[base].prop, make_config(preset, config)))
+
+
+DECIDE, DROPPED, HYPOTHETICAL = "decide", "dropped", "hypothetical"
+
+
+class Cell(Job):
+    """One finding on one preset, swept over its grid: the deciding points wave by wave (the
+    hypothetical checks with the first wave), then, once every deciding point holds, the
+    assumption-dropped check's points."""
+
+    def __init__(self, finding: Finding, preset: str, grid_name: str = QUICK):
+        self.finding, self.preset, self.grid_name = finding, preset, grid_name
+        grid = GRIDS[finding.id].of(grid_name)
+        self.checks = {DECIDE: grid_checks(finding, preset, grid),
+                       DROPPED: (finding.dropped,) if finding.dropped else (), HYPOTHETICAL: finding.hypothetical}
+        own = attrs.evolve(grid, axes=())  # a hypothetical check runs on its own configuration
+        self.parts = {part: GridJob(grid_of(checks, preset, own if part == HYPOTHETICAL else grid),
+                                    lambda point, checks=checks: (checks[point.base].prop, preset, point.config,
+                                                                  grid.max_states),
+                                    f"{finding.id} on {preset}:" + ("" if part == DECIDE else f" ({part})"))
+                      for part, checks in self.checks.items()}
+        self.outcomes: dict[tuple[str, int], CheckOutcome] = {}
+
+    def _check(self, part: str, point: Point) -> Check:
+        base = self.checks[part][point.base]
+        return Check(base.prop, point.overrides, base.why)
+
+    def _wave_of(self, part: str) -> list:
+        return [((part, i), task) for i, task in self.parts[part].next_wave()]
+
+    def next_wave(self) -> list:
+        wave = self._wave_of(DECIDE)
+        if not self.parts[HYPOTHETICAL].sweep.runs:
+            wave += self._wave_of(HYPOTHETICAL)
+        if not wave and self._dropped_may_run():
+            wave = self._wave_of(DROPPED)
+        return wave
+
+    def record(self, key, run: PointRun) -> None:
+        part, i = key
+        self.parts[part].record(i, run)
+        point = self.parts[part].sweep.points[i]
+        self.outcomes[key] = outcome_of(self._check(part, point), self.preset, run, point)
+
+    def label(self, key) -> str:
+        part, i = key
+        point = self.parts[part].sweep.points[i]
+        return f"{self.parts[part].name} {self._check(part, point).prop} at {point_label(point)}"
+
+    def _dropped_may_run(self) -> bool:
+        return self.parts[DECIDE].summary().status == HOLDS
+
+    def left(self) -> int:
+        undecided = self.parts[DECIDE].summary().status != VIOLATED
+        return sum(job.left() for part, job in self.parts.items() if part != DROPPED or undecided)
+
+    @property
+    def finished(self) -> bool:
+        """Every wave it will run is recorded (no next wave would start)."""
+        dropped_left = self._dropped_may_run() and not self.parts[DROPPED].sweep.done
+        return self.parts[DECIDE].sweep.done and self.parts[HYPOTHETICAL].sweep.done and not dropped_left
+
+    def _outcomes(self, part: str) -> tuple[CheckOutcome, ...]:
+        return tuple(self.outcomes[key] for key in sorted(k for k in self.outcomes if k[0] == part))
+
+    def verdict(self) -> FindingVerdict:
+        status = self.parts[DECIDE].summary().status
+        if status == HOLDS and self.finding.dropped is not None:
+            status = {VIOLATED: BOUNDARY, HOLDS: HOLDS}.get(self.parts[DROPPED].summary().status, INCOMPLETE)
+        return FindingVerdict(self.finding, self.preset, status, self._outcomes(DECIDE), self._outcomes(DROPPED),
+                              self._outcomes(HYPOTHETICAL), self.grid_name, len(self.parts[DECIDE].sweep.points),
+                              len(self.parts[DROPPED].sweep.points))
+
+
+def decide_cells(cells: list[tuple[Finding, str]], grid: str = QUICK, *, workers: int = 1,
+                 max_seconds: float | None = None,
+                 progress: Callable[[dict], None] | None = None) -> tuple[list[FindingVerdict], bool]:
+    """Every (finding, preset) verdict on ``grid``, in the order given: on one process, or with
+    grid points on ``workers`` processes (the same verdicts). ``max_seconds`` bounds the whole
+    sweep (the points it leaves are incomplete). On Ctrl-C the cells not finished have no
+    outcomes (incomplete, not reached) and the second value is True."""
+    jobs = [Cell(finding, preset, grid) for finding, preset in cells]
+    try:
+        run_sweeps(jobs, run_point, workers=workers, max_seconds=max_seconds, progress=progress)
+    except KeyboardInterrupt:
+        return [job.verdict() if job.finished else FindingVerdict(job.finding, job.preset, INCOMPLETE, (), grid=grid)
+                for job in jobs], True
+    return [job.verdict() for job in jobs], False
+
+
+def decide(finding: Finding, preset: str, grid: str = QUICK, **options) -> FindingVerdict:
+    """One cell's verdict on one process; Ctrl-C is raised on."""
+    cell = Cell(finding, preset, grid)
+    run_sweeps([cell], run_point, **options)
+    return cell.verdict()

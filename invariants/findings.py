@@ -12,8 +12,14 @@ that its verdict is about its own mechanism. ``working_clears=never`` isolates f
 lagging Working status clears pending); ``handled_on=accepted`` from N2 (RUNNING or SUPERSEDED
 silencing an entry with nothing to follow); ``pending_before_enqueue=on`` from N6 (a response
 before its entry); ``absent_on_stopped=on`` from N9 (a dispatcher lost across a move);
-``maintainer_dedup=on`` from N4 (a stale request restarting a fresh instance). Each use is named
-in the check's ``why``.
+``maintainer_dedup=on`` from N4 (a stale request restarting a fresh instance);
+``working_clears=newer_epoch`` from N3 where only a second failure (a grid point) opens it;
+``incarnation_ids=on`` from A5 (a late answer of a maintainer's earlier incarnation on the same
+node, which two moves A -> B -> A open); ``handled_on=accepted`` from N2 and
+``schedule_checks_source=on`` from N8 beside a second failure. Each use is named in the check's
+``why``. The deep grid showed why these are needed: without them A4 on a second failure and A3
+on a second failure or move were violated by N3's, N2's, N8's and A5's mechanisms, not their
+own (docs/sweep.md).
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ REMOVING = ("move", "split", "merge_source")
 LEAVING_ALONE = ("add", "move_dest", "merge_target")
 NO_FUSE = {"timeout_fuse": False}
 KEEP_N9_OUT = {"absent_on_stopped": True}
+KEEP_N3_OUT = {"working_clears": "newer_epoch"}
+KEEP_A5_OUT = {"incarnation_ids": True}
+KEEP_N2_OUT = {"handled_on": "accepted"}
+KEEP_N8_OUT = {"schedule_checks_source": True}
+# A3 asks whether a switch stops the retries; a second failure or a second move beside it opens
+# N3, N2, N8 and A5 (the deep grid found each in turn), so its checks switch their fixes on
+A3_ISOLATION = {**KEEP_N9_OUT, **KEEP_A5_OUT, **KEEP_N3_OUT, **KEEP_N2_OUT, **KEEP_N8_OUT}
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -48,14 +61,14 @@ FINDINGS: tuple[Finding, ...] = (
         expected="pr4139 violated: an ACCEPTED whose operator dies with its maintainer leaves the entry "
                  "handled; design holds when the rebind fires on an ID change",
         checks=(
-            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 1, **NO_FUSE, **KEEP_N9_OUT},
-                  "one failure, a move that keeps the epoch (Go's only kind); isolated from N9"),
-            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, **KEEP_N9_OUT},
-                  "the same with the fuse on; isolated from N9"),
+            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 1, **NO_FUSE, **A3_ISOLATION},
+                  "one failure, a move that keeps the epoch (Go's only kind); isolated from N9, A5, N3, N2, N8"),
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, **A3_ISOLATION},
+                  "the same with the fuse on; isolated from N9, A5, N3, N2, N8"),
         ),
         hypothetical=(
             Check("recovers_without_fuse",
-                  {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True, **NO_FUSE, **KEEP_N9_OUT},
+                  {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True, **NO_FUSE, **A3_ISOLATION},
                   "a move that bumps the changefeed epoch: Go never does this"),
         ),
     ),
@@ -65,13 +78,15 @@ FINDINGS: tuple[Finding, ...] = (
         claimed="boundary",
         expected="boundary: no silent stall thanks to the fuse; without it recovery needs the notification",
         checks=(
-            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **KEEP_N9_OUT},
+            Check("no_silent_stall",
+                  {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **KEEP_N9_OUT, **KEEP_N3_OUT},
                   "one failure, a move, a lossy bootstrap (the maintainer re-sends it); the fuse on; "
-                  "isolated from N9"),
+                  "isolated from N9 and N3"),
         ),
         assumption="the timeout fuse is on",
         dropped=Check("recovers_without_fuse",
-                      {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **NO_FUSE, **KEEP_N9_OUT},
+                      {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **NO_FUSE, **KEEP_N9_OUT,
+                       **KEEP_N3_OUT},
                       "the same without the fuse"),
     ),
     Finding(

@@ -296,7 +296,8 @@ def test_8_findings_outputs_flag_the_same_cells(tmp_path, capsys):
     from invariants.catalog import CLAIM_SCOPE, CLAIMS_DESCRIBE
 
     report = tmp_path / "r.md"
-    assert main(["findings", "--json", "--quiet"]) == 0
+    presets = ["--preset", "pr4139", "--preset", CLAIMS_DESCRIBE]  # proposed is compared with nothing
+    assert main(["findings", "--json", "--quiet", *presets]) == 0
     rows = json.loads(capsys.readouterr().out)
     flagged_json = {(r["finding"], r["preset"]) for r in rows if r["disagrees_with_documents"]}
     compared = {(r["finding"], r["preset"]) for r in rows if r["disagrees_with_documents"] is not None}
@@ -305,7 +306,7 @@ def test_8_findings_outputs_flag_the_same_cells(tmp_path, capsys):
         if r["disagrees_with_documents"] is not None:
             assert r["disagrees_with_documents"] == (r["verdict"] != r["documents_claimed_verdict"])
 
-    assert main(["findings", "--markdown", str(report), "--quiet"]) == 0
+    assert main(["findings", "--markdown", str(report), "--quiet", *presets]) == 0
     terminal = capsys.readouterr().out
     flagged_terminal = set(re.findall(r"│ (\w\d)\s+│ (\w+)\s+│[^│]*│ \w+ ≠", terminal))
     markdown = report.read_text()

@@ -2,7 +2,8 @@
 ``replay`` and ``verify-trace``, random argument lists to every subcommand. Whatever comes in,
 no exception escapes ``main`` (what a user would see as a traceback), nothing on stderr looks
 like one, and the exit code is one of 0, 1, 2, 3. Runs stay small: the argument pool's values
-are small and every searching command gets a state bound unless the draw gave one."""
+are small and every searching command gets a state bound (findings a time bound) unless the draw
+gave one."""
 
 from __future__ import annotations
 
@@ -187,6 +188,8 @@ def test_random_argument_lists(pools, data):
         tokens += [] if "--depth" in tokens else ["--depth", "12"]
     if command == "findings" and "--id" not in tokens:
         tokens = ["--id", "A5", *tokens]
+    if command == "findings" and "--max-seconds" not in tokens:
+        tokens += ["--max-seconds", "2"]  # a drawn --deep sweeps A5's deep grid: minutes
     if command == "diff" and "--workers" in tokens:
         tokens.remove("--workers")  # two processes per side would only cost time
     assert_contract([command, *tokens])

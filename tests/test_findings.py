@@ -2,6 +2,7 @@
 the reviewer-facing commands."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -9,16 +10,28 @@ from explorer.cli import main
 from explorer.testing import assert_holds, assert_violated
 from explorer.trace import replay_trace, trace_to_json
 from invariants import PROPERTY_NAMES, properties_for
-from invariants.catalog import PRESET_ORDER, Check, decide
-from invariants.findings import BY_ID, FINDINGS, PINNED
-from invariants.report import check_command
+from invariants.catalog import PRESET_ORDER, Check, decide_cells
+from invariants.findings import FINDINGS, PINNED
+from invariants.report import check_command, verdict_table
 from model import RecoverModel, make_config
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_BEGIN, TABLE_END = "<!-- verdicts:begin", "<!-- verdicts:end -->"
+
+
+@pytest.fixture(scope="module")
+def quick_verdicts():
+    """Every cell on the quick grid (what ``recover-check`` runs), computed once for this module."""
+    verdicts, interrupted = decide_cells([(f, p) for f in FINDINGS for p in PRESET_ORDER])
+    assert not interrupted
+    return verdicts
 
 
 @pytest.mark.parametrize("fid, preset", [(f.id, p) for f in FINDINGS for p in PRESET_ORDER])
-def test_verdict_is_pinned(fid, preset):
-    verdict = decide(BY_ID[fid], preset)
+def test_verdict_is_pinned(fid, preset, quick_verdicts):
+    verdict = next(v for v in quick_verdicts if (v.finding.id, v.preset) == (fid, preset))
     assert verdict.status == PINNED[(fid, preset)]
+    assert verdict.sweep.planned >= 2 and verdict.sweep.cut == verdict.sweep.not_reached == 0
     shown = verdict.counterexample
     if verdict.status in ("violated", "boundary"):
         # a counterexample a reviewer can replay: every step a real transition of the model
@@ -26,6 +39,15 @@ def test_verdict_is_pinned(fid, preset):
         replay_trace(shown.model, trace_to_json(shown.model, shown.trace))
     else:
         assert shown is None
+
+
+def test_readme_verdict_table_is_the_generated_one(quick_verdicts):
+    """The README's table is what ``recover-check findings --table-only`` prints, so that it
+    cannot drift from what the tool computes."""
+    text = README.read_text()
+    start = text.index("\n", text.index(TABLE_BEGIN)) + 1
+    assert text[start:text.index(TABLE_END)] == verdict_table(quick_verdicts), \
+        "the README's verdict table is stale: paste `recover-check findings --table-only` between its markers"
 
 
 def test_every_pin_names_a_finding_and_preset():
@@ -100,8 +122,14 @@ def test_findings_command_json_and_markdown(tmp_path, capsys):
     a5 = next(r for r in data if r["finding"] == "A5" and r["preset"] == "pr4139")
     assert a5["verdict"] == "violated" and a5["counterexample"]["command"].startswith("recover-check check")
     assert "sequenceDiagram" in a5["counterexample"]["mermaid"]
+    grid = a5["grid"]
+    assert grid["name"] == "quick" and grid["deciding"]["points"] >= 2 and grid["summary"].startswith("violated at")
+    assert grid["deciding"]["smallest_violation"]["trace_length"] == len(a5["counterexample"]["trace"]["steps"])
+    held = next(r for r in data if r["finding"] == "A5" and r["preset"] == "proposed")["grid"]["deciding"]
+    assert held["held"] == held["points"] and held["largest"]["states"] > 0
     text = report.read_text()
     assert "## A5 on `design`: violated" in text and "```mermaid" in text and "| # | action | role | actor | Go function" in text
+    assert f"holds on {held['points']}/{held['points']} points, largest" in text
     assert_every_counterexample_explained(data, text)
 
 

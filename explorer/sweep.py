@@ -1,0 +1,433 @@
+"""A sweep over a grid of configurations: how far a verdict reaches beyond one configuration.
+
+A *grid* widens one or more *base* configurations (plain dicts of overrides) along *axes*. An
+axis names a config key and its values from narrow to wide:
+
+* an ordered axis (``Axis``): a point takes the base's own value or a wider one; values
+  narrower than the base's are skipped (the base asks for at least that much: a configuration
+  with two failures asks about a second failure), and a base whose value is the last one is
+  not widened;
+* a set axis (``Axis(kind=SET)``): each value is a set of names added to the base's own (a
+  lossy channel, an operator kind); one already in the base adds nothing and is skipped.
+
+A point's *rank* is the number of steps it widens its base (on an ordered axis the position
+after the base's value, on a set axis one per value added). Points are ordered by rank, then
+base, then by the axes in the grid's order (a point that widens an earlier axis comes first;
+on one axis, the value listed first), and swept in *waves* of equal rank: the first wave with
+a violation is the last one, so the first violating point in that order is a smallest one (no
+point of lower rank is violated) and the same on every run. The points a stopped sweep never
+ran are *not widened*. ``depth`` keeps only the points of rank up to it; ``apart`` leaves out
+the points that widen given axes together.
+
+A point is run by a *runner* (``runner(task, max_seconds=, progress=) -> PointRun``) which
+explores it; :func:`run_sweeps` runs many sweeps, on one process or on a pool of processes
+over points (each point is one search, so a liveness property, which needs its whole graph in
+one process, is searched in parallel with other points, not split). Verdicts do not depend on
+the number of processes or on which point finishes first: a sweep decides from whole waves.
+A point cut by its bound is *incomplete*; a point the sweep's time budget did not reach is
+*not reached*, and incomplete too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import queue as queue_module
+import signal
+import time
+from typing import Any, Callable, Hashable, Sequence
+
+import attrs
+
+from .result import HOLDS, INCOMPLETE, VIOLATED, Result, Trace
+
+ORDERED, SET = "ordered", "set"
+NOT_REACHED = "not reached"  # the cut of a point the sweep's time budget left unrun
+
+
+@attrs.frozen
+class Axis:
+    key: str
+    values: tuple
+    kind: str = ORDERED
+
+    def choices(self, base) -> list[tuple[Any, int]]:
+        """(value, steps from the base) of every value a point widening ``base`` takes, the base first."""
+        if self.kind == SET:
+            own = tuple(base or ())
+            added = [v for v in self.values if not set(v) <= set(own)]
+            return [(own, 0)] + [(own + tuple(n for n in v if n not in own), 1) for v in added]
+        if base in self.values:
+            wider = self.values[self.values.index(base) + 1:]
+        else:  # a base between the values (a count): the larger ones widen it
+            wider = tuple(v for v in self.values if v > base)
+        return [(base, 0)] + [(v, k) for k, v in enumerate(wider, 1)]
+
+
+@attrs.frozen
+class Point:
+    """One configuration of a grid: base ``base``'s overrides with the axis values in ``changed``."""
+
+    base: int
+    config: tuple  # (key, value) pairs: the base's overrides, then the axis values that differ
+    changed: tuple  # (key, value) pairs of the axes this point widens
+    rank: int
+    order: tuple = attrs.field(eq=False, repr=False)
+
+    @property
+    def overrides(self) -> dict:
+        return dict(self.config)
+
+
+def value_text(value) -> str:
+    """A config value as a person reads it: on/off, comma-separated names."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
+def point_label(point: Point) -> str:
+    """What a point changes: ``dispatchers=2, slow_ticks=off``; ``base`` for none."""
+    return ", ".join(f"{k}={value_text(v)}" for k, v in point.changed) or "base"
+
+
+def grid_points(bases: Sequence[dict], axes: Sequence[Axis], defaults: dict, *, depth: int | None = None,
+                apart: Sequence[frozenset] = (),
+                identity: Callable[[int, dict], Hashable] | None = None) -> list[Point]:
+    """Every point of the grid, in sweep order, each configuration once. ``defaults`` gives an
+    axis's value where a base does not set it; ``apart`` lists sets of axes never widened
+    together; ``identity`` says when two points are the same configuration (the first in order
+    is kept); by default equal overrides of one base."""
+    identity = identity or (lambda base, config: (base, tuple(sorted(config.items(), key=repr))))
+    points = []
+    for b, base in enumerate(bases):
+        per_axis = [axis.choices(base.get(axis.key, defaults.get(axis.key))) for axis in axes]
+        for combo in itertools.product(*(list(enumerate(c)) for c in per_axis)):
+            rank = sum(steps for _, (_, steps) in combo)
+            if depth is not None and rank > depth:
+                continue
+            changed = tuple((axis.key, value) for axis, (_, (value, steps)) in zip(axes, combo) if steps)
+            if any(keys <= {key for key, _ in changed} for keys in apart):
+                continue
+            config = dict(base, **dict(changed))
+            # within a rank: the bases in order, then a point that widens an earlier axis first
+            earlier_first = tuple((0, position) if position else (1, 0) for position, _ in combo)
+            points.append(Point(b, tuple(config.items()), changed, rank, (rank, b, earlier_first)))
+    points.sort(key=lambda p: p.order)
+    seen, unique = set(), []
+    for point in points:
+        key = identity(point.base, point.overrides)
+        if key not in seen:
+            seen.add(key)
+            unique.append(point)
+    return unique
+
+
+# -- one point's run ---------------------------------------------------------------------------
+@attrs.frozen
+class PointRun:
+    """What one search of a point found: small and picklable (no graph, no model)."""
+
+    status: str
+    states: int
+    seconds: float
+    trace: Trace | None = None
+    property_name: str = ""
+    cut: str | None = None  # the bound that cut the search, or NOT_REACHED
+
+
+def run_of(result: Result, name: str = "") -> PointRun:
+    """A search's result as one verdict: violated if any property is (the shortest trace is
+    kept), holds if all hold and the search was exhaustive, else incomplete."""
+    violated = [v for v in result.verdicts.values() if v.status == VIOLATED]
+    if violated:
+        shortest = min(violated, key=lambda v: len(v.trace))
+        return PointRun(VIOLATED, result.distinct, result.elapsed, shortest.trace, shortest.name, result.truncated)
+    held = result.truncated is None and all(v.status == HOLDS for v in result.verdicts.values())
+    return PointRun(HOLDS if held else INCOMPLETE, result.distinct, result.elapsed, None, name, result.truncated)
+
+
+def not_reached(name: str = "") -> PointRun:
+    return PointRun(INCOMPLETE, 0, 0.0, None, name, NOT_REACHED)
+
+
+# -- one grid's sweep --------------------------------------------------------------------------
+class Sweep:
+    """The points of one grid, run wave by wave (equal rank), smallest first; after a wave with
+    a violation nothing wider is run."""
+
+    def __init__(self, points: Sequence[Point]):
+        self.points = list(points)
+        self.runs: dict[int, Any] = {}  # point index -> its outcome (anything with .status)
+        self._next = 0  # the first point of the next wave
+        self._wave: list[int] = []
+
+    def next_wave(self) -> list[int]:
+        """The indices of the next wave's points ([] when the sweep is over); the current
+        wave must be recorded in full first."""
+        if any(i not in self.runs for i in self._wave):
+            raise RuntimeError("the current wave is not finished")
+        if self.violated or self._next >= len(self.points):
+            return []
+        rank = self.points[self._next].rank
+        end = self._next
+        while end < len(self.points) and self.points[end].rank == rank:
+            end += 1
+        self._wave, self._next = list(range(self._next, end)), end
+        return self._wave
+
+    def record(self, index: int, outcome) -> None:
+        self.runs[index] = outcome
+
+    @property
+    def violated(self) -> bool:
+        return any(o.status == VIOLATED for o in self.runs.values())
+
+    @property
+    def done(self) -> bool:
+        return all(i in self.runs for i in self._wave) and (self.violated or self._next >= len(self.points))
+
+    def outcomes(self) -> list[tuple[Point, Any]]:
+        """(point, outcome) of every point run, in sweep order."""
+        return [(self.points[i], self.runs[i]) for i in sorted(self.runs)]
+
+
+@attrs.frozen
+class SweepSummary:
+    """How many points stand behind a verdict, and which ones matter."""
+
+    status: str  # violated if a point is; holds if every planned point was searched and holds
+    planned: int  # points of the grid
+    held: int  # searched to the end, and the property holds
+    violated: int
+    exhaustive: int  # searched to the end (holds, or a violation found by a search that finished)
+    cut: int  # cut by a bound (the point's own, or the sweep's time budget): incomplete
+    not_reached: int  # left unrun by the sweep's time budget: incomplete
+    not_widened: int  # wider than a violation: never run
+    largest: tuple[Point, Any] | None  # the point searched to the end with the most states
+    smallest_violation: tuple[Point, Any] | None  # the first violating point in sweep order
+
+    @classmethod
+    def of(cls, planned: int, outcomes: Sequence[tuple[Point, Any]]) -> "SweepSummary":
+        """From (point, outcome) pairs in sweep order; an outcome has ``status``, ``states``,
+        ``cut`` and ``trace`` (a :class:`PointRun` or alike)."""
+        runs = [o for _, o in outcomes]
+        violations = [(p, o) for p, o in outcomes if o.status == VIOLATED]
+        held = sum(1 for o in runs if o.status == HOLDS)
+        if violations:
+            status = VIOLATED
+        else:
+            status = HOLDS if held == planned else INCOMPLETE
+        not_reached = sum(1 for o in runs if o.cut == NOT_REACHED)
+        complete = [(p, o) for p, o in outcomes if o.cut is None]
+        return cls(status, planned, held, len(violations), exhaustive=len(complete),
+                   cut=sum(1 for o in runs if o.status == INCOMPLETE) - not_reached, not_reached=not_reached,
+                   not_widened=planned - len(runs),
+                   largest=max(complete, key=lambda po: po[1].states, default=None),
+                   smallest_violation=violations[0] if violations else None)
+
+    def text(self) -> str:
+        """One line: ``holds on 24/24 points, largest 1.2M states (dispatchers=2)``."""
+        if self.smallest_violation is not None:
+            point, run = self.smallest_violation
+            name = getattr(run, "property_name", "")
+            length = f"trace {len(run.trace)}" if run.trace is not None else ""
+            said = ", ".join(part for part in (name, length) if part)
+            checked = self.planned - self.not_widened - self.not_reached
+            head = [f"violated at {point_label(point)}" + (f" ({said})" if said else ""),
+                    f"{checked}/{self.planned} points checked ({self.exhaustive} exhaustive)"]
+        else:
+            head = [f"{'' if self.status == HOLDS else 'incomplete: '}holds on {self.held}/{self.planned} points"]
+        counts = [f"{n} {what}" for n, what in ((self.cut, "cut"), (self.not_reached, "not reached"),
+                                                (self.not_widened, "not widened")) if n]
+        tail = []
+        if self.largest is not None:
+            point, run = self.largest
+            tail = [f"largest {compact(run.states)} states ({point_label(point)})"]
+        return ", ".join(head + counts + tail)
+
+
+def compact(n: int) -> str:
+    """1,234 / 12k / 1.2M: a state count at a glance."""
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1000:.0f}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+# -- running many sweeps -----------------------------------------------------------------------
+class Job:
+    """What :func:`run_sweeps` drives: waves of tasks. ``next_wave()`` gives (key, task) pairs
+    ([] when finished) once the last wave is recorded in full; ``record(key, run)`` takes each
+    one's :class:`PointRun`; ``label(key)`` names a point; ``left()`` counts the points it may
+    still run."""
+
+    def next_wave(self) -> list[tuple[Hashable, Any]]:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+    def record(self, key, run: PointRun) -> None:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+    def label(self, key) -> str:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+    def left(self) -> int:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+
+class GridJob(Job):
+    """One grid as a job: point ``i``'s task is ``task_of(point)``."""
+
+    def __init__(self, points: Sequence[Point], task_of: Callable[[Point], Any], name: str = ""):
+        self.sweep, self.task_of, self.name = Sweep(points), task_of, name
+
+    def next_wave(self) -> list[tuple[int, Any]]:
+        return [(i, self.task_of(self.sweep.points[i])) for i in self.sweep.next_wave()]
+
+    def record(self, key: int, run: PointRun) -> None:
+        self.sweep.record(key, run)
+
+    def label(self, key: int) -> str:
+        return f"{self.name} {point_label(self.sweep.points[key])}".strip()
+
+    def left(self) -> int:
+        return 0 if self.sweep.violated else len(self.sweep.points) - len(self.sweep.runs)
+
+    def summary(self) -> SweepSummary:
+        return SweepSummary.of(len(self.sweep.points), self.sweep.outcomes())
+
+
+def run_sweeps(jobs: Sequence[Job], runner: Callable[..., PointRun], *, workers: int = 1,
+               max_seconds: float | None = None, point_seconds: float | None = None,
+               progress: Callable[[dict], None] | None = None) -> None:
+    """Run every job's waves to the end. ``runner(task, max_seconds=, progress=)`` searches one
+    point (a module-level function: the pool's processes are forked); ``workers`` > 1 runs
+    points on that many processes. ``max_seconds`` bounds the whole run: a point it cuts is
+    incomplete, one it leaves unrun is :data:`NOT_REACHED`; ``point_seconds`` bounds each
+    point. ``progress`` gets ``done`` and ``left`` (points), ``point`` (the label of the point
+    last heard of), its ``states`` and ``rate`` (states per second). Ctrl-C stops the workers
+    and raises KeyboardInterrupt."""
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    tracker = _Progress(jobs, progress)
+    if workers <= 1:
+        for job in jobs:
+            while wave := job.next_wave():
+                for key, task in wave:
+                    tracker.start(job.label(key))
+                    job.record(key, _run_one(runner, task, deadline, point_seconds, tracker.searching))
+                    tracker.finish()
+        return
+    _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker)
+
+
+def _run_one(runner, task, deadline, point_seconds, progress) -> PointRun:
+    """One point within the sweep's budget (``deadline``, on the monotonic clock every process
+    of the machine shares) and its own."""
+    seconds = point_seconds
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return not_reached()
+        seconds = left if seconds is None else min(left, seconds)
+    run = runner(task, max_seconds=seconds, progress=progress)
+    if run.cut == "max_seconds" and deadline is not None and time.monotonic() >= deadline:
+        return attrs.evolve(run, cut="the sweep's time budget")
+    return run
+
+
+class _Progress:
+    def __init__(self, jobs, callback):
+        self.jobs, self.callback = jobs, callback
+        self.done = 0
+        self.point = ""
+
+    def start(self, label: str) -> None:
+        self.point = label
+        self.report(0, 0.0)
+
+    def searching(self, stats: dict) -> None:
+        self.report(stats["distinct"], stats["elapsed"])
+
+    def finish(self) -> None:
+        self.done += 1
+
+    def report(self, states: int, elapsed: float) -> None:
+        if self.callback is not None:
+            self.callback({"done": self.done, "left": sum(job.left() for job in self.jobs), "point": self.point,
+                           "states": states, "rate": states / elapsed if elapsed else 0.0})
+
+
+_worker_progress: Any = None  # in a pool's process: the queue its progress goes to
+
+
+def _init_worker(progress_queue) -> None:
+    global _worker_progress
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_progress = progress_queue
+
+
+def _pooled_task(runner, task, tag, deadline, point_seconds) -> PointRun:
+    def progress(stats: dict) -> None:
+        _worker_progress.put((tag, stats["distinct"], stats["elapsed"]))
+
+    return _run_one(runner, task, deadline, point_seconds, progress)
+
+
+def _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker: _Progress) -> None:
+    """Each job's waves on a pool; a job's next wave is submitted once its last is in."""
+    context = multiprocessing.get_context("fork")
+    progress_queue, finished = context.Queue(), queue_module.Queue()
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(progress_queue,))
+    running = [0] * len(jobs)  # points in flight per job
+    labels: dict[int, str] = {}
+    tags = itertools.count()
+
+    def submit(j: int) -> None:
+        wave = jobs[j].next_wave()
+        running[j] = len(wave)
+        for key, task in wave:
+            tag = next(tags)
+            labels[tag] = jobs[j].label(key)
+            pool.apply_async(_pooled_task, (runner, task, tag, deadline, point_seconds),
+                             callback=lambda run, j=j, key=key: finished.put((j, key, run)),
+                             error_callback=lambda exc: finished.put((None, None, exc)))
+
+    try:
+        for j in range(len(jobs)):
+            submit(j)
+        while any(running):
+            try:
+                j, key, run = finished.get(timeout=0.1)
+            except queue_module.Empty:
+                _show_latest(progress_queue, tracker, labels)
+                continue
+            if j is None:
+                raise run
+            jobs[j].record(key, run)
+            tracker.finish()
+            running[j] -= 1
+            if not running[j]:
+                submit(j)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _show_latest(progress_queue, tracker: _Progress, labels: dict) -> None:
+    """Report the newest progress message of the workers (older ones are stale)."""
+    latest = None
+    while True:
+        try:
+            latest = progress_queue.get_nowait()
+        except queue_module.Empty:
+            break
+    if latest is not None:
+        tag, states, elapsed = latest
+        tracker.point = labels[tag]
+        tracker.report(states, elapsed)
