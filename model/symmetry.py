@@ -268,11 +268,17 @@ def _held(held: tuple, perm) -> tuple:
 # is the costly part of the key. Keyed by hashes: comparing equal messages costs more than
 # hashing them. Each is cleared when full.
 _CACHE_LIMIT = 1 << 16
-_ERASED_CHANNELS: dict = {}  # (channel, hash of its messages) -> _erased of them
+_ERASED_CHANNELS = tuple({} for _ in CHANNEL_NAMES)  # per channel: hash of its messages -> _erased
 _MESSAGES: dict = {}  # hash of (dispatchers, dm.held, channels) -> _messages_of them
-_CHANNELS = tuple(range(len(CHANNEL_NAMES)))
 _UNNAMED = _erased(_held, ())  # dm.held is empty in most states
 _first, _second = itemgetter(0), itemgetter(1)
+
+
+def clear_caches() -> None:
+    """Empty orbit_key's caches (they never change a key, only its cost)."""
+    _MESSAGES.clear()
+    for cache in _ERASED_CHANNELS:
+        cache.clear()
 
 
 def _messages_of(held: tuple, channels: tuple, n: int) -> tuple:
@@ -281,18 +287,20 @@ def _messages_of(held: tuple, channels: tuple, n: int) -> tuple:
     fixed walk order) where it is named. A renaming leaves ``erased`` alone and moves each
     dispatcher's places with it; the messages can be read back from the two. A channel's
     contents recur far more often than all channels' together: each is looked up alone."""
-    keys = list(zip(_CHANNELS, map(hash, channels)))
-    pieces = list(map(_ERASED_CHANNELS.get, keys))
+    hashes = list(map(hash, channels))
+    pieces = list(map(dict.get, _ERASED_CHANNELS, hashes))
     if None in pieces:
-        if len(_ERASED_CHANNELS) >= _CACHE_LIMIT:
-            _ERASED_CHANNELS.clear()
         for c, piece in enumerate(pieces):
             if piece is None:
-                pieces[c] = _ERASED_CHANNELS[keys[c]] = _erased(_RENAMERS.get(c, _as_is), channels[c])
+                cache = _ERASED_CHANNELS[c]
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                pieces[c] = cache[hashes[c]] = _erased(_RENAMERS.get(c, _as_is), channels[c])
     held_erased, held_names = _erased(_held, held) if held else _UNNAMED
-    names = [*held_names, *chain.from_iterable(map(_second, pieces))]
-    return (hash((held_erased, *map(_first, pieces))),
-            tuple([hash(tuple(map(d.__eq__, names))) for d in range(n)]))  # where each d is named
+    places: tuple = tuple([] for _ in range(n))
+    for k, d in enumerate(chain(held_names, *map(_second, pieces))):
+        places[d].append(k)
+    return hash((held_erased, *map(_first, pieces))), tuple(map(hash, map(tuple, places)))
 
 
 def _as_is(messages: tuple, perm) -> tuple:
