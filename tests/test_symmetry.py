@@ -197,7 +197,8 @@ def test_symmetric_search_keeps_its_caches_bounded(monkeypatch):
     symmetry.clear_caches()
     tiny = explore(SymmetricModel(m), [], deadlock=False)
     assert (tiny.distinct, tiny.generated, tiny.depth) == (usual.distinct, usual.generated, usual.depth)
-    assert len(symmetry._MESSAGES) <= 3 and all(len(cache) <= 3 for cache in symmetry._ERASED_CHANNELS)
+    caches = (symmetry._MESSAGES, symmetry._SIGNATURE_HASHES, *symmetry._ERASED_CHANNELS)
+    assert all(len(cache) <= 3 for cache in caches)
 
 
 def test_canonical_never_fails_to_compare_absent_and_present_records():
