@@ -288,7 +288,7 @@ class Search:
 
     def _lassos(self) -> dict[str, Trace | None]:
         """Per liveness property, a fair lasso that violates it, or None (the search is complete)."""
-        from .liveness import check_liveness  # networkx (slow to import) is needed only here
+        from .liveness import check_liveness  # needed only here
 
         return {prop.name: check_liveness(self, prop) for prop in self.liveness}
 
