@@ -112,6 +112,20 @@ def eventually_always(name: str, q: StatePredicate, fairness=None, description="
     return Liveness(name, "eventually_always", None, q, fairness, description)
 
 
+class Negation:
+    """``not predicate(state)``. As a liveness P (``Negation(q) ~> q``: ``q`` again and again),
+    the search reads its marks off ``predicate``'s, flipped, instead of evaluating ``predicate``
+    on every state a second time."""
+
+    __slots__ = ("predicate",)
+
+    def __init__(self, predicate: StatePredicate) -> None:
+        self.predicate = predicate
+
+    def __call__(self, state) -> bool:
+        return not self.predicate(state)
+
+
 class Failed:
     """A predicate's "no", with why: falsy, so a search treats it as False; ``reason`` says what
     the predicate read (e.g. "pending.d1.handled = true while d1 is blocked"), ``clause`` which

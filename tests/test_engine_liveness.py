@@ -9,6 +9,7 @@ from explorer import always_eventually, eventually_always, explore, leads_to
 from explorer.base import StateGraph
 from explorer.examples.explicit import ExplicitGraph
 from explorer.liveness import strong_components
+from explorer.properties import Negation
 from explorer.trace import replay_trace, trace_to_json
 
 
@@ -150,3 +151,22 @@ def test_strong_components_of_a_long_cycle_and_chain():
         chain.offset.append(len(chain.dst))
     assert strong_components(cycle, set(range(n))) == [set(range(n))]
     assert len(strong_components(chain, set(range(n)))) == n
+
+
+def test_a_negated_trigger_is_read_off_its_predicates_marks():
+    """``Negation(q) ~> q``: the same verdict and lasso as ``not q ~> q`` written out, with
+    ``q`` evaluated once a state instead of twice."""
+    model = ExplicitGraph([0], [(0, "go", 1), (1, "back", 0), (1, "stay", 2), (2, "loop", 2), (2, "out", 3)])
+    calls = []
+
+    def at_3(s):
+        calls.append(s)
+        return s == 3
+
+    negated = explore(model, [leads_to("p", Negation(at_3), at_3, {"go": "weak"})], deadlock=False)
+    assert len(calls) == negated.distinct  # once a state
+    written = explore(model, [leads_to("p", lambda s: s != 3, lambda s: s == 3, {"go": "weak"})], deadlock=False)
+    for result in (negated, written):
+        assert result.verdicts["p"].status == "violated"
+    assert [s.state for s in negated.verdicts["p"].trace.steps] == [s.state for s in written.verdicts["p"].trace.steps]
+    assert negated.verdicts["p"].trace.loop == written.verdicts["p"].trace.loop
