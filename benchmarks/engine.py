@@ -35,9 +35,32 @@ import sys
 import tempfile
 import time
 
-ONE_RUN = r"""
+# A plain BFS for scale: a set of states and a deque, no fingerprints, no traces, no checks;
+# with pause_gc, the cyclic collector paused as the engine pauses it. Part of the run scripts
+# here and in speed.py (it runs in their subprocesses).
+PLAIN_BFS = r"""
+def plain_bfs(model, pause_gc=False):
+    import gc, time
+    from collections import deque
+    collecting = gc.isenabled()
+    if pause_gc:
+        gc.disable()
+    t = time.perf_counter()
+    seen = set(model.init_states()); queue = deque(seen); generated = len(seen)
+    while queue:
+        s = queue.popleft()
+        for _, n in model.successors(s):
+            generated += 1
+            if n not in seen:
+                seen.add(n); queue.append(n)
+    el = time.perf_counter() - t
+    if collecting:
+        gc.enable()
+    return el, len(seen), generated
+"""
+
+ONE_RUN = PLAIN_BFS + r"""
 import json, resource, sys, time
-from collections import deque
 import numpy
 import explorer.batched, explorer.parallel
 from explorer import explore
@@ -56,15 +79,7 @@ engine = "batched" if mode == "batched" else "states"
 explore(TwoPhaseCommit(3), [], deadlock=False, engine=engine, workers=workers)  # warm-up
 base = current_rss()
 if mode == "plain_bfs":
-    t = time.perf_counter()
-    seen = set(model.init_states()); queue = deque(seen); generated = len(seen)
-    while queue:
-        s = queue.popleft()
-        for _, n in model.successors(s):
-            generated += 1
-            if n not in seen:
-                seen.add(n); queue.append(n)
-    el, distinct = time.perf_counter() - t, len(seen)
+    el, distinct, generated = plain_bfs(model)
 elif mode == "level_wide":  # the processes' algorithm on one process (a private entry point)
     from explorer.sharded import ShardedSearch
     r = ShardedSearch(model, [], workers=workers, deadlock=False, max_states=None, max_depth=None,
@@ -105,14 +120,14 @@ def median_runs(spec: dict, configs: list[tuple[str, int]], runs: int) -> list[d
 
 
 def medians(runners: list, runs: int) -> list[dict]:
-    """Per runner (a function that runs once), the median of ``runs`` runs; the runners take
-    turns run by run, so that the machine's drift hits them alike and their ratios stay fair."""
+    """Per runner (a function that runs once), the median of ``runs`` runs' seconds and bytes
+    (the other fields are the first run's); the runners take turns run by run, so that the
+    machine's drift hits them alike and their ratios stay fair."""
     results: list[list[dict]] = [[] for _ in runners]
     for _ in range(runs):
         for runner, out in zip(runners, results):
             out.append(runner())
-    return [{"distinct": out[0]["distinct"], "generated": out[0]["generated"],
-             "seconds": statistics.median(r["seconds"] for r in out),
+    return [{**out[0], "seconds": statistics.median(r["seconds"] for r in out),
              "bytes": None if out[0]["bytes"] is None else statistics.median(r["bytes"] for r in out)}
             for out in results]
 

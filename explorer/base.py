@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - other Pythons
         counter.update(iterable)
 
 from .fingerprint import FP_MASK, fingerprint_of
-from .properties import DEADLOCK
+from .properties import DEADLOCK, Negation
 from .result import (
     HOLDS,
     INCOMPLETE,
@@ -42,6 +42,7 @@ from .trace import action_name
 
 action_of, next_state_of = itemgetter(0), itemgetter(1)  # of an (action, next state) pair
 CHECK_EVERY = 1024  # expansions between clock, memory and progress checks
+_FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")  # marks of a Negation from its predicate's
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -129,6 +130,8 @@ class Search:
         self.mark_predicates: list[Callable[[Any], bool]] = []
         for prop in self.liveness:
             for pred in (prop.p, prop.q):
+                if isinstance(pred, Negation):  # its marks are its predicate's, flipped
+                    pred = pred.predicate
                 if pred is not None and all(pred is not known for known in self.mark_predicates):
                     self.mark_predicates.append(pred)
         self.marks = [bytearray() for _ in self.mark_predicates]
@@ -186,6 +189,8 @@ class Search:
 
     def marks_of(self, predicate) -> bytearray:
         """One byte per state: did ``predicate`` (a liveness P or Q) hold there."""
+        if isinstance(predicate, Negation):
+            return self.marks_of(predicate.predicate).translate(_FLIP)
         return next(bits for pred, bits in zip(self.mark_predicates, self.marks) if pred is predicate)
 
     def _should_stop(self) -> bool:
@@ -288,7 +293,7 @@ class Search:
 
     def _lassos(self) -> dict[str, Trace | None]:
         """Per liveness property, a fair lasso that violates it, or None (the search is complete)."""
-        from .liveness import check_liveness  # networkx (slow to import) is needed only here
+        from .liveness import check_liveness  # needed only here
 
         return {prop.name: check_liveness(self, prop) for prop in self.liveness}
 

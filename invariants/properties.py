@@ -18,7 +18,7 @@ duplicate) are not fair: they may never happen.
 from __future__ import annotations
 
 from explorer import Invariant, StepProperty, leads_to
-from explorer.properties import Failed
+from explorer.properties import Failed, Negation
 from model.state import (
     ALIVE,
     BOOTSTRAP,
@@ -67,9 +67,12 @@ def served(state, d: int) -> bool:
     instance = state.instances[d]
     if bool(state.fallback) or (bool(instance) and not instance.blocked) or state.spans[d] != SPAN_LOCAL:
         return True
-    name = dispatcher_name(d)
+    return Failed(lambda: _unserved(instance, dispatcher_name(d)), "served")
+
+
+def _unserved(instance, name: str) -> str:
     here = f"{name}'s instance (lifecycle {instance.lifecycle}) is blocked" if instance else f"{name} has no instance"
-    return Failed(f"{here}, spans.{name} = local, no fallback", "served")
+    return f"{here}, spans.{name} = local, no fallback"
 
 
 def maintainer_index(action) -> int:
@@ -77,9 +80,15 @@ def maintainer_index(action) -> int:
 
 
 # -- liveness --------------------------------------------------------------------------------
+# The goals below are evaluated on every state (marks for the liveness check): each gives its
+# reason as a function, formatted only when a counterexample is explained.
 def _eventually(name: str, d: int, goal, description: str):
-    """``not goal(s, d) ~> goal(s, d)`` for dispatcher ``d`` (that is, ``[]<>goal``)."""
-    return leads_to(f"{name}[d{d + 1}]", lambda s: not goal(s, d), lambda s: goal(s, d), FAIRNESS, description)
+    """``not goal(s, d) ~> goal(s, d)`` for dispatcher ``d`` (that is, ``[]<>goal``); the search
+    evaluates ``goal`` once a state for both sides (``Negation``)."""
+    def reached(s):
+        return goal(s, d)
+
+    return leads_to(f"{name}[d{d + 1}]", Negation(reached), reached, FAIRNESS, description)
 
 
 def no_silent_stall(d: int):
@@ -124,7 +133,8 @@ def restart_over(state, d: int):
     """No restart operator for ``d`` runs, or a fallback is raised."""
     if state.fallback or not restart_running(state, d):
         return True
-    return Failed(f"a maintainer still runs a restart operator for {dispatcher_name(d)}, no fallback", "restart over")
+    return Failed(lambda: f"a maintainer still runs a restart operator for {dispatcher_name(d)}, no fallback",
+                  "restart over")
 
 
 def pending_resolves(d: int):
@@ -141,8 +151,8 @@ def pending_cleared(state, d: int):
     if state.fallback or not entry:
         return True
     name = dispatcher_name(d)
-    return Failed(f"dm.pending.{name} is set (lifecycle {entry.lifecycle}, handled = {str(entry.handled).lower()}), "
-                  f"no fallback", "pending cleared")
+    return Failed(lambda: f"dm.pending.{name} is set (lifecycle {entry.lifecycle}, "
+                          f"handled = {str(entry.handled).lower()}), no fallback", "pending cleared")
 
 
 def no_residual_pending(d: int):
@@ -158,8 +168,8 @@ def residual_gone(state, d: int):
     if state.fallback or not residual(state, d):
         return True
     name = dispatcher_name(d)
-    return Failed(f"dm.pending.{name} stays while {name} has no instance here and the entry is not marked removed, "
-                  f"no fallback", "no residual entry")
+    return Failed(lambda: f"dm.pending.{name} stays while {name} has no instance here and the entry is not marked "
+                          f"removed, no fallback", "no residual entry")
 
 
 # -- step properties -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
 from .state import BOOTSTRAP, MAINTAINERS, REQUESTS, STOPPED, initial_state
-from .symmetry import canonical
+from .symmetry import orbit_key
 
 _MASK = (1 << 64) - 1
 
@@ -77,10 +77,10 @@ class RecoverModel:
         return None
 
     def symmetric_fingerprint(self, state) -> int:
-        """The fingerprint of the canonical member of ``state``'s orbit under permutations of
-        dispatcher indices (``model.symmetry``): equal for states that differ only in which
-        dispatcher is which. Stable under any PYTHONHASHSEED, like ``fingerprint``."""
-        return hash(canonical(state)) & _MASK
+        """A fingerprint of ``state``'s orbit under permutations of dispatcher indices
+        (``model.symmetry.orbit_key``): equal for states that differ only in which dispatcher
+        is which. Stable under any PYTHONHASHSEED, like ``fingerprint``."""
+        return hash(orbit_key(state)) & _MASK
 
     def action_names(self) -> tuple:
         return tuple(ACTIONS)

@@ -33,6 +33,14 @@ bool and every node a tuple (a NamedTuple compares as a tuple; "absent" is ``()`
 compares below any non-empty record), so ``<`` never raises and the choice does not depend on
 ``hash()`` or PYTHONHASHSEED.
 
+:func:`orbit_key` is what the reduced search fingerprints: equal exactly within an orbit (up to
+hash collisions), without building a state or trying permutations. Each dispatcher becomes a
+pair, the hash of its per-D data and the hash of the places in the messages that name it, and
+the pairs are sorted; the messages enter with every dispatcher erased. ``canonical`` builds a
+permuted state (16 records, most messages) per candidate; the key hashes what is there and looks
+the messages up in caches, since they recur across states: at 3 dispatchers it costs about 3x a
+plain ``hash(state)`` rather than 20x.
+
 Caveat, checked by ``tests/test_symmetry.py``: with ``resend_order=sorted`` (the default) the
 model's ``dm_resend_tick`` builds its batch in ascending dispatcher order (the Go code iterates a
 map), so a state holding a resent batch of two or more identities, or what a maintainer made
@@ -42,7 +50,9 @@ for the reduction.
 
 from __future__ import annotations
 
+from itertools import chain
 from itertools import permutations as _permutations
+from operator import eq, itemgetter
 
 from .state import (
     BOOTSTRAP,
@@ -71,13 +81,10 @@ from .state import (
     Working,
 )
 
-__all__ = ["permutations_of", "permute", "canonical", "canonical_by_brute_force", "signature", "is_identity"]
+__all__ = ["permutations_of", "permute", "canonical", "canonical_by_brute_force", "orbit_key", "signatures", "sorting_permutations", "is_identity"]
 
-# every channel is renamed below except bootstrap, whose messages name no dispatcher; a new
-# channel must be added there (this fails at import time until it is)
-_RENAMED = (EVENTS, STATUSES, REQUESTS, TO_A, TO_B, RESP_A, RESP_B, SCHED_A, SCHED_B, HEARTBEAT)
-assert sorted(_RENAMED + (BOOTSTRAP,)) == list(range(len(CHANNEL_NAMES)))
-# permute() builds these records positionally and signature() lists the per-D fields: a field
+# permute() builds these records positionally, per_d_tuples() lists the per-D fields and orbit_key()
+# the others: a field
 # added to any of them must be placed there (this fails at import time until it is)
 assert State._fields == ("fallback", "reported", "producer", "instances", "epoch_base", "dm", "maintainers",
                          "spans", "channels", "budget", "ghost")
@@ -97,38 +104,64 @@ def is_identity(perm: tuple) -> bool:
     return all(i == p for i, p in enumerate(perm))
 
 
-def _per_d(items: tuple, inv: tuple) -> tuple:
-    # position new holds what position inv[new] held
-    return tuple([items[old] for old in inv])
+# Records are built with ``tuple.__new__`` rather than their NamedTuple constructors: the same
+# object, without the constructor's Python frame (permute builds ~16 a state)
+_new = tuple.__new__
+_PICKERS: dict[tuple, object] = {}  # inv -> itemgetter(*inv): a per-D tuple reordered in C
+
+
+def _picker(inv: tuple):
+    """``t -> tuple(t[old] for old in inv)`` (position new holds what position inv[new] held)."""
+    pick = _PICKERS.get(inv)
+    if pick is None:
+        pick = _PICKERS[inv] = itemgetter(*inv) if len(inv) > 1 else (lambda items: (items[inv[0]],))
+    return pick
 
 
 def _identity(x: Identity, perm) -> Identity:
-    return Identity(perm[x.d], x.de, x.me, x.lifecycle)
+    return _new(Identity, (perm[x.d], x.de, x.me, x.lifecycle))
+
+
+def _events(events: tuple, perm) -> tuple:
+    return tuple([tuple([_new(Report, (perm[r.d], r.de, r.lifecycle)) for r in event]) for event in events])
+
+
+def _statuses(statuses: tuple, perm) -> tuple:
+    return tuple([_new(Working, (perm[w.d], w.de, w.lifecycle)) for w in statuses])
+
+
+def _requests(requests: tuple, perm) -> tuple:
+    return tuple([_new(Request, (q.target, tuple([_identity(x, perm) for x in q.identities]))) for q in requests])
+
+
+def _responses(responses: tuple, perm) -> tuple:
+    return tuple([_new(Response, (r.sender, tuple([_new(Answer, (_identity(a.identity, perm), a.state))
+                                                   for a in r.answers]), r.incarnation))
+                  for r in responses])
+
+
+def _schedule(commands: tuple, perm) -> tuple:
+    return tuple([_new(Command, (k.op, perm[k.d], k.by_restart, k.incarnation)) for k in commands])
+
+
+def _heartbeat(beats: tuple, perm) -> tuple:
+    return tuple([_new(Beat, (b.target, b.working, perm[b.d], b.de, b.incarnation)) for b in beats])
+
+
+# per channel, the function that renames ``d`` in its messages (message order is kept); every
+# channel but bootstrap, whose messages name no dispatcher
+_RENAMERS = {EVENTS: _events, STATUSES: _statuses, REQUESTS: _requests, TO_A: _requests, TO_B: _requests,
+             RESP_A: _responses, RESP_B: _responses, SCHED_A: _schedule, SCHED_B: _schedule, HEARTBEAT: _heartbeat}
+
+
+# a new channel must be placed in _RENAMERS (this fails at import time until it is)
+assert sorted((*_RENAMERS, BOOTSTRAP)) == list(range(len(CHANNEL_NAMES)))
 
 
 def _channels(channels: tuple, perm) -> tuple:
     """Every channel with ``d`` renamed in each message; message order is kept."""
-    out = list(channels)
-    if channels[EVENTS]:
-        out[EVENTS] = tuple([tuple([Report(perm[r.d], r.de, r.lifecycle) for r in event])
-                             for event in channels[EVENTS]])
-    if channels[STATUSES]:
-        out[STATUSES] = tuple([Working(perm[w.d], w.de, w.lifecycle) for w in channels[STATUSES]])
-    for c in (REQUESTS, TO_A, TO_B):
-        if channels[c]:
-            out[c] = tuple([Request(q.target, tuple([_identity(x, perm) for x in q.identities]))
-                            for q in channels[c]])
-    for c in (RESP_A, RESP_B):
-        if channels[c]:
-            out[c] = tuple([Response(r.sender, tuple([Answer(_identity(a.identity, perm), a.state)
-                                                      for a in r.answers]), r.incarnation)
-                            for r in channels[c]])
-    for c in (SCHED_A, SCHED_B):
-        if channels[c]:
-            out[c] = tuple([Command(k.op, perm[k.d], k.by_restart, k.incarnation) for k in channels[c]])
-    if channels[HEARTBEAT]:
-        out[HEARTBEAT] = tuple([Beat(b.target, b.working, perm[b.d], b.de, b.incarnation) for b in channels[HEARTBEAT]])
-    return tuple(out)
+    return tuple([_RENAMERS[c](messages, perm) if messages and c in _RENAMERS else messages
+                  for c, messages in enumerate(channels)])
 
 
 def inverse(perm) -> tuple:
@@ -147,66 +180,176 @@ def permute(state, perm: tuple):
 def _permuted(state, perm: tuple, inv: tuple):
     """:func:`permute`, given the inverse too (``canonical`` has it already)."""
     dm, ghost = state.dm, state.ghost
-    # positional constructors rather than _replace: this runs on every generated state
-    return State(
+    per_d = _picker(inv)
+    return _new(State, (
         state.fallback,
-        _per_d(state.reported, inv),
-        _per_d(state.producer, inv),
-        _per_d(state.instances, inv),
-        _per_d(state.epoch_base, inv),
-        Dm(dm.maintainer, dm.epoch, _per_d(dm.pending, inv), tuple([_identity(x, perm) for x in dm.held]),
-           dm.incarnation),
-        tuple([Maintainer(m.status, m.initialized, m.epoch, _per_d(m.operators, inv), _per_d(m.attempts, inv),
-                          _per_d(m.restarted_de, inv), m.incarnation)
+        per_d(state.reported),
+        per_d(state.producer),
+        per_d(state.instances),
+        per_d(state.epoch_base),
+        _new(Dm, (dm.maintainer, dm.epoch, per_d(dm.pending), tuple([_identity(x, perm) for x in dm.held]),
+                  dm.incarnation)),
+        tuple([_new(Maintainer, (m.status, m.initialized, m.epoch, per_d(m.operators), per_d(m.attempts),
+                                 per_d(m.restarted_de), m.incarnation))
                for m in state.maintainers]),
-        _per_d(state.spans, inv),
+        per_d(state.spans),
         _channels(state.channels, perm),
         state.budget,
-        Ghost(_per_d(ghost.lifecycles, inv), _per_d(ghost.restarts, inv), ghost.remote_restarts,
-              _per_d(ghost.accepted, inv), _per_d(ghost.accepted_de, inv)),
-    )
+        _new(Ghost, (per_d(ghost.lifecycles), per_d(ghost.restarts), ghost.remote_restarts,
+                     per_d(ghost.accepted), per_d(ghost.accepted_de))),
+    ))
 
 
-def signature(state, d: int) -> tuple:
-    """Everything the per-D tuples hold for dispatcher ``d``: renaming moves it with ``d``."""
-    dm, ghost = state.dm, state.ghost
-    return (state.reported[d], state.producer[d], state.instances[d], state.epoch_base[d], dm.pending[d],
-            tuple([(m.operators[d], m.attempts[d], m.restarted_de[d]) for m in state.maintainers]),
-            state.spans[d], ghost.lifecycles[d], ghost.restarts[d], ghost.accepted[d], ghost.accepted_de[d])
+def per_d_tuples(state) -> tuple:
+    """Every per-D tuple of ``state`` (position ``d`` is dispatcher ``d``'s), each maintainer's
+    (``A`` then ``B``) three in a row."""
+    dm, ghost, (a, b) = state.dm, state.ghost, state.maintainers
+    return (state.reported, state.producer, state.instances, state.epoch_base, dm.pending,
+            a.operators, a.attempts, a.restarted_de, b.operators, b.attempts, b.restarted_de,
+            state.spans, ghost.lifecycles, ghost.restarts, ghost.accepted, ghost.accepted_de)
 
 
-_INVERSES: dict[int, tuple] = {}  # n -> every ``inv`` (inv[new] = old), the identity first
+def signatures(state):
+    """Per dispatcher (an iterator, in index order), everything the per-D tuples hold for it:
+    renaming moves it with ``d``."""
+    return zip(*per_d_tuples(state))
+
+
+_PERMUTATIONS: dict[int, tuple] = {}  # n -> permutations_of(n)
+
+
+def sorting_permutations(sigs: list) -> tuple:
+    """``(ordered, perms)``: ``sigs`` in ascending order, and every ``perm`` (perm[old] = new)
+    that moves them there: one unless signatures tie. The same, up to the renaming, for every
+    member of an orbit (signatures move with their dispatcher)."""
+    ordered = sorted(sigs)
+    if not any(map(eq, ordered, ordered[1:])):  # no ties: one candidate
+        return ordered, (tuple(map(ordered.index, sigs)),)
+    n = len(sigs)
+    perms = _PERMUTATIONS.get(n)
+    if perms is None:
+        perms = _PERMUTATIONS[n] = permutations_of(n)
+    return ordered, tuple(perm for perm in perms if all(map(eq, map(ordered.__getitem__, perm), sigs)))
 
 
 def canonical(state):
     """The representative of ``state``'s orbit under every permutation of dispatcher indices.
 
-    Among the permutations that list the dispatchers' :func:`signature` in ascending order (one,
-    unless signatures tie), the one giving the smallest state in tuple order. That candidate
-    set is the same for every member of the orbit (signatures move with their dispatcher), so
-    the result is too; it is deterministic and does not depend on ``hash()``. Sorting first
-    means that usually one permuted state is built instead of ``n!``."""
-    n = len(state.instances)
-    if n == 1:
+    Among the permutations that list the dispatchers' :func:`signatures` in ascending order
+    (one, unless signatures tie), the one giving the smallest state in tuple order: the same
+    candidates for every member of the orbit, so the same result; deterministic, and
+    independent of ``hash()``. Sorting first means that usually one permuted state is built
+    instead of ``n!``. (The search fingerprints :func:`orbit_key` instead, which builds no state.)"""
+    if len(state.instances) == 1:
         return state
-    inverses = _INVERSES.get(n)
-    if inverses is None:
-        inverses = _INVERSES[n] = permutations_of(n)  # a permutation's inverse is one too
-    sigs = [signature(state, d) for d in range(n)]
-    if all(sigs[d] < sigs[d + 1] for d in range(n - 1)):
-        return state  # already sorted, no ties: the only candidate is the state itself
-    ordered = sorted(sigs)
-    if all(ordered[d] < ordered[d + 1] for d in range(n - 1)):  # no ties: one candidate
-        inv = tuple(sorted(range(n), key=sigs.__getitem__))
-        return _permuted(state, inverse(inv), inv)
-    best = None
-    for inv in inverses:
-        if any(sigs[inv[new]] != ordered[new] for new in range(n)):
-            continue
-        candidate = state if is_identity(inv) else _permuted(state, inverse(inv), inv)
-        if best is None or candidate < best:
-            best = candidate
-    return best
+    _, perms = sorting_permutations(list(signatures(state)))
+    return min(state if is_identity(perm) else permute(state, perm) for perm in perms)
+
+
+class _Places:
+    """A stand-in for ``perm`` in :func:`_channels` and :func:`_identity`: it renames every
+    dispatcher 0 and notes, in the order the walk meets them, which dispatcher each place held."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def __getitem__(self, d: int) -> int:
+        self.seen.append(d)
+        return 0
+
+
+def _erased(renamer, messages: tuple) -> tuple:
+    """``(hash, names)``: the hash of ``messages`` renamed by ``renamer`` with every dispatcher
+    named 0, and the dispatchers they named, in the order the renamer meets them."""
+    places = _Places()
+    return hash(renamer(messages, places)), tuple(places.seen)
+
+
+def _held(held: tuple, perm) -> tuple:
+    return tuple([_identity(x, perm) for x in held])
+
+
+# orbit_key's caches: most states share their messages with many others, and walking messages
+# is the costly part of the key. Keyed by hashes: comparing equal messages costs more than
+# hashing them. Each is cleared when full.
+_CACHE_LIMIT = 1 << 16
+_ERASED_CHANNELS = tuple({} for _ in CHANNEL_NAMES)  # per channel: hash of its messages -> _erased
+_MESSAGES: dict = {}  # hash of (dispatchers, dm.held, channels) -> _messages_of them
+# hash of the per-D tuples -> each dispatcher's signature's hash: the per-D data of a search's
+# states takes few values (570 over 65,611 states at 3 dispatchers, 2 failures)
+_SIGNATURE_HASHES: dict = {}
+_UNNAMED = _erased(_held, ())  # dm.held is empty in most states
+_first, _second = itemgetter(0), itemgetter(1)
+
+
+def clear_caches() -> None:
+    """Empty orbit_key's caches (they never change a key, only its cost)."""
+    _MESSAGES.clear()
+    _SIGNATURE_HASHES.clear()
+    for cache in _ERASED_CHANNELS:
+        cache.clear()
+
+
+def _messages_of(held: tuple, channels: tuple, n: int) -> tuple:
+    """``(erased, places)`` of the messages (``dm.held`` and the channels): the hash of the
+    messages with every dispatcher named 0, and per dispatcher the hash of the places (in a
+    fixed walk order) where it is named. A renaming leaves ``erased`` alone and moves each
+    dispatcher's places with it; the messages can be read back from the two. A channel's
+    contents recur far more often than all channels' together: each is looked up alone."""
+    hashes = list(map(hash, channels))
+    pieces = list(map(dict.get, _ERASED_CHANNELS, hashes))
+    if None in pieces:
+        for c, piece in enumerate(pieces):
+            if piece is None:
+                cache = _ERASED_CHANNELS[c]
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                pieces[c] = cache[hashes[c]] = _erased(_RENAMERS.get(c, _as_is), channels[c])
+    held_erased, held_names = _erased(_held, held) if held else _UNNAMED
+    places: tuple = tuple([] for _ in range(n))
+    for k, d in enumerate(chain(held_names, *map(_second, pieces))):
+        places[d].append(k)
+    return hash((held_erased, *map(_first, pieces))), tuple(map(hash, map(tuple, places)))
+
+
+def _as_is(messages: tuple, perm) -> tuple:
+    return messages  # bootstrap: its messages name no dispatcher
+
+
+def orbit_key(state) -> tuple:
+    """A tuple (of ints and tuples of ints) equal for two states in one orbit and, but for a
+    chance collision of 64-bit hashes, different for states in different orbits: what the
+    reduced search fingerprints, at a fraction of :func:`canonical`'s cost (it builds no state
+    and tries no permutation).
+
+    It holds the fields no renaming touches; the messages with every dispatcher erased (see
+    :func:`_messages_of`); and, in ascending order, one pair per dispatcher: the hash of its
+    :func:`signatures` row and of the places in the messages that name it. A renaming moves
+    each pair with its dispatcher, so every member of an orbit has the same key; and the
+    member whose dispatchers are in the pairs' order can be read back from the key, up to the
+    hashes (two dispatchers with equal pairs hold equal data and are named nowhere, so either
+    order gives the same state). Every value hashed is ints and tuples, so it does not depend
+    on PYTHONHASHSEED. The messages' and the signatures' parts come from caches (see above)."""
+    dm, (a, b) = state.dm, state.maintainers
+    held, channels = dm.held, state.channels
+    n = len(state.instances)
+    key = hash((n, held, channels))  # places has one entry per dispatcher
+    messages = _MESSAGES.get(key)
+    if messages is None:
+        if len(_MESSAGES) >= _CACHE_LIMIT:
+            _MESSAGES.clear()
+        messages = _MESSAGES[key] = _messages_of(held, channels, n)
+    per_d = per_d_tuples(state)
+    key = hash(per_d)
+    hashes = _SIGNATURE_HASHES.get(key)
+    if hashes is None:
+        if len(_SIGNATURE_HASHES) >= _CACHE_LIMIT:
+            _SIGNATURE_HASHES.clear()
+        hashes = _SIGNATURE_HASHES[key] = tuple(map(hash, zip(*per_d)))
+    erased, places = messages
+    # dm[:2] is (maintainer, epoch), m[:3] (status, initialized, epoch): the fields asserted above
+    return (state.fallback, state.budget, state.ghost.remote_restarts, dm[:2], dm.incarnation,
+            a[:3], a.incarnation, b[:3], b.incarnation, erased, *sorted(zip(hashes, places)))
 
 
 def canonical_by_brute_force(state):

@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+import explorer.symmetry as explorer_symmetry
 import model.symmetry as symmetry
 from explorer import explore
 from explorer.export import rebuild_states
@@ -22,7 +23,7 @@ from explorer.symmetry import SymmetricModel, check_symmetry_safe
 from explorer.trace import replay_trace, trace_to_json
 from invariants import properties as props
 from model import RecoverModel, make_config
-from model.symmetry import canonical, canonical_by_brute_force, permutations_of, permute
+from model.symmetry import canonical, canonical_by_brute_force, orbit_key, permutations_of, permute
 
 PRESETS = ("pr4139", "design", "proposed")
 SMALL = ({"dispatchers": 2, "failures": 2, "restart_budget": 1}, {"dispatchers": 3, "failures": 1})
@@ -135,7 +136,69 @@ def test_canonical_is_idempotent_and_permutation_invariant():
             assert canonical(permute(state, perm)) == rep
         # one representative per orbit, as the all-permutations minimum defines it
         assert canonical_by_brute_force(rep) == canonical_by_brute_force(state)
-        assert m.symmetric_fingerprint(state) == hash(rep) & ((1 << 64) - 1)
+
+
+# --- orbit_key: what the reduced search fingerprints -------------------------------------------
+
+@pytest.mark.parametrize("preset,items", [("design", tuple(sorted(dict(SMALL[1], **ANY).items()))),
+                                          ("pr4139", tuple(sorted(dict(SMALL[0], **ANY).items())))])
+def test_orbit_key_is_equal_exactly_within_an_orbit(preset, items):
+    """The key is the same for every renaming of a state, and two states share it only when
+    they share a canonical member (checked against ``canonical``, which builds the states):
+    over every reachable state, so that states with tied signatures and messages naming
+    dispatchers are all met."""
+    m, _, states = reachable(preset, items)
+    perms = permutations_of(m.config.dispatchers)
+    orbit_of_key: dict = {}
+    for state in states:
+        key = orbit_key(state)
+        assert all(orbit_key(permute(state, perm)) == key for perm in perms[1:])
+        assert orbit_of_key.setdefault(key, canonical(state)) == canonical(state)
+        assert m.symmetric_fingerprint(state) == hash(key) & ((1 << 64) - 1)
+    assert len(orbit_of_key) < len(states)  # orbits do gather several states
+
+
+def test_orbit_key_sees_which_dispatcher_a_message_names():
+    """States whose dispatchers tie on their per-D data are told apart only by which of them
+    the messages name. Renaming the messages alone (not the per-D data) gives a state in the
+    same orbit or not; the key says so exactly when ``canonical`` does."""
+    m, _, states = reachable("design", tuple(sorted(dict(SMALL[1], **ANY).items())))
+    named = [s for s in states if any(s.channels) and len(set(symmetry.signatures(s))) < m.config.dispatchers]
+    assert named  # tied signatures with messages in flight: the case the places decide
+    for state in sample(named, 100):
+        for perm in permutations_of(m.config.dispatchers):
+            other = permute(state, perm)
+            # rename only the messages: same per-D data, messages naming other dispatchers
+            moved = state._replace(channels=symmetry._channels(state.channels, perm))
+            same = canonical(moved) == canonical(state)
+            assert (orbit_key(moved) == orbit_key(state)) == same
+            assert orbit_key(other) == orbit_key(state)
+
+
+def test_orbit_key_does_not_depend_on_what_was_cached_for_another_dispatcher_count():
+    """The messages' cache is per dispatcher count: equal messages in a 2-dispatcher state
+    once lent a 3-dispatcher state two places instead of three."""
+    two, three = (model_of("pr4139", {"dispatchers": n, **ANY}).init_states()[0] for n in (2, 3))
+    assert (two.dm.held, two.channels) == (three.dm.held, three.channels)
+    symmetry.clear_caches()
+    fresh = orbit_key(three)
+    symmetry.clear_caches()
+    orbit_key(two)
+    assert orbit_key(three) == fresh
+
+
+def test_symmetric_search_keeps_its_caches_bounded(monkeypatch):
+    """The caches behind the key (and the wrapper's memo) are emptied when full, with the same
+    result: a search with tiny caches finds what one with the default caches finds."""
+    m = model_of("pr4139", dict(SMALL[0], **ANY))
+    usual = explore(SymmetricModel(m), [], deadlock=False)
+    monkeypatch.setattr(symmetry, "_CACHE_LIMIT", 3)
+    monkeypatch.setattr(explorer_symmetry, "MEMO_LIMIT", 5)
+    symmetry.clear_caches()
+    tiny = explore(SymmetricModel(m), [], deadlock=False)
+    assert (tiny.distinct, tiny.generated, tiny.depth) == (usual.distinct, usual.generated, usual.depth)
+    caches = (symmetry._MESSAGES, symmetry._SIGNATURE_HASHES, *symmetry._ERASED_CHANNELS)
+    assert all(len(cache) <= 3 for cache in caches)
 
 
 def test_canonical_never_fails_to_compare_absent_and_present_records():
