@@ -38,8 +38,8 @@ KEEP_N8_OUT = {"schedule_checks_source": True}
 # A3 asks whether a switch stops the retries; a second failure or a second move beside it opens
 # N3, N2, N8 and A5 (the deep grid found each in turn), so its checks switch their fixes on
 A3_ISOLATION = {**KEEP_N9_OUT, **KEEP_A5_OUT, **KEEP_N3_OUT, **KEEP_N2_OUT, **KEEP_N8_OUT}
-# A4 likewise: a second failure opens N3, a second move A5 (found by the deep sweep without the fuse)
-A4_ISOLATION = {**KEEP_N9_OUT, **KEEP_N3_OUT, **KEEP_A5_OUT}
+# A4 likewise: without the fuse a second failure opens N3 and N2, a second move A5 (deep sweep)
+A4_ISOLATION = A3_ISOLATION
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -83,7 +83,7 @@ FINDINGS: tuple[Finding, ...] = (
             Check("no_silent_stall",
                   {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **A4_ISOLATION},
                   "one failure, a move, a lossy bootstrap (the maintainer re-sends it); the fuse on; "
-                  "isolated from N9, N3 and A5"),
+                  "isolated from N9, A5, N3, N2, N8"),
         ),
         assumption="the timeout fuse is on",
         dropped=Check("recovers_without_fuse",
