@@ -35,11 +35,9 @@ KEEP_N3_OUT = {"working_clears": "newer_epoch"}
 KEEP_A5_OUT = {"incarnation_ids": True}
 KEEP_N2_OUT = {"handled_on": "accepted"}
 KEEP_N8_OUT = {"schedule_checks_source": True}
-# A3 asks whether a switch stops the retries; a second failure or a second move beside it opens
-# N3, N2, N8 and A5 (the deep grid found each in turn), so its checks switch their fixes on
-A3_ISOLATION = {**KEEP_N9_OUT, **KEEP_A5_OUT, **KEEP_N3_OUT, **KEEP_N2_OUT, **KEEP_N8_OUT}
-# A4 likewise: without the fuse a second failure opens N3 and N2, a second move A5 (deep sweep)
-A4_ISOLATION = A3_ISOLATION
+# A3 and A4 ask about a maintainer switch; a second failure or a second move beside it opens
+# N3, N2, N8 and A5 (the deep grid found each in turn), so their checks switch those fixes on
+SWITCH_ISOLATION = {**KEEP_N9_OUT, **KEEP_A5_OUT, **KEEP_N3_OUT, **KEEP_N2_OUT, **KEEP_N8_OUT}
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -63,14 +61,14 @@ FINDINGS: tuple[Finding, ...] = (
         expected="pr4139 violated: an ACCEPTED whose operator dies with its maintainer leaves the entry "
                  "handled; design holds when the rebind fires on an ID change",
         checks=(
-            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 1, **NO_FUSE, **A3_ISOLATION},
+            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 1, **NO_FUSE, **SWITCH_ISOLATION},
                   "one failure, a move that keeps the epoch (Go's only kind); isolated from N9, A5, N3, N2, N8"),
-            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, **A3_ISOLATION},
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 1, **SWITCH_ISOLATION},
                   "the same with the fuse on; isolated from N9, A5, N3, N2, N8"),
         ),
         hypothetical=(
             Check("recovers_without_fuse",
-                  {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True, **NO_FUSE, **A3_ISOLATION},
+                  {"failures": 1, "maintainer_moves": 1, "switch_changes_epoch": True, **NO_FUSE, **SWITCH_ISOLATION},
                   "a move that bumps the changefeed epoch: Go never does this"),
         ),
     ),
@@ -81,13 +79,13 @@ FINDINGS: tuple[Finding, ...] = (
         expected="boundary: no silent stall thanks to the fuse; without it recovery needs the notification",
         checks=(
             Check("no_silent_stall",
-                  {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **A4_ISOLATION},
+                  {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **SWITCH_ISOLATION},
                   "one failure, a move, a lossy bootstrap (the maintainer re-sends it); the fuse on; "
                   "isolated from N9, A5, N3, N2, N8"),
         ),
         assumption="the timeout fuse is on",
         dropped=Check("recovers_without_fuse",
-                      {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **NO_FUSE, **A4_ISOLATION},
+                      {"failures": 1, "maintainer_moves": 1, "lossy": ("bootstrap",), **NO_FUSE, **SWITCH_ISOLATION},
                       "the same without the fuse"),
     ),
     Finding(
