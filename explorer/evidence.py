@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from .properties import DEADLOCK
 from .result import Trace
-from .simulate import earliest_pending
-from .trace import TraceError, action_name
+from .simulate import earliest_pending, unfair_obligation
+from .trace import TraceError
 
 
 def evidence(model, prop, trace: Trace, *, hint: bool = False) -> str:
@@ -54,24 +54,7 @@ def _liveness_evidence(model, prop, trace: Trace, hint: bool) -> str:
             raise TraceError("its cycle no longer leaves Q, so it does not violate <>[]Q")
     elif any(prop.q(s) for s in cycle) or earliest_pending(states, prop.p, prop.q) is None:
         raise TraceError("its lasso no longer keeps Q false forever after a P state")
-    unfair = _unfair_action(model, prop, trace)
+    unfair = unfair_obligation(model, prop, trace.steps[trace.loop:])
     if unfair:
         raise TraceError(f"its cycle is not fair: {unfair}")
     return "a fair lasso that violates it"
-
-
-def _unfair_action(model, prop, trace: Trace) -> str | None:
-    """The first fairness obligation the cycle breaks (explorer.liveness's semantics: a
-    self-loop neither takes nor enables an action), or None."""
-    cycle = trace.steps[trace.loop:]
-    taken = {step.action for before, step in zip(cycle, cycle[1:]) if step.state != before.state}
-    enabled_in = {}
-    for step in cycle:
-        for action, nxt in model.successors(step.state):
-            if nxt != step.state and prop.fairness_of(action_name(action)):
-                enabled_in.setdefault(action, set()).add(id(step))
-    for action, where in enabled_in.items():
-        kind = prop.fairness_of(action_name(action))
-        if action not in taken and (kind == "strong" or len(where) == len(cycle)):
-            return f"{action} is {kind}ly fair and enabled {'throughout' if kind == 'weak' else 'in'} the cycle, never taken"
-    return None

@@ -34,13 +34,13 @@ import math
 import random
 import time
 from array import array
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import attrs
 
 from .fingerprint import FP_MASK, stable_fingerprint
 from .levels import add_counts
-from .properties import DEADLOCK, Liveness
+from .properties import DEADLOCK, STRONG, WEAK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
 from .schedule import (DEFAULT_STRATEGY, LEARN, RESTART, Learner, Strategy, WalkConfig, choose,
                        declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
@@ -51,8 +51,14 @@ from .trace import action_name
 REACHED = "reached"  # every pending P state was followed by a Q state
 NOTHING_PENDING = "nothing pending"  # the walk left no P state without a later Q state
 STUCK = "stuck"  # no fair action is enabled and Q never came: a genuine fair counterexample
+FAIR_CYCLE = "fair cycle"  # the drain came back to a state over a fair cycle without Q: a lasso
 EXHAUSTED = "exhausted"  # Q did not come within the step budget: a hint, not a proof
 DRAIN_SHAPES = ("leads_to", "always_eventually")
+DRAIN_WHY = {  # what a violating drain outcome shows, for the verdict's detail
+    STUCK: "no fair action is enabled and Q never came (a fair behaviour stutters here)",
+    FAIR_CYCLE: "a fair cycle without Q came back to its start: a lasso, a real counterexample",
+    EXHAUSTED: "Q not reached within {steps} fair steps: a hint, not a proof",
+}
 
 # why a path ended
 DEPTH = "depth"  # it holds ``depth`` states
@@ -149,7 +155,7 @@ class DrainOutcome:
 
     @property
     def violated(self) -> bool:
-        return self.status in (STUCK, EXHAUSTED)
+        return self.status in DRAIN_WHY
 
 
 # -- drain: the liveness hint --------------------------------------------------------------------
@@ -172,18 +178,40 @@ def fair_moves(model, state, prop: Liveness) -> list[tuple[Any, Any]]:
             if prop.fairness_of(action_name(a)) is not None and nxt != state]
 
 
+def unfair_obligation(model, prop: Liveness, cycle: Sequence[Step]) -> str | None:
+    """The first fairness obligation a cycle breaks, or None when repeating it forever is a fair
+    behaviour. ``cycle`` runs from a state back to the same state; fairness is per action (name
+    and arguments), and a self-loop neither takes nor enables an action (explorer.liveness)."""
+    taken = {step.action for before, step in zip(cycle, cycle[1:]) if step.state != before.state}
+    enabled_in: dict = {}
+    for step in cycle:
+        for action, _ in fair_moves(model, step.state, prop):
+            enabled_in.setdefault(action, set()).add(id(step))
+    for action, where in enabled_in.items():
+        kind = prop.fairness_of(action_name(action))
+        if action not in taken and (kind == STRONG or len(where) == len(cycle)):
+            return (f"{action} is {kind}ly fair and enabled "
+                    f"{'throughout' if kind == WEAK else 'in'} the cycle, never taken")
+    return None
+
+
 def drain(model, trace: Trace, prop: Liveness, max_steps: int,
           rng: random.Random | None = None) -> DrainOutcome:
     """After a walk, take only fair actions until every pending P state has met Q.
 
-    Each step takes a fair, state-changing successor: the first in successor order when
-    ``rng`` is None, else one chosen by ``rng``. Outcomes:
+    Each step takes a fair, state-changing successor: of those, the action taken least
+    recently in this drain (a round-robin scheduler, so an action that stays enabled is soon
+    taken); ties go to the first in successor order when ``rng`` is None, else to one chosen by
+    ``rng``. Outcomes:
 
     * ``stuck``: no fair action is enabled and Q has not come since P. Staying here forever
       is then a fair behaviour, so this *is* a counterexample (a stuttering lasso).
-    * ``exhausted``: ``max_steps`` fair steps did not reach Q. This is only a hint: this
-      drained run did not reach Q within N steps; another choice of fair actions, or more
-      steps, might. A sound check of liveness needs the exhaustive search.
+    * ``fair cycle``: the drain came back to a state it had visited, and the steps between
+      keep every fairness obligation (:func:`unfair_obligation`). Repeating them forever is a
+      fair behaviour in which Q never comes, so this too *is* a counterexample (a lasso).
+    * ``exhausted``: ``max_steps`` fair steps did not reach Q nor close a fair cycle. This is
+      only a hint: another choice of fair actions, or more steps, might reach Q. A sound
+      check of liveness needs the exhaustive search.
     * ``reached`` / ``nothing pending``: no violation seen.
     """
     if prop.shape not in DRAIN_SHAPES:
@@ -192,16 +220,32 @@ def drain(model, trace: Trace, prop: Liveness, max_steps: int,
     pending = earliest_pending((s.state for s in steps), prop.p, prop.q)
     if pending is None:
         return DrainOutcome(NOTHING_PENDING, trace, None)
+    # Every drained state comes after ``pending`` with Q false, so any cycle among them is a
+    # candidate lasso; ``visited`` keeps each state's latest index.
+    visited: dict = {}
+    last_taken: dict = {}
     for _ in range(max_steps):
-        moves = fair_moves(model, steps[-1].state, prop)
+        here = len(steps) - 1
+        state = steps[here].state
+        if state in visited and unfair_obligation(model, prop, steps[visited[state]:]) is None:
+            return DrainOutcome(FAIR_CYCLE, Trace(tuple(steps), loop=visited[state]), pending)
+        visited[state] = here
+        moves = fair_moves(model, state, prop)
         if not moves:
-            return DrainOutcome(STUCK, Trace(tuple(steps), loop=len(steps) - 1, stutter=True), pending)
-        action, nxt = moves[0] if rng is None else moves[rng.randrange(len(moves))]
+            return DrainOutcome(STUCK, Trace(tuple(steps), loop=here, stutter=True), pending)
+        action, nxt = _least_recently_taken(moves, last_taken, rng)
+        last_taken[action] = here
         steps.append(Step(action, nxt))
         pending = earliest_pending([nxt], prop.p, prop.q, start=len(steps) - 1, pending=pending)
         if pending is None:
             return DrainOutcome(REACHED, Trace(tuple(steps)), None)
     return DrainOutcome(EXHAUSTED, Trace(tuple(steps)), pending)
+
+
+def _least_recently_taken(moves: list, last_taken: dict, rng: random.Random | None):
+    oldest = min(last_taken.get(action, -1) for action, _ in moves)
+    ties = [move for move in moves if last_taken.get(move[0], -1) == oldest]
+    return ties[0] if rng is None else ties[rng.randrange(len(ties))]
 
 
 # -- one walk ------------------------------------------------------------------------------------
@@ -262,7 +306,7 @@ class _Walker:
             if why in EARLY_ENDS and len(path) > 1:
                 name = self.name_of(path[-1].action)
                 out.ended[name] = out.ended.get(name, 0) + 1
-            self._drain(path, rng, out)
+            self._drain(path, why, rng, out)
             if not self.restart or out.steps >= budget or len(path) < 2:
                 return out
             del path[rng.randrange(len(path) - 1) + 1:]
@@ -320,18 +364,20 @@ class _Walker:
                 out.found[prop.name] = Verdict(prop.name, "step", VIOLATED,
                                                Trace(tuple(path) + (Step(action, nxt),)))
 
-    def _drain(self, path: list[Step], rng: random.Random, out: _WalkOutcome) -> None:
-        """The liveness hint at the end of a path (see :func:`drain`)."""
+    def _drain(self, path: list[Step], why: str, rng: random.Random, out: _WalkOutcome) -> None:
+        """The liveness check at the end of a path (see :func:`drain`). A path that ended in an
+        absorbing state (the fuse's fallback, say) usually satisfies Q there, so the drain also
+        starts one step earlier: there another fair action may be taken instead."""
+        starts = [path, path[:-1]] if why == ABSORBING and len(path) > 1 else [path]
         for prop in self.checks.liveness:
-            if prop.name in out.found:
-                continue
-            outcome = drain(self.model, Trace(tuple(path)), prop, self.checks.drain_steps, rng)
-            if outcome.violated:
-                why = ("no fair action is enabled and Q never came (a fair behaviour stutters here)"
-                       if outcome.status == STUCK else
-                       f"Q not reached within {self.checks.drain_steps} fair steps: a hint, not a proof")
-                out.found[prop.name] = Verdict(prop.name, "liveness", VIOLATED, outcome.trace,
-                                               f"state {outcome.pending + 1} (P): {why}")
+            for start in starts:
+                if prop.name in out.found:
+                    break
+                outcome = drain(self.model, Trace(tuple(start)), prop, self.checks.drain_steps, rng)
+                if outcome.violated:
+                    detail = DRAIN_WHY[outcome.status].format(steps=self.checks.drain_steps)
+                    out.found[prop.name] = Verdict(prop.name, "liveness", VIOLATED, outcome.trace,
+                                                   f"state {outcome.pending + 1} (P): {detail}")
 
 
 # -- the simulation ------------------------------------------------------------------------------

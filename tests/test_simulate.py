@@ -4,6 +4,7 @@ factory on the bundled examples, and the ``simulate`` command. No TiCDC model he
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -12,10 +13,11 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from explorer import Invariant, StepProperty, explore, leads_to
+from explorer.evidence import evidence
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
 from explorer.schedule import UNIFORM, Strategy, WalkConfig, choose, parse_strategy
-from explorer.simulate import (ABSORBING, EXHAUSTED, NOTHING_PENDING, REACHED, STUCK, TIME_UP, drain, simulate,
+from explorer.simulate import (ABSORBING, EXHAUSTED, FAIR_CYCLE, NOTHING_PENDING, REACHED, STUCK, TIME_UP, drain, simulate,
                                walk_summary)
 from explorer.result import Step, Trace
 from explorer.stateful import PropertyViolation, make_machine
@@ -220,10 +222,38 @@ def test_drain_reports_a_stuck_state_as_a_real_counterexample():
     assert explore(graph, [prop]).verdicts["done"].status == "violated"  # the BFS agrees
 
 
-def test_drain_exhausts_on_a_fair_cycle_without_q_and_reaches_q_when_fair():
+def test_drain_closes_a_fair_cycle_without_q_into_a_real_lasso():
     walk = Trace((Step(None, 0), Step("start", 1)))
-    cycle = drain(ExplicitGraph([0], LOOP), walk, leads_to("done", P, Q, {"work": "weak"}), 7)
-    assert cycle.status == EXHAUSTED and len(cycle.trace) == 2 + 7
+    graph = ExplicitGraph([0], LOOP)
+    prop = leads_to("done", P, Q, {"work": "weak"})  # "finish" may never happen
+    cycle = drain(graph, walk, prop, 7)
+    assert cycle.status == FAIR_CYCLE and cycle.violated and cycle.pending == 1
+    assert [s.state for s in cycle.trace.steps] == [0, 1, 3, 1] and cycle.trace.loop == 1
+    assert evidence(graph, prop, cycle.trace) == "a fair lasso that violates it"
+    assert explore(graph, [prop]).verdicts["done"].status == "violated"  # the BFS agrees
+
+
+def test_drain_never_closes_an_unfair_cycle_and_its_scheduler_takes_what_waits():
+    """With "finish" strongly fair, the loop 1 -> 3 -> 1 is unfair; the round-robin drain takes
+    "finish" at the next visit of 1 (a uniform one could loop until its steps ran out)."""
+    walk = Trace((Step(None, 0), Step("start", 1)))
+    prop = leads_to("done", P, Q, {"work": "weak", "finish": "strong"})
+    for seed in range(20):
+        outcome = drain(ExplicitGraph([0], LOOP), walk, prop, 7, random.Random(seed))
+        assert outcome.status == REACHED and outcome.trace.steps[-1].state == 2
+    assert explore(ExplicitGraph([0], LOOP), [prop]).verdicts["done"].status == "holds"
+
+
+def test_drain_without_a_cycle_or_q_in_its_steps_is_only_a_hint():
+    climb = ExplicitGraph([0], [(k, "up", k + 1) for k in range(20)])
+    prop = leads_to("never", lambda s: s == 0, lambda s: False, {"up": "weak"})
+    outcome = drain(climb, Trace((Step(None, 0),)), prop, 7)
+    assert outcome.status == EXHAUSTED and outcome.violated and len(outcome.trace) == 1 + 7
+    assert not outcome.trace.is_lasso
+
+
+def test_drain_reaches_q_when_the_exit_is_fair_and_sees_nothing_before_p():
+    walk = Trace((Step(None, 0), Step("start", 1)))
     fair = drain(ExplicitGraph([0], LOOP), walk, leads_to("done", P, Q, {"finish": "weak"}), 7)
     assert fair.status == REACHED and fair.trace.steps[-1].state == 2
     before_p = drain(ExplicitGraph([0], LOOP), Trace((Step(None, 0),)), leads_to("done", P, Q), 7)
