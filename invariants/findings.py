@@ -14,12 +14,12 @@ silencing an entry with nothing to follow); ``pending_before_enqueue=on`` from N
 before its entry); ``absent_on_stopped=on`` from N9 (a dispatcher lost across a move);
 ``maintainer_dedup=on`` from N4 (a stale request restarting a fresh instance);
 ``working_clears=newer_epoch`` from N3 where only a second failure (a grid point) opens it;
-``incarnation_ids=on`` from A5 (a late answer of a maintainer's earlier incarnation on the same
-node, which two moves A -> B -> A open); ``handled_on=accepted`` from N2 and
+``incarnation_ids=on`` (messages of a maintainer's earlier incarnation on the same node, which
+two moves A -> B -> A open); ``handled_on=accepted`` from N2 and
 ``schedule_checks_source=on`` from N8 beside a second failure. Each use is named in the check's
 ``why``. The deep grid showed why these are needed: without them A4 on a second failure and A3
-on a second failure or move were violated by N3's, N2's, N8's and A5's mechanisms, not their
-own (docs/sweep.md).
+on a second failure or move were violated by N3's, N2's, N8's and (before the model kept each
+node's wire order) A5's mechanisms, not their own (docs/sweep.md).
 """
 
 from __future__ import annotations
@@ -92,13 +92,13 @@ FINDINGS: tuple[Finding, ...] = (
         "A5", "responses accepted from any source", "M2, R3, req. R8",
         claim="closed by checking msg.From",
         claimed="holds",
-        expected="pr4139 violated; design holds for A -> B (check and mark in one step); "
-                 "msg.From names a node, so A -> B -> A is open",
+        expected="pr4139 violated; design holds: msg.From names a node, but node A's one stream "
+                 "delivers the first A's answer before the second A's bootstrap (A -> B -> A)",
         checks=(
             Check("stale_response_harmless", {"failures": 1, "maintainer_moves": 1},
                   "one failure, move A->B, A's answer delayed past the switch"),
             Check("stale_response_harmless", {"failures": 1, "maintainer_moves": 2},
-                  "A -> B -> A: the first A's answer arrives after the second A bootstrapped"),
+                  "A -> B -> A: the first A's answer delayed while the maintainer moves away and back"),
         ),
     ),
     Finding(
@@ -222,7 +222,7 @@ PINNED: dict[tuple[str, str], str] = {
         "A2": ("violated", "boundary", "boundary"),
         "A3": ("violated", "holds", "holds"),
         "A4": ("boundary", "holds", "holds"),
-        "A5": ("violated", "violated", "holds"),
+        "A5": ("violated", "holds", "holds"),
         "A6": ("violated", "violated", "holds"),
         "N2": ("violated", "violated", "holds"),
         "N3": ("violated", "violated", "holds"),

@@ -114,4 +114,29 @@ Where the first reading of the protocol and the Go code disagree
     reporter; with one it only marks it removed and keeps the reporter's memory.
 12. ``tryRecoverDispatcher``: a span that lives on another node gets a restart operator there
     (ACCEPTED, ``attempts += 1``), a restart the DM's node never sees (``remote_restarts``).
+13. Message order. The first model treated every channel as independent. Go gives each pair of
+    nodes one command stream in send order, and the DM's node handles a recover response as it
+    reads it, while schedule commands and bootstraps only enter queues there. The model keeps
+    that order (``waits``, ``model.channels``): the DM cannot take a bootstrap or a command of
+    node X before a response X sent earlier. A5 on design rested on that reordering (the second
+    A's bootstrap before the first A's ACCEPTED); it holds now. The DM's node sends requests,
+    heartbeats and the bootstrap answer to a maintainer from separate queues, so that direction
+    stays independent, as in Go.
+
+Where the model still allows less than Go (each could hide a violation; none is modelled yet)
+-------------------------------------------------------------------------------------------
+- **A stale bootstrap from another node.** ``bootstrap`` is one FIFO in send order, and a node
+  re-sends only while none of its bootstraps is queued. In Go each node's stream is separate and
+  the bootstrapper re-sends every 500 ms: a re-send of the first A, in flight when A was
+  answered, can reach the DM's node after B's bootstrap, and ``SetMaintainerID`` then binds the
+  DM to A for good (B is initialized and does not re-send). Rare, but lasting.
+- **A request decided at arrival.** Go routes a request to whichever maintainer runs on the
+  target node when it arrives; the model fixes the addressee at ``hbc_send`` and drops a
+  request to a stopped incarnation at the stop, so a request of the first A's era cannot reach
+  the second A after B handled a later one.
+- **Stopped before Working.** The heartbeat sender batches statuses for 10 ms; Go can deliver an
+  instance's Stopped before its Working. The model sends them in order.
+- **Merge requests on their own stream.** Go handles merge requests on a dynamic stream apart
+  from Remove/Create, so they may reorder with commands of the same node; the model keeps
+  ``CMD_MERGE`` in ``schedule.X`` order.
 """

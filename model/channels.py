@@ -1,7 +1,7 @@
 """The channels (docs/protocol.md, "Actors and state") and the environment's faults on them.
 
 ``state.channels`` is one tuple per channel of ``CHANNEL_NAMES``, head first. Each channel is
-FIFO; nothing orders different channels. The request path (``requests``, ``to_maintainer.*``,
+FIFO; different channels are unordered, with one exception, the wire order below. The request path (``requests``, ``to_maintainer.*``,
 ``responses.*``) holds at most ``channel_capacity`` messages: a sender that finds it full waits,
 so its step is simply not enabled yet; the chain ends at the DM's response handler, which never
 waits, so waits cannot form a cycle. ``events`` holds ``events_capacity`` and its sender, the
@@ -9,6 +9,17 @@ reporter, does not wait (see ``model.sink``). The other channels are bounded by 
 
 ``send`` returns ``None`` for a full channel, and a transition that gets ``None`` returns
 ``None`` too: that step must wait. This is the only enabledness that depends on a step's result.
+
+Wire order. Everything a maintainer node sends to the DM's node travels on one command stream
+in send order, and the DM handles a recover response inline as it reads it, while Remove,
+Create and bootstrap requests only enter queues there (``MessageCenter``'s ``remoteMessageTarget``
+and router, ``HeartBeatCollector.RecvMessages``, ``DispatcherOrchestrator.RecvMaintainerRequest``).
+So the DM never handles a schedule command or a bootstrap of node X before a response X sent
+earlier has been handled or lost; later responses may overtake them. A command or bootstrap
+counts in ``waits`` the responses of its node still on ``responses.X`` when it was sent; it
+is handled only at ``waits == 0``, and each response handled or lost counts down the waits of
+its node's messages (:func:`response_gone`). Without this the DM could take a new incarnation's
+bootstrap before a stopped one's ACCEPTED from the same node, which Go cannot do.
 
 Faults, only on the channels the config names:
 
@@ -21,7 +32,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from .state import CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, put, with_channels
+from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, put, responses_of,
+                    schedule_of, with_channels)
 
 
 def push(channels: tuple, c: int, message) -> tuple:
@@ -58,6 +70,48 @@ def send(channels: tuple, c: int, message, cfg):
     return put(channels, c, queue + (message,))
 
 
+# --- wire order (maintainer node -> DM node) --------------------------------------------------
+
+
+def behind(channels: tuple, m: int, message):
+    """``message`` (a ``Command`` or ``Bootstrap`` node ``m`` sends now) stamped with the
+    responses of ``m`` it follows on the wire."""
+    return message._replace(waits=len(channels[responses_of(m)]))
+
+
+def same_command(a, b) -> bool:
+    """Two commands alike but for their place on the wire."""
+    return a[:-1] == b[:-1]
+
+
+def _recount(channels: tuple, m: int, step: int) -> tuple:
+    """Add ``step`` to the waits of every message of ``m`` still waiting for a response."""
+    c = schedule_of(m)
+    waiting = channels[c]
+    if any(k.waits for k in waiting):
+        channels = put(channels, c, tuple([k._replace(waits=k.waits + step) if k.waits else k for k in waiting]))
+    boots = channels[BOOTSTRAP]
+    if any(b.waits and b.sender == m for b in boots):
+        channels = put(channels, BOOTSTRAP, tuple([b._replace(waits=b.waits + step) if b.waits and b.sender == m else b
+                                                   for b in boots]))
+    return channels
+
+
+def response_gone(channels: tuple, m: int) -> tuple:
+    """The head response of ``m`` was handled or lost: what waited for it waits for one fewer."""
+    return _recount(channels, m, -1)
+
+
+def response_doubled(channels: tuple, m: int) -> tuple:
+    """The head response of ``m`` was duplicated: what waited for it waits for both copies."""
+    return _recount(channels, m, +1)
+
+
+def ready(queue: tuple) -> bool:
+    """The head of a schedule or bootstrap queue exists and waits for no response."""
+    return bool(queue) and not queue[0].waits
+
+
 @cache  # called with the config's lossy/duplicating names for every state
 def channel_indices(names: tuple) -> tuple:
     return tuple(CHANNEL_NAMES.index(name) for name in names)
@@ -75,7 +129,10 @@ def lose_args(s, cfg):
 
 def lose(s, cfg, c):
     """A message lost in transit (no Go function: the network or a failed send)."""
-    return with_channels(s, pop(s.channels, c))
+    channels = pop(s.channels, c)
+    if c in (RESP_A, RESP_B):
+        channels = response_gone(channels, c - RESP_A)
+    return with_channels(s, channels)
 
 
 # --- duplicate(channel) ----------------------------------------------------------------------
@@ -93,7 +150,10 @@ def duplicate_args(s, cfg):
 def duplicate(s, cfg, c):
     """The head delivered twice (no Go function: a retried send whose first copy arrived)."""
     queue = s.channels[c]
+    channels = put(s.channels, c, queue[:1] + queue)
+    if c in (RESP_A, RESP_B):
+        channels = response_doubled(channels, c - RESP_A)
     return s._replace(
-        channels=put(s.channels, c, queue[:1] + queue),
+        channels=channels,
         budget=s.budget._replace(duplicates=s.budget.duplicates + 1),
     )

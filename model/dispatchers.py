@@ -11,7 +11,7 @@ heartbeat (``downstreamadapter/dispatcher/basic_dispatcher.go``,
 from __future__ import annotations
 
 from . import tracker
-from .channels import pop, send
+from .channels import pop, ready, send
 from .dm import clear_recover_state, from_known_maintainer
 from .maintainer import WAITS_FOR_WORKING, handles_events
 from .state import (
@@ -81,7 +81,7 @@ def first_event(s, cfg, d):
 
 def dm_recv_schedule_args(s, cfg):
     channels = s.channels
-    return maintainer_args(channels[schedule_of(0)], channels[schedule_of(1)])
+    return maintainer_args(ready(channels[schedule_of(0)]), ready(channels[schedule_of(1)]))
 
 
 def next_de(s, cfg, d: int) -> int:
@@ -109,7 +109,8 @@ def create(s, cfg, d: int):
 
 
 def dm_recv_schedule(s, cfg, m):
-    """The head of ``schedule[m]`` (from any maintainer: the DM does not check the sender).
+    """The head of ``schedule[m]`` (from any maintainer: the DM does not check the sender), once
+    no response m sent before it is left (wire order, ``model.channels``).
     With ``schedule_checks_source`` a request from another maintainer than the one the DM knows
     (with ``incarnation_ids``: another incarnation) is dropped. Remove(D) marks a local instance ``removing`` (a second Remove is skipped); for a
     D not in the map it answers Stopped(D) at once. Create(D) creates a new instance unless D is in the map already. A

@@ -17,7 +17,7 @@ from __future__ import annotations
 from itertools import permutations
 
 from . import sink, tracker
-from .channels import pop, send
+from .channels import pop, response_gone, send
 from .state import (
     ACCEPTED,
     EVENTS,
@@ -200,7 +200,7 @@ def dm_recv_response(s, cfg, m):
     (``HeartBeatCollector.RecvMessages``, ``onRecoverDispatcherResponse``)"""
     c = responses_of(m)
     response = s.channels[c][0]
-    s = with_channels(s, pop(s.channels, c))
+    s = with_channels(s, response_gone(pop(s.channels, c), m))
     if cfg.check_source and not from_known_maintainer(s, cfg, response.sender, response.incarnation):
         return s
     for answer in response.answers:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from .channels import pop, send
+from .channels import behind, pop, same_command, send
 from .state import (
     ABSENT,
     ACCEPTED,
@@ -97,7 +97,8 @@ def start(s, cfg, m: int, epoch: int):
     """A new incarnation on node ``m``, uninitialized, sends its bootstrap to the DM's node.
     (``Manager.onAddMaintainerRequest``, ``NewMaintainer``, ``Bootstrapper.HandleNodesChange``)"""
     incarnation = s.maintainers[m].incarnation + 1
-    channels = send(s.channels, BOOTSTRAP, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation), cfg)
+    bootstrap = behind(s.channels, m, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation))
+    channels = send(s.channels, BOOTSTRAP, bootstrap, cfg)
     return s._replace(maintainers=put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)),
                       channels=channels)
 
@@ -203,7 +204,7 @@ def bootstrap_resend(s, cfg, m):
     again (every 500 ms until the node answers). (``Bootstrapper.handleResendMessage``)"""
     maintainer = s.maintainers[m]
     bootstrap = Bootstrap(sender=m, epoch=maintainer.epoch, incarnation=maintainer.incarnation)
-    channels = send(s.channels, BOOTSTRAP, bootstrap, cfg)
+    channels = send(s.channels, BOOTSTRAP, behind(s.channels, m, bootstrap), cfg)
     return with_channels(s, channels)
 
 
@@ -290,7 +291,8 @@ def operator_send_args(s, cfg):
             if operator:
                 command = operator_command(operator, d, maintainer.incarnation)
                 # a re-send while the same command is still on its way changes nothing
-                if command is not None and command not in queued and not answer_on_its_way(s, m, d, command):
+                if (command is not None and not any(same_command(command, k) for k in queued)
+                        and not answer_on_its_way(s, m, d, command)):
                     yield (m, d)
 
 
@@ -300,7 +302,7 @@ def operator_send(s, cfg, m, d):
     (``operator.Controller.Execute``, ``MoveDispatcherOperator.Schedule``, ``sendThrottler``)"""
     maintainer = s.maintainers[m]
     command = operator_command(maintainer.operators[d], d, maintainer.incarnation)
-    return with_channels(s, send(s.channels, schedule_of(m), command, cfg))
+    return with_channels(s, send(s.channels, schedule_of(m), behind(s.channels, m, command), cfg))
 
 
 # --- maintainer_recv_request(m) --------------------------------------------------------------
@@ -422,8 +424,8 @@ def maintainer_recv_status(s, cfg, m):
     if not operator:
         if beat.working and s.spans[d] in (SPAN_MISSING, SPAN_READDED):
             bare = Command(op=CMD_REMOVE, d=d, by_restart=False, incarnation=maintainer.incarnation)
-            if bare not in s.channels[schedule_of(m)]:
-                s = with_channels(s, send(s.channels, schedule_of(m), bare, cfg))
+            if not any(same_command(bare, k) for k in s.channels[schedule_of(m)]):
+                s = with_channels(s, send(s.channels, schedule_of(m), behind(s.channels, m, bare), cfg))
         elif not beat.working and cfg.absent_on_stopped and s.spans[d] == SPAN_LOCAL:
             # the replicating span's dispatcher stopped with no operator: absent, and the basic
             # scheduler adds it back (here, on the DM's node)

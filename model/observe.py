@@ -9,9 +9,10 @@ each maintainer node's ghost ``incarnation``. Channel messages:
 ``statuses``    ``{"d", "status": "working", "lifecycle"}``
 ``requests`` / ``to_maintainer.*``  ``{"target", "identities": [[d, de, me], ...], "lifecycles": [...]}``
 ``responses.*`` ``{"from", "incarnation", "entries": [{"identity": [d, de, me], "state", "lifecycle"}, ...]}``
-``schedule.*``  ``{"op": "remove" | "create" | "merge", "d", "by_restart"}``
+``schedule.*``  ``{"op": "remove" | "create" | "merge", "d", "by_restart"}``, and ``"waits": n``
+                while n responses of its node sent before it are unhandled (wire order)
 ``heartbeat``   ``{"target", "d", "status": "working" | "stopped"}``
-``bootstrap``   ``{"from", "epoch"}``
+``bootstrap``   ``{"from", "epoch"}``, and ``"waits"`` as on ``schedule.*``
 """
 
 from __future__ import annotations
@@ -74,7 +75,14 @@ def _status(status) -> dict:
 
 
 def _command(command) -> dict:
-    return {"op": COMMANDS[command.op], "d": dispatcher_name(command.d), "by_restart": bool(command.by_restart)}
+    shown = {"op": COMMANDS[command.op], "d": dispatcher_name(command.d), "by_restart": bool(command.by_restart)}
+    return _with_waits(shown, command)
+
+
+def _with_waits(shown: dict, message) -> dict:
+    if message.waits:
+        shown["waits"] = message.waits
+    return shown
 
 
 def _beat(beat) -> dict:
@@ -82,7 +90,7 @@ def _beat(beat) -> dict:
 
 
 def _bootstrap(bootstrap) -> dict:
-    return {"from": MAINTAINERS[bootstrap.sender], "epoch": bootstrap.epoch}
+    return _with_waits({"from": MAINTAINERS[bootstrap.sender], "epoch": bootstrap.epoch}, bootstrap)
 
 
 _RENDER = {

@@ -5,7 +5,7 @@ in ``downstreamadapter/dispatcherorchestrator/dispatcher_orchestrator.go``).
 from __future__ import annotations
 
 from . import tracker
-from .channels import pop
+from .channels import pop, ready
 from .maintainer import finish_bootstrap, handles_events
 from .state import BOOTSTRAP
 
@@ -23,11 +23,12 @@ def should_rebind(cfg, dm, bootstrap) -> bool:
 
 
 def dm_recv_bootstrap_args(s, cfg):
-    return ((),) if s.channels[BOOTSTRAP] else ()
+    return ((),) if ready(s.channels[BOOTSTRAP]) else ()
 
 
 def dm_recv_bootstrap(s, cfg):
-    """The head of ``bootstrap``: the DM takes the sender as its maintainer ID when it differs
+    """The head of ``bootstrap``, once no response its node sent before it is left (wire order,
+    ``model.channels``): the DM takes the sender as its maintainer ID when it differs
     (Go never touches the epoch: it only logs a mismatch); with a ``rebind_on`` policy that
     fires, the DM also takes the bootstrap's epoch and every pending entry is rebound
     (``me`` := new, ``handled`` := false); with ``rebind_held`` also the identities the

@@ -191,6 +191,7 @@ class Command(NamedTuple):
     d: int
     by_restart: bool  # ghost: sent by a restart operator
     incarnation: int  # the sending maintainer's incarnation (read only by incarnation_ids)
+    waits: int = 0  # responses of the same node sent before it and not yet handled (wire order)
 
 
 class Beat(NamedTuple):
@@ -207,6 +208,7 @@ class Bootstrap(NamedTuple):
     sender: int
     epoch: int
     incarnation: int  # the sender's incarnation (kept by the DM, read only by incarnation_ids)
+    waits: int = 0  # responses of the same node sent before it and not yet handled (wire order)
 
 
 class Operator(NamedTuple):

@@ -91,7 +91,7 @@ assert State._fields == ("fallback", "reported", "producer", "instances", "epoch
 assert Dm._fields == ("maintainer", "epoch", "pending", "held", "incarnation")
 assert Maintainer._fields == ("status", "initialized", "epoch", "operators", "attempts", "restarted_de", "incarnation")
 assert Ghost._fields == ("lifecycles", "restarts", "remote_restarts", "accepted", "accepted_de")
-assert Command._fields == ("op", "d", "by_restart", "incarnation") and Response._fields == ("sender", "answers", "incarnation")
+assert Command._fields == ("op", "d", "by_restart", "incarnation", "waits") and Response._fields == ("sender", "answers", "incarnation")
 
 
 def permutations_of(n: int) -> tuple:
@@ -141,7 +141,7 @@ def _responses(responses: tuple, perm) -> tuple:
 
 
 def _schedule(commands: tuple, perm) -> tuple:
-    return tuple([_new(Command, (k.op, perm[k.d], k.by_restart, k.incarnation)) for k in commands])
+    return tuple([_new(Command, (k.op, perm[k.d], k.by_restart, k.incarnation, k.waits)) for k in commands])
 
 
 def _heartbeat(beats: tuple, perm) -> tuple:

@@ -128,7 +128,7 @@ def test_findings_command_json_and_markdown(tmp_path, capsys):
     held = next(r for r in data if r["finding"] == "A5" and r["preset"] == "proposed")["grid"]["deciding"]
     assert held["held"] == held["points"] and held["largest"]["states"] > 0
     text = report.read_text()
-    assert "## A5 on `design`: violated" in text and "```mermaid" in text and "| # | action | role | actor | Go function" in text
+    assert "## A5 on `pr4139`: violated" in text and "```mermaid" in text and "| # | action | role | actor | Go function" in text
     assert f"holds on {held['points']}/{held['points']} points, largest" in text
     assert_every_counterexample_explained(data, text)
 
