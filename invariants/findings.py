@@ -1,5 +1,6 @@
-"""The findings: A2-A6 (the design documents' open items), N2-N7 (found by reading the code)
-and N8-N9 (found by the model once it followed Go's maintainer move), each with the checks that
+"""The findings: A2-A6 (the design documents' open items), N2-N7 (found by reading the code),
+N8-N9 (found by the model once it followed Go's maintainer move) and N10 (once it followed Go's
+message order), each with the checks that
 decide it, and the verdicts the tests pin.
 
 Configurations stay small so that the whole catalog explores in seconds: ``failures`` bounds the
@@ -35,9 +36,11 @@ KEEP_N3_OUT = {"working_clears": "newer_epoch"}
 KEEP_A5_OUT = {"incarnation_ids": True}
 KEEP_N2_OUT = {"handled_on": "accepted"}
 KEEP_N8_OUT = {"schedule_checks_source": True}
+KEEP_N10_OUT = {"bootstrap_term": True}
 # A3 and A4 ask about a maintainer switch; a second failure or a second move beside it opens
-# N3, N2, N8 and A5 (the deep grid found each in turn), so their checks switch those fixes on
-SWITCH_ISOLATION = {**KEEP_N9_OUT, **KEEP_A5_OUT, **KEEP_N3_OUT, **KEEP_N2_OUT, **KEEP_N8_OUT}
+# N3, N2, N8, N10 and the incarnations on one node (the deep grid found each in turn), so their
+# checks switch those fixes on
+SWITCH_ISOLATION = {**KEEP_N9_OUT, **KEEP_A5_OUT, **KEEP_N3_OUT, **KEEP_N2_OUT, **KEEP_N8_OUT, **KEEP_N10_OUT}
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -210,6 +213,24 @@ FINDINGS: tuple[Finding, ...] = (
                   "A's Remove lands, A stops, B's bootstrap lists the removing dispatcher; the fuse on"),
         ),
     ),
+    Finding(
+        "N10", "a delayed bootstrap copy of a stopped maintainer binds the DM to it for good; the fuse cannot end it",
+        "model, Go message order",
+        claim="—", expected="the orchestrator takes any bootstrap and SetMaintainerID follows it; the DM's "
+                            "requests and statuses then go to a node that runs no maintainer",
+        checks=(
+            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 2, "rebind_on": "maintainer_change",
+                                            "check_source": True, **NO_FUSE,
+                                            **{k: v for k, v in SWITCH_ISOLATION.items() if k != "bootstrap_term"}},
+                  "A -> B -> A: B's re-sent bootstrap, delayed on B's stream, is taken after the second A's; "
+                  "isolated from A3, A5, N2, N3, N8 and N9"),
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 2, "rebind_on": "maintainer_change",
+                                      "check_source": True,
+                                      **{k: v for k, v in SWITCH_ISOLATION.items() if k != "bootstrap_term"}},
+                  "the same with the fuse on: its error travels in heartbeats to B, where no maintainer runs, so "
+                  "it never ends the stall"),
+        ),
+    ),
 )
 
 BY_ID = {f.id: f for f in FINDINGS}
@@ -232,6 +253,7 @@ PINNED: dict[tuple[str, str], str] = {
         "N7": ("violated", "violated", "holds"),
         "N8": ("violated", "violated", "holds"),
         "N9": ("violated", "violated", "holds"),
+        "N10": ("violated", "violated", "holds"),
     }.items()
     for preset, verdict in zip(("pr4139", "design", "proposed"), verdicts)
 }
@@ -247,9 +269,13 @@ PROPOSED_FIXES: dict[str, tuple[str, str]] = {
     "drop_stale_reports=on": ("N5, N7", "dispatcher_manager.go reconcileRecoverDispatchers (against the epoch the "
                                         "instance was created with)"),
     "schedule_checks_source=on": ("N8", "helper.go SchedulerDispatcherRequestHandler.Handle (check msg.From)"),
-    "incarnation_ids=on": ("A5, N8", "a maintainer instance ID in the bootstrap, responses, schedule requests and "
+    "incarnation_ids=on": ("N4, N8", "a maintainer instance ID in the bootstrap, responses, schedule requests and "
                                      "heartbeats; checked by onRecoverDispatcherResponse, "
                                      "SchedulerDispatcherRequestHandler.Handle and Maintainer.onHeartbeatRequest"),
+    "bootstrap_term=on": ("N10", "a changefeed-wide maintainer term taken at each maintainer start (the "
+                                 "coordinator's move/failover), sent in MaintainerBootstrapRequest; "
+                                 "DispatcherOrchestrator.handleBootstrapRequest ignores a lower term than the "
+                                 "DM's last"),
     "absent_on_stopped=on": ("N9", "maintainer_controller.go Controller.HandleStatus / span.Controller: a replicating "
                                    "span whose dispatcher stopped or is no longer listed becomes absent"),
 }

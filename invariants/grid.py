@@ -64,6 +64,7 @@ BUDGET = ordered("restart_budget", 2, 6)  # Go's recoverableMaxAttempts is 6
 FAILURES = ordered("failures", 1, 2, 3)
 FAILURES_2 = ordered("failures", 1, 2)  # beside moves, a third failure multiplies a point eightyfold
 OPERATORS = Axis("other_operators", tuple((kind,) for kind in OPERATOR_KINDS), SET)
+BOOTSTRAP_COPIES = ordered("bootstrap_copies", 2, 3)
 
 
 @attrs.frozen
@@ -188,5 +189,11 @@ GRIDS: dict[str, FindingGrid] = {
         "failures and dispatchers",
         deep=deep(MOVES_2, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, OPERATORS,
                   channels("lossy", "heartbeat", "bootstrap", "schedule"), channels("duplicating", "heartbeat")),
+        quick=quick(channels("lossy", "heartbeat"))),
+    "N10": FindingGrid(
+        "a delayed bootstrap copy after a newer maintainer's: more copies in flight, lost or repeated "
+        "bootstraps and heartbeats, more failures and dispatchers, Go's ticker",
+        deep=deep(BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES_2, SLOW_TICKS,
+                  channels("lossy", "bootstrap", "heartbeat", "requests"), channels("duplicating", "bootstrap")),
         quick=quick(channels("lossy", "heartbeat"))),
 }

@@ -122,14 +122,20 @@ Where the first reading of the protocol and the Go code disagree
     A's bootstrap before the first A's ACCEPTED); it holds now. The DM's node sends requests,
     heartbeats and the bootstrap answer to a maintainer from separate queues, so that direction
     stays independent, as in Go.
+14. Bootstrap copies. The first model re-sent a bootstrap only once the last one was gone, and
+    the DM took bootstraps in one global order. Go's bootstrapper re-sends every 500 ms until
+    answered, each node's stream is separate, and the orchestrator takes any bootstrap: a copy
+    delayed on B's stream past a move back to A binds the DM to B, where nothing runs, for good
+    (finding N10; ``bootstrap_copies`` bounds the copies on their way).
+15. The fuse's error. ``dm_timeout_tick`` raised the fallback at once. Go's DM reports the error
+    in its heartbeats to the maintainer it knows; a node without a maintainer drops them. The
+    tick now waits until the DM knows a node that runs one (``dm.error_delivered``), so in N10's
+    state the fuse never fires, as in Go. ``send_failure`` and ``sink_error`` take the same
+    route in Go but are still raised at once: each is raised in a step that does more, and only
+    a DM bound to a dead node (N10's state, already violated) could lose them.
 
 Where the model still allows less than Go (each could hide a violation; none is modelled yet)
 -------------------------------------------------------------------------------------------
-- **A stale bootstrap from another node.** ``bootstrap`` is one FIFO in send order, and a node
-  re-sends only while none of its bootstraps is queued. In Go each node's stream is separate and
-  the bootstrapper re-sends every 500 ms: a re-send of the first A, in flight when A was
-  answered, can reach the DM's node after B's bootstrap, and ``SetMaintainerID`` then binds the
-  DM to A for good (B is initialized and does not re-send). Rare, but lasting.
 - **A request decided at arrival.** Go routes a request to whichever maintainer runs on the
   target node when it arrives; the model fixes the addressee at ``hbc_send`` and drops a
   request to a stopped incarnation at the stop, so a request of the first A's era cannot reach

@@ -123,11 +123,12 @@ ACTIONS: dict[str, ActionSpec] = {
               "the periodic complete heartbeat tells the maintainer what changed about D", [D], dispatchers),
         _spec("dm_recv_bootstrap", "orchestrator",
               "DispatcherOrchestrator.handleBootstrapRequest (dispatcher_orchestrator.go), createBootstrapResponse",
-              "the DM learns the new maintainer (and rebinds with the knob); the answer initializes it", [], orchestrator),
+              "the DM takes the first bootstrap from node `from` as its maintainer (and rebinds with the knob); "
+              "the answer initializes the maintainer running there", [("from", M)], orchestrator),
         _spec("hbc_send", "collector", "HeartBeatCollector.sendRecoverDispatcherMessages (heartbeat_collector.go)",
               "the collector sends the head of requests to its target", [], collector),
         _spec("bootstrap_resend", "maintainer:{m}", "Bootstrapper.handleResendMessage (pkg/bootstrap/bootstrap.go)",
-              "an uninitialized maintainer whose bootstrap is gone sends it again", [("m", M)], maintainer),
+              "an uninitialized maintainer sends its bootstrap again", [("m", M)], maintainer),
         _spec("maintainer_recv_request", "maintainer:{m}",
               "Maintainer.onRecoverDispatcherRequest, recoverDispatcherHandler.handle, tryRecoverDispatcher "
               "(maintainer/recoverable.go)",

@@ -50,6 +50,10 @@ Knobs of the proposed fixes (off in ``pr4139`` and ``design``, on in ``proposed`
 ``schedule_checks_source``  the DM applies Remove/Create/merge requests only from the maintainer
                            it knows (``msg.From``): a delayed Remove of a maintainer that stopped
                            cannot hit the fresh instance its successor created
+``bootstrap_term``          every maintainer start takes the changefeed's next term, carried in
+                           its bootstrap requests; the DM's orchestrator ignores a bootstrap of a
+                           lower term than the one it took last: a delayed copy of a stopped
+                           maintainer's bootstrap cannot bind the DM to it again (N10)
 
 Bounds (each keeps the state space finite and small; none changes what one step does):
 
@@ -80,6 +84,9 @@ Bounds (each keeps the state space finite and small; none changes what one step 
                            overtake them, about twentyfold more states (default on)
 ``crashes``                0-1 ``crash_maintainer`` steps per behaviour (default 0)
 ``resets``                 0-2 ``reset`` steps per behaviour (default 0)
+``bootstrap_copies``       1-3 bootstraps of one maintainer on their way at once (default 2): Go
+                           re-sends every 500 ms until answered, so a copy may still be on its way
+                           when an earlier one was answered
 ``resend_order``           ``sorted``: ``dm_resend_tick`` lists the identities it resends in
                            ascending dispatcher order (default); ``any``: every order is a
                            successor, as Go's ``range t.pending`` over a map may yield any. Only a
@@ -147,6 +154,7 @@ class Config:
     schedule_checks_source: bool = False
     absent_on_stopped: bool = False
     incarnation_ids: bool = False
+    bootstrap_term: bool = False
     # bounds
     failures: int = 2
     dispatchers: int = 1
@@ -165,6 +173,7 @@ class Config:
     resend_order: str = "sorted"
     crashes: int = 0
     resets: int = 0
+    bootstrap_copies: int = 2
 
 
 # key -> (kind, allowed): kind is "choice", "bool", "int" or "channels"/"kinds" (tuples)
@@ -185,6 +194,7 @@ _SPEC = {
     "schedule_checks_source": ("bool", None),
     "absent_on_stopped": ("bool", None),
     "incarnation_ids": ("bool", None),
+    "bootstrap_term": ("bool", None),
     "failures": ("int", (0, 6)),
     "dispatchers": ("int", (1, 3)),
     "messages_per_instance": ("int", (0, 3)),
@@ -202,6 +212,7 @@ _SPEC = {
     "resend_order": ("choice", RESEND_ORDERS),
     "crashes": ("int", (0, 1)),
     "resets": ("int", (0, 2)),
+    "bootstrap_copies": ("int", (1, 3)),
 }
 KNOBS = (
     "rebind_on",
@@ -220,6 +231,7 @@ KNOBS = (
     "schedule_checks_source",
     "absent_on_stopped",
     "incarnation_ids",
+    "bootstrap_term",
 )
 BOUNDS = tuple(k for k in _SPEC if k not in KNOBS)
 
@@ -240,6 +252,7 @@ _PR4139 = {
     "schedule_checks_source": False,
     "absent_on_stopped": False,
     "incarnation_ids": False,
+    "bootstrap_term": False,
 }
 _DESIGN = dict(_PR4139, rebind_on="maintainer_change", check_source=True, epoch_policy="monotonic")
 PRESETS: dict[str, dict] = {
@@ -256,7 +269,8 @@ PRESETS: dict[str, dict] = {
         drop_stale_reports=True,  # N5, N7: reconcileRecoverDispatchers
         schedule_checks_source=True,  # N8: SchedulerDispatcherRequestHandler.Handle
         absent_on_stopped=True,  # N9: Controller.HandleStatus / span.Controller
-        incarnation_ids=True,  # A -> B -> A: the DM tells A's incarnations apart
+        incarnation_ids=True,  # N4, N8 after A -> B -> A: the DM tells A's incarnations apart
+        bootstrap_term=True,  # N10: DispatcherOrchestrator.handleBootstrapRequest
     ),
 }
 
@@ -281,8 +295,10 @@ MEANING = {
     "schedule_checks_source": "the DM applies schedule requests only from the maintainer it knows (fix for N8)",
     "absent_on_stopped": "a replicating span whose dispatcher stopped or is unlisted becomes absent and is "
                          "added back (fix for N9)",
-    "incarnation_ids": "messages between the DM and a maintainer name its incarnation (fix for A5, N8 "
+    "incarnation_ids": "messages between the DM and a maintainer name its incarnation (fix for N4, N8 "
                        "after A -> B -> A)",
+    "bootstrap_term": "the DM ignores a bootstrap of an older maintainer term than the last it took "
+                      "(fix for N10)",
     "failures": "dml_fail steps per behaviour, all dispatchers together",
     "dispatchers": "dispatchers d1..dN on the DM's node",
     "messages_per_instance": "messages each dispatcher instance may lose to dml_fail",
@@ -301,6 +317,8 @@ MEANING = {
     "resend_order": "the order of a resent batch: sorted, or any (every order, as Go's map)",
     "crashes": "crash_maintainer steps per behaviour",
     "resets": "reset steps (a dispatcher's epoch bumps) per behaviour",
+    "bootstrap_copies": "bootstraps of one maintainer on their way at once (Go re-sends every 500 ms until "
+                        "answered)",
 }
 
 

@@ -18,6 +18,7 @@ from itertools import permutations
 
 from . import sink, tracker
 from .channels import pop, response_gone, send
+from .maintainer import handles_events
 from .state import (
     ACCEPTED,
     EVENTS,
@@ -174,13 +175,24 @@ def dm_resend_tick(s, cfg, order=None):
 
 
 def dm_timeout_tick_args(s, cfg):
-    return ((),) if cfg.timeout_fuse and not s.dm.held and any(s.dm.pending) else ()
+    return ((),) if cfg.timeout_fuse and not s.dm.held and any(s.dm.pending) and error_delivered(s) else ()
+
+
+def error_delivered(s) -> bool:
+    """Whether an error the DM raises reaches the coordinator: the DM reports it in its
+    heartbeats to the maintainer ID it knows, and only a maintainer running on that node passes
+    it on (a node without one drops it). (``handleError``, ``HeartBeatCollector``,
+    ``Manager.dispatcherMaintainerMessage``)"""
+    return handles_events(s.maintainers[s.dm.maintainer])
 
 
 def dm_timeout_tick(s, cfg):
     """The timeout ticker finds an expired entry and raises the changefeed fallback
-    ``timeout``. Time is abstract: any pending entry may have expired.
-    (``reportRecoverPendingTimeout``, ``recoverTracker.takeExpired``)"""
+    ``timeout``. Time is abstract: any pending entry may have expired. The error travels in the
+    DM's heartbeats to the maintainer it knows, every 5 s, so it takes effect once that node runs
+    a maintainer: the step waits until then (:func:`error_delivered`); a DM bound to a node that
+    never runs one again (N10) never ends in the fuse.
+    (``reportRecoverPendingTimeout``, ``recoverTracker.takeExpired``, ``handleError``)"""
     return with_fallback(s, TIMEOUT)
 
 

@@ -97,10 +97,18 @@ def start(s, cfg, m: int, epoch: int):
     """A new incarnation on node ``m``, uninitialized, sends its bootstrap to the DM's node.
     (``Manager.onAddMaintainerRequest``, ``NewMaintainer``, ``Bootstrapper.HandleNodesChange``)"""
     incarnation = s.maintainers[m].incarnation + 1
-    bootstrap = behind(s.channels, m, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation))
+    s = s._replace(maintainers=put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)))
+    bootstrap = behind(s.channels, m, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation,
+                                                term=bootstrap_term(s, cfg)))
     channels = send(s.channels, BOOTSTRAP, bootstrap, cfg)
-    return s._replace(maintainers=put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)),
-                      channels=channels)
+    return with_channels(s, channels)
+
+
+def bootstrap_term(s, cfg) -> int:
+    """Under ``bootstrap_term``, the changefeed's maintainer starts so far (every start adds one
+    incarnation on some node, and no other starts while a maintainer is alive, so it is the same
+    for a start and its re-sends); 0 otherwise, so the field adds no states."""
+    return sum(maintainer.incarnation for maintainer in s.maintainers) if cfg.bootstrap_term else 0
 
 
 def start_successor(s, cfg, gone: int):
@@ -193,17 +201,19 @@ def crash_maintainer(s, cfg, m):
 
 
 def bootstrap_resend_args(s, cfg):
-    queued = {bootstrap.sender for bootstrap in s.channels[BOOTSTRAP]}
+    queued = [bootstrap.sender for bootstrap in s.channels[BOOTSTRAP]]
     for m, maintainer in enumerate(s.maintainers):
-        if handles_events(maintainer) and not maintainer.initialized and m not in queued:
+        if handles_events(maintainer) and not maintainer.initialized and queued.count(m) < cfg.bootstrap_copies:
             yield (m,)
 
 
 def bootstrap_resend(s, cfg, m):
-    """An uninitialized maintainer whose bootstrap request is no longer on its way sends it
-    again (every 500 ms until the node answers). (``Bootstrapper.handleResendMessage``)"""
+    """An uninitialized maintainer sends its bootstrap request again (every 500 ms until the
+    node answers, whether or not the last one arrived; ``bootstrap_copies`` bounds the copies on
+    their way). (``Bootstrapper.handleResendMessage``)"""
     maintainer = s.maintainers[m]
-    bootstrap = Bootstrap(sender=m, epoch=maintainer.epoch, incarnation=maintainer.incarnation)
+    bootstrap = Bootstrap(sender=m, epoch=maintainer.epoch, incarnation=maintainer.incarnation,
+                          term=bootstrap_term(s, cfg))
     channels = send(s.channels, BOOTSTRAP, behind(s.channels, m, bootstrap), cfg)
     return with_channels(s, channels)
 
@@ -273,11 +283,13 @@ def operator_command(operator, d: int, incarnation: int):
 
 
 def answer_on_its_way(s, m: int, d: int, command) -> bool:
-    """A status of D addressed to ``m`` is still queued (for a merge request, also a Working of
-    D on the status loop's channel, where the DM pushes its answer): the DM's answer to a command
-    sent before. The 10 s send throttle outlasts the DM's answer (a heartbeat within 200 ms), so
-    a re-send never overtakes it (see ``model.abstractions``)."""
-    if any(beat.d == d and beat.target == m for beat in s.channels[HEARTBEAT]):
+    """A status of D is still queued (for a merge request, also a Working of D on the status
+    loop's channel, where the DM pushes its answer): the DM's answer to a command sent before,
+    addressed to the maintainer the DM knows, which need not be ``m``. The 10 s send throttle
+    outlasts the DM's answer (a heartbeat within 200 ms), so a re-send never overtakes it (see
+    ``model.abstractions``); without this, a DM that knows another maintainer would let ``m``
+    re-send without end."""
+    if any(beat.d == d for beat in s.channels[HEARTBEAT]):
         return True
     return command.op == CMD_MERGE and any(status.d == d for status in s.channels[STATUSES])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
-from .state import BOOTSTRAP, MAINTAINERS, REQUESTS, STOPPED, initial_state
+from .state import MAINTAINERS, REQUESTS, STOPPED, initial_state
 from .symmetry import orbit_key
 
 _MASK = (1 << 64) - 1
@@ -100,8 +100,6 @@ class RecoverModel:
         (sender, receiver, True) for one that is lost: ``hbc_send`` drops a request whose
         target maintainer has stopped."""
         m = action.arg("from") or action.arg("m")
-        if action.name == "dm_recv_bootstrap":
-            return (f"maintainer:{MAINTAINERS[state.channels[BOOTSTRAP][0].sender]}", "orchestrator")
         if action.name == "hbc_send":
             target = state.channels[REQUESTS][0].target
             if state.maintainers[target].status == STOPPED:
@@ -113,6 +111,7 @@ class RecoverModel:
             "maintainer_recv_request": ("collector", f"maintainer:{m}"),
             "dm_recv_response": (f"maintainer:{m}", "dm"),
             "dm_recv_schedule": (f"maintainer:{m}", "dm"),
+            "dm_recv_bootstrap": (f"maintainer:{m}", "orchestrator"),
             "maintainer_recv_status": ("dm", f"maintainer:{m}"),
         }
         return flows.get(action.name)
@@ -136,7 +135,10 @@ class RecoverModel:
             "stop_maintainer": "maintainer_moves=0" if cfg.maintainer_moves == 0 else None,
             "crash_maintainer": "crashes=0" if cfg.crashes == 0 else None,
             "dm_recv_bootstrap": "maintainer_moves=0 and crashes=0" if not cfg.maintainer_moves + cfg.crashes else None,
-            "bootstrap_resend": "bootstrap is not lossy" if "bootstrap" not in cfg.lossy else None,
+            "bootstrap_resend": (
+                "maintainer_moves=0 and crashes=0" if not cfg.maintainer_moves + cfg.crashes
+                and "bootstrap" not in cfg.lossy else None
+            ),
             "reset": "resets=0" if cfg.resets == 0 else None,
             "add_operator": (
                 "other_operators is empty" if not cfg.other_operators

@@ -5,9 +5,8 @@ in ``downstreamadapter/dispatcherorchestrator/dispatcher_orchestrator.go``).
 from __future__ import annotations
 
 from . import tracker
-from .channels import pop, ready
 from .maintainer import finish_bootstrap, handles_events
-from .state import BOOTSTRAP
+from .state import BOOTSTRAP, put, with_channels
 
 
 def should_rebind(cfg, dm, bootstrap) -> bool:
@@ -22,13 +21,24 @@ def should_rebind(cfg, dm, bootstrap) -> bool:
     return False
 
 
+def first_from(bootstraps: tuple, m: int) -> int | None:
+    """The index of the first bootstrap node ``m`` sent that is still on its way."""
+    return next((k for k, bootstrap in enumerate(bootstraps) if bootstrap.sender == m), None)
+
+
 def dm_recv_bootstrap_args(s, cfg):
-    return ((),) if ready(s.channels[BOOTSTRAP]) else ()
+    bootstraps = s.channels[BOOTSTRAP]
+    for m in range(len(s.maintainers)):
+        k = first_from(bootstraps, m)
+        if k is not None and not bootstraps[k].waits:
+            yield (m,)
 
 
-def dm_recv_bootstrap(s, cfg):
-    """The head of ``bootstrap``, once no response its node sent before it is left (wire order,
-    ``model.channels``): the DM takes the sender as its maintainer ID when it differs
+def dm_recv_bootstrap(s, cfg, m):
+    """The first bootstrap from node ``m`` still on its way (each node's stream is ordered, two
+    nodes' streams are not), once no response m sent before it is left (wire order,
+    ``model.channels``). A stale copy of a maintainer that has stopped counts like any other: Go's
+    orchestrator does not compare it with the maintainer it knows. The DM takes the sender as its maintainer ID when it differs
     (Go never touches the epoch: it only logs a mismatch); with a ``rebind_on`` policy that
     fires, the DM also takes the bootstrap's epoch and every pending entry is rebound
     (``me`` := new, ``handled`` := false); with ``rebind_held`` also the identities the
@@ -37,14 +47,19 @@ def dm_recv_bootstrap(s, cfg):
     the model delivers the answer in this step (see ``model.abstractions``).
     (``handleBootstrapRequest``, ``SetMaintainerID``, ``createBootstrapResponse``; the rebind is
     the design's ``rebindMaintainerEpoch``)"""
-    bootstrap = s.channels[BOOTSTRAP][0]
-    dm = s.dm
+    bootstraps = s.channels[BOOTSTRAP]
+    k = first_from(bootstraps, m)
+    bootstrap = bootstraps[k]
+    s = with_channels(s, put(s.channels, BOOTSTRAP, bootstraps[:k] + bootstraps[k + 1:]))
+    if cfg.bootstrap_term and bootstrap.term < s.dm.term:
+        return s  # a copy from a maintainer that an earlier-answered one has replaced
+    dm = s.dm._replace(term=bootstrap.term)
     if should_rebind(cfg, dm, bootstrap):
         dm = dm._replace(epoch=bootstrap.epoch, pending=tracker.rebind(dm.pending, bootstrap.epoch))
         if cfg.rebind_held:  # identities built but not yet added: they would be added stale
             dm = dm._replace(held=tuple(identity._replace(me=bootstrap.epoch) for identity in dm.held))
     dm = dm._replace(maintainer=bootstrap.sender, incarnation=bootstrap.incarnation)
-    s = s._replace(channels=pop(s.channels, BOOTSTRAP), dm=dm)
+    s = s._replace(dm=dm)
     sender = s.maintainers[bootstrap.sender]
     if handles_events(sender) and not sender.initialized:
         s = finish_bootstrap(s, cfg, bootstrap.sender)

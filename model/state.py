@@ -209,6 +209,7 @@ class Bootstrap(NamedTuple):
     epoch: int
     incarnation: int  # the sender's incarnation (kept by the DM, read only by incarnation_ids)
     waits: int = 0  # responses of the same node sent before it and not yet handled (wire order)
+    term: int = 0  # maintainer starts of the changefeed so far (sent only under bootstrap_term)
 
 
 class Operator(NamedTuple):
@@ -236,6 +237,7 @@ class Dm(NamedTuple):
     pending: tuple  # per D: Pending or ()
     held: tuple  # identities built by dm_take_event, not yet added (Identity...)
     incarnation: int  # the incarnation of the last bootstrap taken (read only by incarnation_ids)
+    term: int = 0  # the term of the last bootstrap taken (kept only under bootstrap_term)
 
 
 class Budget(NamedTuple):

@@ -88,7 +88,7 @@ __all__ = ["permutations_of", "permute", "canonical", "canonical_by_brute_force"
 # added to any of them must be placed there (this fails at import time until it is)
 assert State._fields == ("fallback", "reported", "producer", "instances", "epoch_base", "dm", "maintainers",
                          "spans", "channels", "budget", "ghost")
-assert Dm._fields == ("maintainer", "epoch", "pending", "held", "incarnation")
+assert Dm._fields == ("maintainer", "epoch", "pending", "held", "incarnation", "term")
 assert Maintainer._fields == ("status", "initialized", "epoch", "operators", "attempts", "restarted_de", "incarnation")
 assert Ghost._fields == ("lifecycles", "restarts", "remote_restarts", "accepted", "accepted_de")
 assert Command._fields == ("op", "d", "by_restart", "incarnation", "waits") and Response._fields == ("sender", "answers", "incarnation")
@@ -188,7 +188,7 @@ def _permuted(state, perm: tuple, inv: tuple):
         per_d(state.instances),
         per_d(state.epoch_base),
         _new(Dm, (dm.maintainer, dm.epoch, per_d(dm.pending), tuple([_identity(x, perm) for x in dm.held]),
-                  dm.incarnation)),
+                  dm.incarnation, dm.term)),
         tuple([_new(Maintainer, (m.status, m.initialized, m.epoch, per_d(m.operators), per_d(m.attempts),
                                  per_d(m.restarted_de), m.incarnation))
                for m in state.maintainers]),
@@ -348,7 +348,7 @@ def orbit_key(state) -> tuple:
         hashes = _SIGNATURE_HASHES[key] = tuple(map(hash, zip(*per_d)))
     erased, places = messages
     # dm[:2] is (maintainer, epoch), m[:3] (status, initialized, epoch): the fields asserted above
-    return (state.fallback, state.budget, state.ghost.remote_restarts, dm[:2], dm.incarnation,
+    return (state.fallback, state.budget, state.ghost.remote_restarts, dm[:2], dm.incarnation, dm.term,
             a[:3], a.incarnation, b[:3], b.incarnation, erased, *sorted(zip(hashes, places)))
 
 
