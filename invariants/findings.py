@@ -219,13 +219,13 @@ FINDINGS: tuple[Finding, ...] = (
         claim="—", expected="the orchestrator takes any bootstrap and SetMaintainerID follows it; the DM's "
                             "requests and statuses then go to a node that runs no maintainer",
         checks=(
-            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 2, "rebind_on": "maintainer_change",
-                                            "check_source": True, **NO_FUSE,
+            Check("recovers_without_fuse", {"failures": 1, "maintainer_moves": 2, "bootstrap_copies": 2,
+                                            "rebind_on": "maintainer_change", "check_source": True, **NO_FUSE,
                                             **{k: v for k, v in SWITCH_ISOLATION.items() if k != "bootstrap_term"}},
                   "A -> B -> A: B's re-sent bootstrap, delayed on B's stream, is taken after the second A's; "
                   "isolated from A3, A5, N2, N3, N8 and N9"),
-            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 2, "rebind_on": "maintainer_change",
-                                      "check_source": True,
+            Check("no_silent_stall", {"failures": 1, "maintainer_moves": 2, "bootstrap_copies": 2,
+                                      "rebind_on": "maintainer_change", "check_source": True,
                                       **{k: v for k, v in SWITCH_ISOLATION.items() if k != "bootstrap_term"}},
                   "the same with the fuse on: its error travels in heartbeats to B, where no maintainer runs, so "
                   "it never ends the stall"),

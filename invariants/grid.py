@@ -64,7 +64,7 @@ BUDGET = ordered("restart_budget", 2, 6)  # Go's recoverableMaxAttempts is 6
 FAILURES = ordered("failures", 1, 2, 3)
 FAILURES_2 = ordered("failures", 1, 2)  # beside moves, a third failure multiplies a point eightyfold
 OPERATORS = Axis("other_operators", tuple((kind,) for kind in OPERATOR_KINDS), SET)
-BOOTSTRAP_COPIES = ordered("bootstrap_copies", 2, 3)
+BOOTSTRAP_COPIES = ordered("bootstrap_copies", 1, 2, 3)  # a check's own value is the floor (N10's is 2)
 
 
 @attrs.frozen
@@ -117,21 +117,21 @@ GRIDS: dict[str, FindingGrid] = {
     "A3": FindingGrid(
         "moves (a second one, A -> B -> A), a lost or repeated bootstrap or request, more failures and "
         "dispatchers across the switch",
-        deep=deep(MOVES_2, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, BUDGET,
+        deep=deep(MOVES_2, BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, BUDGET,
                   channels("lossy", "bootstrap", "requests", "responses"),
                   channels("duplicating", "bootstrap", "heartbeat")),
         quick=quick(channels("lossy", "responses"))),
     "A4": FindingGrid(
         "the switch notification lost (bootstrap, heartbeat) or repeated, a second move, more failures and "
         "dispatchers",
-        deep=deep(MOVES_2, DISPATCHERS_3, FAILURES_2, SLOW_TICKS,
+        deep=deep(MOVES_2, BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES_2, SLOW_TICKS,
                   channels("lossy", "heartbeat", "requests", "responses"),
                   channels("duplicating", "bootstrap", "heartbeat")),
         quick=quick(channels("lossy", "heartbeat"))),
     "A5": FindingGrid(
         "an answer from a maintainer that is no longer current: more moves, answers queued (capacity), "
         "lost or repeated, more failures and dispatchers",
-        deep=deep(MOVES_2, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, CAPACITY,
+        deep=deep(MOVES_2, BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, CAPACITY,
                   channels("lossy", "responses", "bootstrap"), channels("duplicating", "responses", "schedule")),
         quick=quick(channels("lossy", "responses"))),
     "A6": FindingGrid(
@@ -157,7 +157,7 @@ GRIDS: dict[str, FindingGrid] = {
     "N4": FindingGrid(
         "a stale request reaching the maintainer after the restart: repeated or queued requests, moves, "
         "more failures and restarts, more dispatchers",
-        deep=deep(MOVES_2, DISPATCHERS_3, FAILURES, BUDGET, SLOW_TICKS, CAPACITY,
+        deep=deep(MOVES_2, BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES, BUDGET, SLOW_TICKS, CAPACITY,
                   channels("duplicating", "requests", "to_maintainer"), channels("lossy", "responses")),
         quick=quick(channels("lossy", "heartbeat"))),
     "N5": FindingGrid(
@@ -181,13 +181,13 @@ GRIDS: dict[str, FindingGrid] = {
     "N8": FindingGrid(
         "a stopped maintainer's delayed message: moves, lost or repeated schedule requests and bootstraps, "
         "other operators, more failures and dispatchers",
-        deep=deep(MOVES_2, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, OPERATORS,
+        deep=deep(MOVES_2, BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, OPERATORS,
                   channels("lossy", "schedule", "bootstrap"), channels("duplicating", "schedule", "bootstrap")),
         quick=quick(channels("lossy", "heartbeat"))),
     "N9": FindingGrid(
         "a dispatcher lost across a move: moves, lost heartbeats and bootstraps, other operators, more "
         "failures and dispatchers",
-        deep=deep(MOVES_2, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, OPERATORS,
+        deep=deep(MOVES_2, BOOTSTRAP_COPIES, DISPATCHERS_3, FAILURES_2, SLOW_TICKS, OPERATORS,
                   channels("lossy", "heartbeat", "bootstrap", "schedule"), channels("duplicating", "heartbeat")),
         quick=quick(channels("lossy", "heartbeat"))),
     "N10": FindingGrid(

@@ -84,9 +84,10 @@ Bounds (each keeps the state space finite and small; none changes what one step 
                            overtake them, about twentyfold more states (default on)
 ``crashes``                0-1 ``crash_maintainer`` steps per behaviour (default 0)
 ``resets``                 0-2 ``reset`` steps per behaviour (default 0)
-``bootstrap_copies``       1-3 bootstraps of one maintainer on their way at once (default 2): Go
+``bootstrap_copies``       1-3 bootstraps of one maintainer on their way at once (default 1): Go
                            re-sends every 500 ms until answered, so a copy may still be on its way
-                           when an earlier one was answered
+                           when an earlier one was answered; two double the states with a move, so
+                           the findings that need it set it (N10) or widen to it (the deep grid)
 ``resend_order``           ``sorted``: ``dm_resend_tick`` lists the identities it resends in
                            ascending dispatcher order (default); ``any``: every order is a
                            successor, as Go's ``range t.pending`` over a map may yield any. Only a
@@ -173,7 +174,7 @@ class Config:
     resend_order: str = "sorted"
     crashes: int = 0
     resets: int = 0
-    bootstrap_copies: int = 2
+    bootstrap_copies: int = 1
 
 
 # key -> (kind, allowed): kind is "choice", "bool", "int" or "channels"/"kinds" (tuples)

@@ -55,6 +55,7 @@ from .model import RecoverModel
 # Go's values for the bounds that only keep a search small (see the module docstring)
 REPLAY_BOUNDS = {
     "slow_ticks": False,
+    "bootstrap_copies": 3,  # Go re-sends every 500 ms until answered: no bound but time
     "channel_capacity": GO_CHANNEL_CAPACITY,
     "events_capacity": GO_CHANNEL_CAPACITY,
     "restart_budget": GO_RESTART_BUDGET,
