@@ -187,16 +187,19 @@ class _Worker:
                                               self._unfaithful(checked))))
         self.candidates = {}  # freeing the losers after the report overlaps the coordinator's work
 
-    def _unfaithful(self, checked: list) -> str | None:
+    def _unfaithful(self, checked: list) -> tuple[str | None, list]:
         """Why ``hash`` cannot fingerprint one of these new states (the coordinator then searches
-        again with the stable fingerprint), or None."""
+        again with the stable fingerprint), or None; and the shapes the guard found, for the
+        coordinator to hold against other workers' (see HashGuard.drain)."""
         guard = self.search.guard
+        if guard is None:
+            return None, []
         try:
-            for _, state in checked if guard is not None else ():
+            for _, state in checked:
                 guard.check(state)
         except UnfaithfulHash as exc:
-            return str(exc)
-        return None
+            return str(exc), []
+        return None, guard.drain()
 
     def _unfire(self, last_source: int) -> None:
         """The labels fired by this worker's states past ``last_source``, where one process
@@ -250,6 +253,16 @@ class ParallelSearch(LevelSearch):
             self.rss_peak = max(self.rss_peak, current_rss()) + self.worker_rss
             for p in procs:
                 p.join(timeout=10)
+
+    def _clash(self, shapes: list) -> list[str]:
+        """Held against the shapes of every worker so far, why a worker's new ones clash (one
+        worker saw a bool at a place where another saw an int), or nothing."""
+        try:
+            if shapes:
+                self.guard.absorb(shapes)
+        except UnfaithfulHash as exc:
+            return [str(exc)]
+        return []
 
     def _send(self, w: int, command: str, payload=None) -> None:
         self.inboxes[w].put((command, payload))
@@ -345,9 +358,9 @@ class ParallelSearch(LevelSearch):
         self.seen.add(fps)
         labelled, invariant_events, witnessed, marks = [], [], [], []
         unfaithful = []
-        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w, marks_w, why) in \
+        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w, marks_w, (why, shapes)) in \
                 self.outbox.take("checked", self.workers):
-            unfaithful += [why] if why else []
+            unfaithful += [why] if why else self._clash(shapes)
             marks.append(marks_w)
             self.worker_labels[w] += new_labels
             labelled.append((w, numbers_w, ids))
