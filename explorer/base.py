@@ -161,9 +161,9 @@ class Search:
                 gc.enable()
         if len(self.parent) > self.level_end:  # cut while the next level was being found
             self.depth += 1
+        verdicts = self._verdicts()  # liveness included: within the time budget, and its time counted
         elapsed = time.perf_counter() - self.started
         self.rss_peak = max(self.rss_peak, current_rss())
-        verdicts = self._verdicts()
         return Result(
             verdicts=verdicts,
             distinct=len(self.parent),
@@ -280,9 +280,9 @@ class Search:
             verdicts[prop.name] = Verdict(prop.name, "sometimes", status, witness, message)
         lassos = self._lassos() if complete and self.liveness else {}
         for prop in self.liveness:
-            if not complete:
-                verdicts[prop.name] = Verdict(prop.name, "liveness", INCOMPLETE, None,
-                                              f"search cut by {self.truncated}")
+            if prop.name not in lassos:
+                cut = f"search cut by {self.truncated}" if not complete else f"liveness check cut by {self.truncated}"
+                verdicts[prop.name] = Verdict(prop.name, "liveness", INCOMPLETE, None, cut)
                 continue
             lasso = lassos[prop.name]
             verdicts[prop.name] = Verdict(prop.name, "liveness", VIOLATED if lasso else HOLDS, lasso)
@@ -292,10 +292,21 @@ class Search:
         return ordered
 
     def _lassos(self) -> dict[str, Trace | None]:
-        """Per liveness property, a fair lasso that violates it, or None (the search is complete)."""
-        from .liveness import check_liveness  # needed only here
+        """Per liveness property, a fair lasso that violates it, or None (the search is
+        complete); a property the time budget cut is left out, and the search marked cut."""
+        from .liveness import lasso_trace  # needed only here
 
-        return {prop.name: check_liveness(self, prop) for prop in self.liveness}
+        deadline = None if self.max_seconds is None else self.started + self.max_seconds
+        found = self._find_lassos(deadline)
+        if len(found) < len(self.liveness):
+            self.truncated = "max_seconds"
+        return {name: None if lasso is None else lasso_trace(self, lasso) for name, lasso in found.items()}
+
+    def _find_lassos(self, deadline: float | None) -> dict:
+        """Per liveness property checked before ``deadline``, :func:`explorer.liveness.find_lasso`'s answer."""
+        from .liveness import lassos_on_time
+
+        return lassos_on_time(self, self.liveness, deadline)
 
     def _coverage(self) -> tuple[ActionCoverage, ...]:
         names = getattr(self.model, "action_names", None)

@@ -28,7 +28,9 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
 
     Bounds (``max_states``, ``max_depth`` with initial states at depth 1, ``max_seconds``,
     ``max_memory_mb`` above the RSS at the start) cut the search; a property not violated
-    before the cut is then *incomplete*, never *holds*. ``deadlock`` adds the built-in check
+    before the cut is then *incomplete*, never *holds*. ``max_seconds`` bounds the whole call:
+    the liveness check after the search too (a liveness property it cuts is incomplete), and a
+    second search with the stable fingerprint gets only what the first left. ``deadlock`` adds the built-in check
     that every non-terminal state has a successor. Ctrl-C stops the search the same way.
     ``engine``: ``states`` searches one state at a time with a set of fingerprints (liveness and
     ``keep_graph`` need it); ``batched`` is fingerprint mode (:mod:`explorer.batched`): 8-byte
@@ -59,6 +61,8 @@ def explore(model, properties=(), *, deadlock: bool = True, max_states: int | No
         return strategy(model, properties, **options).run()
     except UnfaithfulHash as exc:  # states hash() cannot fingerprint: search again, stably
         wasted = time.perf_counter() - started
+        if max_seconds is not None:  # what the first search left of the budget
+            options["max_seconds"] = max(0.0, max_seconds - wasted)
         result = strategy(model, properties, fingerprint=stable_fingerprint, **options).run()
         return attrs.evolve(result, elapsed=result.elapsed + wasted,
                             engine=f"{result.engine}; stable fingerprints: {exc}")

@@ -8,19 +8,29 @@ of two:
   costs, but it is faithful only for some kinds of state: ``str`` and ``bytes`` hash by their
   content under a per-process key (PYTHONHASHSEED), ints modulo 2**61 - 1 with
   ``hash(-1) == hash(-2)``, floats like the int or fraction they equal, objects without a value
-  hash by their address (which a freed object hands on), enum members by their name. So a
-  :class:`HashGuard` looks at every new state (only at what is new in it, where it can): while
-  every state is made of ``str``, ``bool``, ``None``, ints in ``(-2**61 + 1, 2**61 - 1)`` other
-  than -1 and -2, tuples (named or not) and frozensets of these, ``hash`` is faithful; at the first
-  state that is not, the search is run again with the stable fingerprint (see
-  :mod:`explorer.checker`). Fingerprints under the per-process key are never compared across
-  processes except forked ones (which share the key): counts, verdicts and traces do not depend
-  on PYTHONHASHSEED, only the fingerprint values do.
+  hash by their address (which a freed object hands on), enum members by their name; and equal
+  values of different types hash alike (``1 == 1.0 == True``; a named tuple equals any tuple of
+  the same fields), where the stable fingerprint keeps them apart. So a :class:`HashGuard` looks
+  at every new state: while states are made of *plain* values (``str``, ``bool``, ``None``, ints
+  in ``(-2**61 + 1, 2**61 - 1)`` other than -1 and -2, and tuples and frozensets of these, none
+  of them a subclass) and no place holds a ``bool`` in one state and an int in another,
+  ``hash`` is faithful; at the first state that is not, the search is run again with the stable
+  fingerprint (see :mod:`explorer.checker`). What the guard cannot see: it checks types two
+  levels down (a state's members and theirs) and trusts deeper values equal to ones it has seen,
+  and it sees only the states ``hash`` calls new, so a state equal to a known one but of other
+  types is merged before it could be seen. A value of other types that only ever appears there
+  (every state holding it equals an earlier one but for its types) is still merged; hence a kind
+  of value is refused at its first sight, not when two states clash (any named tuple sends the
+  search to the stable fingerprint). Checking every generated state all the way down would cost
+  about what the stable fingerprint does. Fingerprints under the per-process key are never
+  compared across processes except forked ones (which share the key): counts, verdicts and
+  traces do not depend on PYTHONHASHSEED, only the fingerprint values do.
 * **The stable fingerprint** (:func:`stable_fingerprint`): the same in every process, for
   fingerprints that leave the process (a spawned worker, a file). It maps a state onto a tuple
-  of ints that ``hash`` keeps faithful and stable (strings by a BLAKE2 code, -1 and ints
-  hashed modulo 2**61 - 1 by a code of their own, enums, floats, attrs classes and named tuples
-  tagged) and hashes that; several times slower, since it rebuilds the state.
+  of ints that ``hash`` keeps faithful and stable (strings and bytes by a BLAKE2 code, -1 and
+  ints hashed modulo 2**61 - 1 by a code of their own; bools, None, enums, floats, attrs
+  classes, named tuples and other subclasses tagged by a code of their kind) and hashes that;
+  several times slower, since it rebuilds the state.
 """
 
 from __future__ import annotations
@@ -28,7 +38,6 @@ from __future__ import annotations
 import enum
 import hashlib
 from functools import lru_cache
-from itertools import filterfalse
 
 import attrs
 
@@ -36,9 +45,6 @@ import attrs
 FP_BITS = 60
 FP_MASK = (1 << FP_BITS) - 1
 _HASH_MODULUS = (1 << 61) - 1  # CPython hashes an int modulo this prime
-_NONE = 0x6E6F6E65  # distinct constants for the leaves hash() would not keep stable
-_FLOAT = 0x666C6F61
-_TAGGED_INT = 6
 
 
 @lru_cache(maxsize=1 << 16)
@@ -47,12 +53,30 @@ def _text_code(text: str | bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
+def _tag(name: str) -> int:
+    """The code of a kind of value: as likely as a chance collision to equal an int a state holds
+    (a small tag would not be: a tuple ``(3, ())`` would fingerprint as an empty frozenset)."""
+    return _text_code("explorer.fingerprint." + name) % _HASH_MODULUS
+
+
+_NONE, _TRUE, _FALSE = _tag("None"), _tag("True"), _tag("False")  # hash(True) == hash(1)
+_STR, _BYTES, _ENUM, _SET, _FLOAT, _ATTRS, _BIG_INT, _SUBCLASS = map(
+    _tag, ("str", "bytes", "enum", "frozenset", "float", "attrs", "big int", "subclass"))
+
+
+_BASES = (int, str, bytes, float, frozenset, set)
+
+
+def _kind_code(kind: type) -> int:
+    return _text_code(f"{kind.__module__}.{kind.__qualname__}")
+
+
 def _canon_int(value: int):
     """An int as ``hash`` keeps it apart from every other int: itself, unless ``hash`` would
     merge it with another (-1 with -2; beyond the modulus, with its remainder)."""
     if value != -1 and -_HASH_MODULUS < value < _HASH_MODULUS:
         return value
-    return (_TAGGED_INT, _text_code(str(value)))
+    return (_BIG_INT, _text_code(str(value)))
 
 
 def _canon(value):
@@ -60,28 +84,29 @@ def _canon(value):
     if kind is int:
         return _canon_int(value)
     if kind is bool:
-        return value
-    if kind is str or kind is bytes:
-        return (1, _text_code(value))
+        return _TRUE if value else _FALSE
+    if kind is str:
+        return (_STR, _text_code(value))
     if kind is tuple:
         return tuple(map(_canon, value))
     if value is None:
         return _NONE
+    if kind is bytes:
+        return (_BYTES, _text_code(value))
     if isinstance(value, enum.Enum):
-        return (2, _text_code(type(value).__qualname__), _text_code(value.name))
-    if isinstance(value, (frozenset, set)):
+        return (_ENUM, _kind_code(type(value)), _text_code(value.name))
+    if kind is frozenset or kind is set:
         # members in the order of their (stable) hashes: mixed kinds need not be comparable
-        return (3, tuple(sorted(map(_canon, value), key=hash)))
+        return (_SET, tuple(sorted(map(_canon, value), key=hash)))
     if kind is float:
         return (_FLOAT, _text_code(value.hex()))
     if attrs.has(kind):
-        return (4, _text_code(kind.__qualname__)) + tuple(
-            _canon(getattr(value, a.name)) for a in attrs.fields(kind)
-        )
-    if isinstance(value, int):  # IntEnum and other int subclasses hash as their value
-        return _canon_int(int(value))
-    if isinstance(value, tuple):  # namedtuples
-        return (5, _text_code(kind.__qualname__)) + tuple(map(_canon, value))
+        return (_ATTRS, _kind_code(kind)) + tuple(_canon(getattr(value, a.name)) for a in attrs.fields(kind))
+    if isinstance(value, tuple):  # named tuples
+        return (_SUBCLASS, _kind_code(kind)) + tuple(map(_canon, value))
+    for base in _BASES:  # other subclasses: tagged, as a value equal to its base's may act apart
+        if isinstance(value, base):
+            return (_SUBCLASS, _kind_code(kind), _canon(base(value)))
     raise TypeError(f"cannot fingerprint a {kind.__qualname__}: give the model a fingerprint()")
 
 
@@ -94,89 +119,120 @@ class UnfaithfulHash(Exception):
     """A state that ``hash`` cannot fingerprint faithfully; the message says what it holds."""
 
 
-_LEAVES = frozenset({str, bool, type(None)})  # hashed by value (str under the process's key)
+_LEAVES = frozenset({str, int, bool, type(None)})  # exactly these: an IntEnum or a str subclass is not
+_CONTAINERS = frozenset({tuple, frozenset})
+_PLAIN = _LEAVES | _CONTAINERS
+_BOOL_AND_INT = "a bool where another holds an int (True == 1: hash() would merge them)"
 
 
 class HashGuard:
     """Checks that ``hash`` fingerprints each new state faithfully (see the module docstring).
 
-    It remembers, by value, the parts of states found faithful, down to the leaves: a member
-    equal to a known one is as faithful as it, since ``hash`` agrees with ``==``. So most states
-    cost a set look-up per member, in C: a tuple member by its own members (a state's tuples are
-    often new, their members seldom), any other member by itself. At most ``VERIFIED_MAX``
-    values are kept; then they are forgotten, all at once."""
+    Types before values: a value equal to one already verified may be of other types
+    (``1.0 == 1``, ``Ack(1) == Nack(1)``). A tuple's member types are its *shape*, a place an
+    index in a shape. A shape holding a type that is not plain is refused, and so are two shapes
+    that differ only by a bool against an int at a place (frozenset members have no place: no
+    frozenset may hold a bool while one holds an int). A state is checked by its shape (or its
+    frozenset member types), then each member: a tuple passes if its shape is known and its
+    members are verified (by value), a frozenset if it is verified and its member types are
+    known, a leaf if it is verified; any other member is checked the same way in turn and
+    verified. So types are checked two levels down, below that values; most states cost a few
+    set look-ups in C. At most ``VERIFIED_MAX`` values are kept; then they are forgotten, all at
+    once. ``drain()`` hands over the shapes found since the last call, for a guard in another
+    process to ``absorb``: a bool and an int may meet only there."""
 
     VERIFIED_MAX = 1 << 16
 
     def __init__(self) -> None:
         self.verified: set = set()
+        self.shapes: set[tuple] = set()
+        self.places: dict[tuple, tuple] = {}  # a shape with bools read as ints -> the shape
+        self.set_members: set[type] = set()  # the member types of every frozenset
+        self.fresh: list = []  # shapes (tuples) and frozenset member types (frozensets) not yet drained
 
     def check(self, state) -> None:
         """Raise :class:`UnfaithfulHash` unless ``hash`` fingerprints ``state`` faithfully."""
-        verified = self.verified
         kind = type(state)
-        if kind is frozenset and verified.issuperset(state):
-            return
-        if kind is tuple or kind is frozenset or _container(kind):
-            for member in state:
-                if type(member) is tuple:
-                    if verified.issuperset(member):
-                        continue
-                elif member in verified:
-                    continue
-                if not self._faithful(member):
-                    break
-            else:
-                return
-        elif self._faithful(state):
-            return
-        raise UnfaithfulHash(f"a state holds {', '.join(sorted(_unfaithful_parts(state)))}")
+        if kind is not tuple and kind is not frozenset:  # a leaf as a tuple of one: its place is the state
+            state = (state,)
+        self._parts(state, remember=False)
 
-    def _faithful(self, value) -> bool:
-        """Whether ``hash`` is faithful on ``value`` (not known yet); remembered if it is."""
-        kind = type(value)
-        if kind in _LEAVES:
-            faithful = True
-        elif kind is int:
-            faithful = -_HASH_MODULUS < value < _HASH_MODULUS and value != -1 and value != -2
-        elif _container(kind):
-            verified = self.verified
-            faithful = verified.issuperset(value) or all(map(self._faithful, filterfalse(verified.__contains__, value)))
+    def drain(self) -> list:
+        fresh, self.fresh = self.fresh, []
+        return fresh
+
+    def absorb(self, fresh: list) -> None:
+        """Take shapes another guard found (``drain``); raise :class:`UnfaithfulHash` at a clash."""
+        for found in fresh:
+            if type(found) is tuple:
+                if found not in self.shapes:
+                    self._new_shape(found)
+            elif not found <= self.set_members:
+                self._new_set_members(found)
+
+    def _parts(self, value, remember: bool) -> None:
+        """Check a tuple's or a frozenset's member types, then each member: a tuple whose member
+        types are a known shape and whose members are verified passes, and so does a verified
+        frozenset whose member types are known, and a verified leaf; any other is checked in
+        turn and verified. ``remember``: verify the ones that pass too (a state's members are
+        not: each state has new ones, seldom seen again)."""
+        if type(value) is tuple:
+            types = tuple(map(type, value))
+            if types not in self.shapes:
+                self._new_shape(types)
         else:
-            faithful = False
-        if faithful:
-            if len(self.verified) >= self.VERIFIED_MAX:
-                self.verified.clear()
-            self.verified.add(value)
-        return faithful
+            types = set(map(type, value))
+            if not types <= self.set_members:
+                self._new_set_members(types)
+        verified, shapes, set_members = self.verified, self.shapes, self.set_members
+        for part in value:
+            kind = type(part)
+            if kind is tuple:
+                passes = tuple(map(type, part)) in shapes and verified.issuperset(part)
+            elif kind is frozenset:
+                passes = part in verified and set_members.issuperset(map(type, part))
+            else:  # a leaf, of a type its container's types allow
+                passes = part in verified
+                if not passes and kind is int:
+                    _check_int(part)
+            if passes and not remember:
+                continue
+            if not passes and (kind is tuple or kind is frozenset):
+                self._parts(part, remember=True)
+            if len(verified) >= self.VERIFIED_MAX:
+                verified.clear()
+            verified.add(part)
+
+    def _new_shape(self, types: tuple) -> None:
+        _refuse_odd(types)
+        if self.places.setdefault(tuple(int if t is bool else t for t in types), types) != types:
+            raise UnfaithfulHash(f"a state holds {_BOOL_AND_INT}")
+        self.shapes.add(types)
+        self.fresh.append(types)
+
+    def _new_set_members(self, types) -> None:
+        _refuse_odd(types)
+        members = self.set_members | types
+        if bool in members and int in members:
+            raise UnfaithfulHash(f"a state holds {_BOOL_AND_INT}, in frozensets")
+        self.set_members = members
+        self.fresh.append(frozenset(types))
 
 
-_CONTAINERS: dict[type, bool] = {tuple: True, frozenset: True}
+def _check_int(value: int) -> None:
+    if value == -1 or value == -2:
+        raise UnfaithfulHash(f"a state holds {value} (CPython's hash(-1) == hash(-2))")
+    if not -_HASH_MODULUS < value < _HASH_MODULUS:
+        raise UnfaithfulHash("a state holds an int beyond 2**61 - 1 (hash() takes it modulo 2**61 - 1)")
 
 
-def _container(kind) -> bool:
-    """A frozenset, a tuple or a named tuple (hashed and compared as a tuple)."""
-    known = _CONTAINERS.get(kind)
-    if known is None:
-        known = _CONTAINERS[kind] = (issubclass(kind, tuple) and kind.__hash__ is tuple.__hash__
-                                     and kind.__eq__ is tuple.__eq__)
-    return known
-
-
-def _unfaithful_parts(value) -> set[str]:
-    """What in ``value`` makes ``hash`` unfaithful, in a few words each."""
-    kind = type(value)
-    if kind in _LEAVES:
-        return set()
-    if kind is int:
-        if value in (-1, -2):
-            return {f"{value} (CPython's hash(-1) == hash(-2))"}
-        if not -_HASH_MODULUS < value < _HASH_MODULUS:
-            return {"an int beyond 2**61 - 1 (hash() takes it modulo 2**61 - 1)"}
-        return set()
-    if _container(kind):
-        return set().union(*map(_unfaithful_parts, value))
-    return {f"a {kind.__qualname__}"}
+def _refuse_odd(types) -> None:
+    """Raise :class:`UnfaithfulHash` naming the first type (by name) that is not plain."""
+    odd = sorted((t for t in types if t not in _PLAIN), key=lambda t: t.__qualname__)
+    if odd:
+        kind = odd[0]
+        why = " (equal to a tuple of the same fields)" if issubclass(kind, tuple) else ""
+        raise UnfaithfulHash(f"a state holds a {kind.__qualname__}{why}")
 
 
 def fingerprint_of(model) -> tuple:

@@ -14,10 +14,16 @@ everywhere but never taken holds no fair cycle; one where a strongly fair action
 somewhere but never taken is split again without the states that enable it (Emerson-Lei).
 The counterexample is rebuilt from real edges: a shortest stem into a fair component and a
 cycle through that component that meets each fairness obligation, back to the loop point.
+
+A search's time budget (``max_seconds``) bounds this phase too: the functions take a
+``deadline`` (on ``time.perf_counter``, which every process of the machine shares), read the
+clock every few thousand states, and raise :class:`OutOfTime` past it; the property is then
+incomplete.
 """
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections import deque
 
@@ -26,17 +32,36 @@ from .result import Step, Trace
 from .trace import action_name
 
 
-def check_liveness(search, prop) -> Trace | None:
-    """A fair lasso violating ``prop``, or None when it holds on the graph ``search`` explored
-    (an :class:`explorer.base.Search` that kept it)."""
-    found = find_lasso(search, prop)
-    return None if found is None else lasso_trace(search, found)
+_CLOCK_EVERY = 4096  # states (or components) between two looks at the clock: a power of two
 
 
-def find_lasso(search, prop) -> tuple | None:
+class OutOfTime(Exception):
+    """The deadline passed before the liveness check was done."""
+
+
+def on_time(deadline: float | None) -> None:
+    """Raise :class:`OutOfTime` if ``deadline`` has passed."""
+    if deadline is not None and time.perf_counter() > deadline:
+        raise OutOfTime
+
+
+def lassos_on_time(search, properties, deadline: float | None) -> dict:
+    """Per property, :func:`find_lasso`'s answer; a property whose check the deadline cut is
+    left out."""
+    found = {}
+    for prop in properties:
+        try:
+            found[prop.name] = find_lasso(search, prop, deadline)
+        except OutOfTime:
+            continue
+    return found
+
+
+def find_lasso(search, prop, deadline: float | None = None) -> tuple | None:
     """``(root, stem, cycle)`` of a fair lasso violating ``prop`` on the explored graph, as
-    state indices and edges ``(label id, destination)``; None when it holds. Plain ints: a
-    forked process may find it (:mod:`explorer.parallel`)."""
+    state indices and edges ``(label id, destination)``; None when it holds; :class:`OutOfTime`
+    past ``deadline``. Plain ints: a forked process may find it (:mod:`explorer.parallel`)."""
+    on_time(deadline)
     graph = search.graph
     n = graph.expanded
     q = search.marks_of(prop.q)
@@ -49,17 +74,19 @@ def find_lasso(search, prop) -> tuple | None:
         allowed = bytearray(1 - b for b in q)
         p = search.marks_of(prop.p) if prop.p is not None else bytearray([1]) * n
         trigger = bytearray(a & b for a, b in zip(p, allowed))
-    components = [c for c in fair_components(graph, allowed, fair)
+    on_time(deadline)
+    components = [c for c in fair_components(graph, allowed, fair, deadline)
                   if prop.shape != "eventually_always" or any(not q[s] for s in c)]
     if not components:
         return None
     home = {s: k for k, c in enumerate(components) for s in c}
-    found = _shortest_stem(search, allowed, trigger, home)
+    found = _shortest_stem(search, allowed, trigger, home, deadline)
     if found is None:
         return None
     root, stem = found
     loop_point = stem[-1][1] if stem else root
     must_visit_bad = (lambda s: not q[s]) if prop.shape == "eventually_always" else None
+    on_time(deadline)
     return root, stem, _fair_cycle(graph, components[home[loop_point]], loop_point, fair, must_visit_bad)
 
 
@@ -75,13 +102,15 @@ def _enabled_fair(graph, state: int, fair: dict[int, str]) -> set[int]:
     return {lid for lid, dst in graph.out_edges(state) if dst != state and lid in fair}
 
 
-def fair_components(graph, allowed: bytearray, fair: dict[int, str]) -> list[set[int]]:
+def fair_components(graph, allowed: bytearray, fair: dict[int, str], deadline: float | None = None) -> list[set[int]]:
     """Maximal sets of allowed states that hold a fair cycle (with stuttering)."""
     result = []
     work = [{s for s in range(graph.expanded) if allowed[s]}]
     while work:
         region = work.pop()
-        for component in strong_components(graph, region):
+        for k, component in enumerate(strong_components(graph, region, deadline)):
+            if k % _CLOCK_EVERY == 0:
+                on_time(deadline)
             verdict = _component_fairness(graph, component, fair)
             if verdict is True:
                 result.append(component)
@@ -93,10 +122,11 @@ def fair_components(graph, allowed: bytearray, fair: dict[int, str]) -> list[set
     return sorted(result, key=min)
 
 
-def strong_components(graph, region: set[int]) -> list[set[int]]:
+def strong_components(graph, region: set[int], deadline: float | None = None) -> list[set[int]]:
     """The strongly connected components of the graph restricted to ``region`` (self-loops
     left out): Tarjan's algorithm, iterative, over the graph's compressed rows. (networkx
-    needed a graph built per region: building it took 4x as long as finding the components.)"""
+    needed a graph built per region: building it took 4x as long as finding the components.)
+    The clock is read at every few thousandth state numbered (a root or a descent)."""
     offset, dst = graph.offset, graph.dst
     inside = bytearray(graph.expanded)
     for v in region:
@@ -110,6 +140,8 @@ def strong_components(graph, region: set[int]) -> list[set[int]]:
     for root in sorted(region):
         if number[root] >= 0:
             continue
+        if count % _CLOCK_EVERY == 0:
+            on_time(deadline)
         number[root] = low[root] = count
         count += 1
         stack.append(root)
@@ -124,6 +156,8 @@ def strong_components(graph, region: set[int]) -> list[set[int]]:
                 if w == v or w >= len(inside) or not inside[w]:
                     continue
                 if number[w] < 0:  # a tree edge: descend, and come back to edge i
+                    if count % _CLOCK_EVERY == 0:
+                        on_time(deadline)
                     work[-1] = (v, i)
                     number[w] = low[w] = count
                     count += 1
@@ -179,7 +213,7 @@ def _taken_and_enabled(graph, component, fair):
     return taken, enabled_in
 
 
-def _shortest_stem(search, allowed, trigger, home):
+def _shortest_stem(search, allowed, trigger, home, deadline):
     """0-1 BFS over (state, phase): phase 0 roams the graph, phase 1 (entered at a trigger
     state, at no cost) may stay only in allowed states and ends in a fair component."""
     graph = search.graph
@@ -189,7 +223,11 @@ def _shortest_stem(search, allowed, trigger, home):
     for r in roots:
         came[(r, 0)] = None
         queue.append((r, 0))
+    popped = 0
     while queue:
+        popped += 1
+        if popped % _CLOCK_EVERY == 0:
+            on_time(deadline)
         node = queue.popleft()
         s, phase = node
         if phase == 1 and s in home:

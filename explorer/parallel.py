@@ -187,16 +187,19 @@ class _Worker:
                                               self._unfaithful(checked))))
         self.candidates = {}  # freeing the losers after the report overlaps the coordinator's work
 
-    def _unfaithful(self, checked: list) -> str | None:
+    def _unfaithful(self, checked: list) -> tuple[str | None, list]:
         """Why ``hash`` cannot fingerprint one of these new states (the coordinator then searches
-        again with the stable fingerprint), or None."""
+        again with the stable fingerprint), or None; and the shapes the guard found, for the
+        coordinator to hold against other workers' (see HashGuard.drain)."""
         guard = self.search.guard
+        if guard is None:
+            return None, []
         try:
-            for _, state in checked if guard is not None else ():
+            for _, state in checked:
                 guard.check(state)
         except UnfaithfulHash as exc:
-            return str(exc)
-        return None
+            return str(exc), []
+        return None, guard.drain()
 
     def _unfire(self, last_source: int) -> None:
         """The labels fired by this worker's states past ``last_source``, where one process
@@ -250,6 +253,16 @@ class ParallelSearch(LevelSearch):
             self.rss_peak = max(self.rss_peak, current_rss()) + self.worker_rss
             for p in procs:
                 p.join(timeout=10)
+
+    def _clash(self, shapes: list) -> list[str]:
+        """Held against the shapes of every worker so far, why a worker's new ones clash (one
+        worker saw a bool at a place where another saw an int), or nothing."""
+        try:
+            if shapes:
+                self.guard.absorb(shapes)
+        except UnfaithfulHash as exc:
+            return [str(exc)]
+        return []
 
     def _send(self, w: int, command: str, payload=None) -> None:
         self.inboxes[w].put((command, payload))
@@ -345,9 +358,9 @@ class ParallelSearch(LevelSearch):
         self.seen.add(fps)
         labelled, invariant_events, witnessed, marks = [], [], [], []
         unfaithful = []
-        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w, marks_w, why) in \
+        for _, w, ((numbers_w, ids, new_labels), failing, witnessed_w, marks_w, (why, shapes)) in \
                 self.outbox.take("checked", self.workers):
-            unfaithful += [why] if why else []
+            unfaithful += [why] if why else self._clash(shapes)
             marks.append(marks_w)
             self.worker_labels[w] += new_labels
             labelled.append((w, numbers_w, ids))
@@ -441,21 +454,21 @@ class ParallelSearch(LevelSearch):
             ids[u] = self.graph.label_id(self.worker_labels[code >> 32][code & 0xFFFFFFFF])
         return ids[inverse.reshape(-1)]
 
-    def _lassos(self) -> dict:
+    def _find_lassos(self, deadline: float | None) -> dict:
         """Liveness on the graph, the properties shared among the workers' number of processes
         (forked: each has the graph); only the lassos' edges travel back."""
-        from .liveness import find_lasso, lasso_trace
+        from .liveness import lassos_on_time
 
         shares = [self.liveness[w::self.workers] for w in range(min(self.workers, len(self.liveness)))]
         context = multiprocessing.get_context("fork")
         jobs = []
         for share in shares[1:]:
             here, there = context.Pipe(duplex=False)
-            proc = context.Process(target=_find_lassos, args=(self, share, there), daemon=True)
+            proc = context.Process(target=_lassos_in_process, args=(self, share, deadline, there), daemon=True)
             proc.start()
             there.close()
             jobs.append((proc, here))
-        found = {prop.name: find_lasso(self, prop) for prop in shares[0]}
+        found = lassos_on_time(self, shares[0], deadline)
         for proc, here in jobs:
             try:
                 kind, payload = here.recv()
@@ -465,7 +478,7 @@ class ParallelSearch(LevelSearch):
             if kind == "error":
                 raise payload
             found.update(payload)
-        return {name: None if lasso is None else lasso_trace(self, lasso) for name, lasso in found.items()}
+        return found
 
     def _unfire(self, last_source: int) -> None:
         for w in range(self.workers):
@@ -492,13 +505,13 @@ class ParallelSearch(LevelSearch):
             loads[light] += count
 
 
-def _find_lassos(search, properties: list, conn) -> None:
-    """In a forked process: the lassos of ``properties`` (see :meth:`ParallelSearch._lassos`)."""
-    from .liveness import find_lasso
+def _lassos_in_process(search, properties: list, deadline: float | None, conn) -> None:
+    """In a forked process: the lassos of ``properties`` (see :meth:`ParallelSearch._find_lassos`)."""
+    from .liveness import lassos_on_time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     try:
-        conn.send(("found", {prop.name: find_lasso(search, prop) for prop in properties}))
+        conn.send(("found", lassos_on_time(search, properties, deadline)))
     except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
         conn.send(("error", exc))
 

@@ -25,16 +25,19 @@ over points (each point is one search, so a liveness property, which needs its w
 one process, is searched in parallel with other points, not split). Verdicts do not depend on
 the number of processes or on which point finishes first: a sweep decides from whole waves.
 A point cut by its bound is *incomplete*; a point the sweep's time budget did not reach is
-*not reached*, and incomplete too.
+*not reached*, and incomplete too; so is a point whose process died (the OOM killer): its cut is
+*worker died*, and the sweep goes on.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import multiprocessing
 import queue as queue_module
 import signal
 import time
+from multiprocessing import connection
 from typing import Any, Callable, Hashable, Sequence
 
 import attrs
@@ -43,6 +46,7 @@ from .result import HOLDS, INCOMPLETE, VIOLATED, Result, Trace
 
 ORDERED, SET = "ordered", "set"
 NOT_REACHED = "not reached"  # the cut of a point the sweep's time budget left unrun
+WORKER_DIED = "worker died"  # the cut of a point whose process ended without a result
 
 
 @attrs.frozen
@@ -360,63 +364,86 @@ class _Progress:
                            "states": states, "rate": states / elapsed if elapsed else 0.0})
 
 
-_worker_progress: Any = None  # in a pool's process: the queue its progress goes to
-
-
-def _init_worker(progress_queue) -> None:
-    global _worker_progress
+def _point_process(runner, task, tag, deadline, point_seconds, progress_queue, result) -> None:
+    """A pool's process: search one point and send its run (or the exception) on ``result``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker_progress = progress_queue
+    progress_queue.cancel_join_thread()  # at exit, unsent progress is dropped, never waited for
 
-
-def _pooled_task(runner, task, tag, deadline, point_seconds) -> PointRun:
     def progress(stats: dict) -> None:
-        _worker_progress.put((tag, stats["distinct"], stats["elapsed"]))
+        progress_queue.put((tag, stats["distinct"], stats["elapsed"]))
 
-    return _run_one(runner, task, deadline, point_seconds, progress)
+    try:
+        outcome = ("run", _run_one(runner, task, deadline, point_seconds, progress))
+    except Exception as exc:  # the parent raises it
+        outcome = ("error", exc)
+    result.send(outcome)
+
+
+def _died(exitcode: int | None) -> PointRun:
+    """The run of a point whose process ended without a result (the OOM killer, a crash)."""
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return PointRun(INCOMPLETE, 0, 0.0, cut=f"{WORKER_DIED} ({how})")
 
 
 def _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker: _Progress) -> None:
-    """Each job's waves on a pool; a job's next wave is submitted once its last is in."""
+    """Each job's waves on up to ``workers`` processes at once, one forked per point: a point
+    whose process dies (the OOM killer at a deep grid's bound) ends incomplete, cut
+    :data:`WORKER_DIED`, and the sweep goes on; a shared pool would lose track of it and wait
+    forever. A job's next wave is submitted once its last is in."""
     context = multiprocessing.get_context("fork")
-    progress_queue, finished = context.Queue(), queue_module.Queue()
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(progress_queue,))
-    running = [0] * len(jobs)  # points in flight per job
+    progress_queue = context.Queue()
+    waiting: collections.deque = collections.deque()  # (job, key, task, tag) not started yet
+    running: dict = {}  # the end a point's run arrives at -> (job, key, process)
+    left = [0] * len(jobs)  # points of a job's wave not in yet
     labels: dict[int, str] = {}
     tags = itertools.count()
 
     def submit(j: int) -> None:
         wave = jobs[j].next_wave()
-        running[j] = len(wave)
+        left[j] = len(wave)
         for key, task in wave:
             tag = next(tags)
             labels[tag] = jobs[j].label(key)
-            pool.apply_async(_pooled_task, (runner, task, tag, deadline, point_seconds),
-                             callback=lambda run, j=j, key=key: finished.put((j, key, run)),
-                             error_callback=lambda exc: finished.put((None, None, exc)))
+            waiting.append((j, key, task, tag))
+
+    def start(j: int, key, task, tag: int) -> None:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_point_process, daemon=True,
+                                  args=(runner, task, tag, deadline, point_seconds, progress_queue, send))
+        process.start()
+        send.close()  # the child's copy is the only one left: its end reads as the child's end
+        running[receive] = (j, key, process)
+
+    def collect(receive) -> None:
+        j, key, process = running.pop(receive)
+        try:
+            kind, run = receive.recv()
+        except (EOFError, OSError):  # the process ended before it sent a whole run
+            kind, run = "run", None
+        receive.close()
+        process.join()
+        if kind == "error":
+            raise run
+        jobs[j].record(key, run if run is not None else _died(process.exitcode))
+        tracker.finish()
+        left[j] -= 1
+        if not left[j]:
+            submit(j)
 
     try:
         for j in range(len(jobs)):
             submit(j)
-        while any(running):
-            try:
-                j, key, run = finished.get(timeout=0.1)
-            except queue_module.Empty:
-                _show_latest(progress_queue, tracker, labels)
-                continue
-            if j is None:
-                raise run
-            jobs[j].record(key, run)
-            tracker.finish()
-            running[j] -= 1
-            if not running[j]:
-                submit(j)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
+        while waiting or running:
+            while waiting and len(running) < workers:
+                start(*waiting.popleft())
+            ready = connection.wait(list(running), timeout=0.1)
+            _show_latest(progress_queue, tracker, labels)
+            for receive in ready:
+                collect(receive)
     finally:
-        pool.join()
+        for _, _, process in running.values():  # interrupted, or a point raised
+            process.terminate()
+            process.join()
 
 
 def _show_latest(progress_queue, tracker: _Progress, labels: dict) -> None:

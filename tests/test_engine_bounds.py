@@ -1,5 +1,7 @@
 """Bounds make verdicts incomplete, never 'holds'; violations found before the cut still count."""
 
+import time
+
 import pytest
 
 from explorer import explore
@@ -49,6 +51,62 @@ def test_liveness_on_a_cut_search_is_incomplete():
     prop = always_eventually("sometime_empty", lambda s: s == (0, 0))
     result = explore(model, [prop], max_states=5)
     assert result.verdicts["sometime_empty"].status == "incomplete"
+
+
+class Wheels:
+    """``wheels`` cycles of ``size`` states each, ``(wheel, position)``, every wheel starting at
+    position 0: a wide, shallow graph, cheap to search on one process or several."""
+
+    def __init__(self, wheels: int, size: int):
+        self.wheels, self.size = wheels, size
+
+    def init_states(self):
+        return [(w, 0) for w in range(self.wheels)]
+
+    def successors(self, state):
+        wheel, position = state
+        return [("turn", (wheel, (position + 1) % self.size))]
+
+
+def at_zero(state):
+    return state[1] == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_time_bound_covers_the_liveness_check(workers):
+    """Forty liveness properties on 20,000 states: the search takes a fraction of a second,
+    checking the properties one after the other about 5 s (a tenth each). The time bound cuts the
+    check: a property not checked in full is incomplete, never holds, and so is the run."""
+    properties = [always_eventually(f"back_to_zero_{k}", at_zero, {"turn": "weak"}) for k in range(40)]
+    result = explore(Wheels(1000, 20), properties, max_seconds=1.5, workers=workers)
+    assert result.distinct == 20_000  # the search itself finished
+    assert result.truncated == "max_seconds" and result.exit_code == 3
+    cut = [v for v in result.verdicts.values() if v.status == "incomplete"]
+    assert cut and all(v.message == "liveness check cut by max_seconds" for v in cut)
+    assert {v.status for v in result.verdicts.values()} <= {"holds", "incomplete"}  # holds only if checked in full
+
+
+class SlowCountdown:
+    """(4096,) down to (-4096,), each step at least 0.2 ms: ``hash`` is trusted down to (0,), then
+    (-1,) sends the search back to the stable fingerprint, after about 4,100 steps."""
+
+    def init_states(self):
+        return [(4096,)]
+
+    def successors(self, state):
+        time.sleep(0.0002)
+        return [("down", (state[0] - 1,))] if state[0] > -4096 else []
+
+    def is_terminal(self, state):
+        return True
+
+
+def test_the_search_again_with_stable_fingerprints_gets_what_is_left_of_the_time_bound():
+    """The first search spends at least 0.82 s of the 2.4 s; the second needs at least 1.64 s to
+    its last clock check (at 8,192 states): given the whole bound again it would finish."""
+    result = explore(SlowCountdown(), [], max_seconds=2.4)
+    assert "stable fingerprints: a state holds -1" in result.engine
+    assert result.truncated == "max_seconds" and result.distinct < 8193
 
 
 @pytest.mark.parametrize("form, engine", [("one state", "states"), ("one state", "batched"),

@@ -11,7 +11,7 @@ from collections import namedtuple
 import pytest
 
 from engine_helpers import outcome
-from explorer import explore
+from explorer import Invariant, explore
 from explorer.examples import Chameneos, Klotski, TwoPhaseNaive
 from explorer.fingerprint import HashGuard, UnfaithfulHash, stable_fingerprint
 
@@ -58,9 +58,19 @@ def test_the_stable_fingerprint_keeps_minus_one_and_minus_two_apart():
     assert stable_fingerprint(0.5) != stable_fingerprint(2**60)  # hash(0.5) == hash(2**60)
 
 
+Pair = namedtuple("Pair", "a b")
+Ack, Nack = namedtuple("Ack", "n"), namedtuple("Nack", "n")
+Level = enum.IntEnum("Level", "LOW HIGH")
+
+
+class Name(str):
+    pass
+
+
 @pytest.mark.parametrize("state", [
     (-1, "a"), (-2,), ("a", (2**61,)), frozenset({-(2**62)}), (1.5,), (float("nan"),), (object(),),
-    (b"bytes",), ((enum.Enum("Colour", "RED").RED,),),
+    (b"bytes",), ((enum.Enum("Colour", "RED").RED,),), (Pair("a", 3),), Pair("a", 3), ((Ack(1),),),
+    (Level.LOW,), (Name("a"),), frozenset({True, 2}), (frozenset({1.0}),),
 ], ids=repr)
 def test_the_guard_catches_what_hash_cannot_fingerprint(state):
     with pytest.raises(UnfaithfulHash, match="a state holds"):
@@ -68,40 +78,97 @@ def test_the_guard_catches_what_hash_cannot_fingerprint(state):
 
 
 def test_the_guard_passes_strings_small_ints_and_nested_tuples_and_frozensets():
-    pair = namedtuple("Pair", "a b")
     guard = HashGuard()
     for state in [("a", 1, None, True, frozenset({("x", 2)})), frozenset({frozenset({(0, 1)})}),
-                  (pair("a", 3), ("b", (4, (5,)))), 7, "s", (2**61 - 2, -(2**61 - 2), -3)]:
+                  (("a", 3), ("b", (4, (5,)))), 7, "s", (2**61 - 2, -(2**61 - 2), -3), ("b", 0, None, False)]:
         guard.check(state)
         guard.check(state)  # known parts, as the second time round
     assert guard.verified  # it remembers what it checked
 
 
-def test_an_identity_hashed_state_is_refused_with_a_clear_error():
-    class Token:  # hashed by address: a freed one hands its address on
-        pass
-
-    class Tokens:
-        def init_states(self):
-            return [(Token(),)]
-
-        def successors(self, state):
-            return [("next", (Token(),))]
-
-    with pytest.raises(TypeError, match="cannot fingerprint a .*Token: give the model a fingerprint"):
-        explore(Tokens(), [], max_states=10)
+# (a state the guard passes, then one equal to it, or to a part of it, but of other types)
+TWINS = [
+    ((1,), (1.0,)), ((1,), (Level.LOW,)), ((1,), (True,)), ((0, "a"), (False, "a")), (1, True), (((1,),), (Ack(1),)),
+    ((("x", 1),), (("x", 1.0),)), ((("x", 1),), (("x", True),)), (((1,), "a"), (Ack(1), "a")),
+    ((frozenset({1}),), (frozenset({1.0}),)), (frozenset({1}), frozenset({True})),
+    (frozenset({(1, "a")}), frozenset({(True, "a")})), (("a",), (Name("a"),)),
+]
 
 
-def test_nan_and_floats_are_searched_with_the_stable_fingerprint():
-    class Floats:
-        def init_states(self):
-            return [(float("nan"), 0.0)]
+@pytest.mark.parametrize("first, twin", TWINS, ids=repr)
+def test_the_guard_checks_types_before_trusting_an_equal_value(first, twin):
+    """``hash`` merges equal values of other types, which the stable fingerprint keeps apart."""
+    assert first == twin and hash(first) == hash(twin) and stable_fingerprint(first) != stable_fingerprint(twin)
+    guard = HashGuard()
+    guard.check(first)
+    with pytest.raises(UnfaithfulHash, match="a state holds"):
+        guard.check(twin)
 
-        def successors(self, state):
-            return [("step", (float("nan"), min(state[1] + 0.5, 2.0)))]
 
-    result = explore(Floats(), [], deadlock=False)
-    assert result.distinct == 5 and "stable fingerprints: a state holds a float" in result.engine
+def test_a_bool_and_an_int_at_one_place_clash_across_guards():
+    """Workers check their states with guards of their own: the coordinator holds the shapes together."""
+    coordinator, worker, other = HashGuard(), HashGuard(), HashGuard()
+    coordinator.check((1, "a"))
+    other.check((2, "b", frozenset({"c"})))
+    coordinator.absorb(other.drain())
+    worker.check((True, "b"))
+    with pytest.raises(UnfaithfulHash, match="a bool where another holds an int"):
+        coordinator.absorb(worker.drain())
+
+
+class Records:
+    """The review's model: from ``start`` a step to ``(Quiet(1),)`` or ``(Alarm(1),)``, two
+    record kinds with equal fields (so equal, and hashed alike); only ``Alarm`` leads to BAD."""
+
+    def init_states(self):
+        return [("start",)]
+
+    def successors(self, state):
+        if state == ("start",):
+            return [("quiet", (Nack(1),)), ("alarm", (Ack(1),))]
+        return [("ring", ("BAD",))] if type(state[0]) is Ack else []
+
+    def is_terminal(self, state):
+        return True
+
+
+class Flags:
+    """A bool and an int at one place: ``start`` leads to ``(1, "a")`` and ``(True, "b")``, and
+    ``(True, "b")`` to ``(True, "a")``, equal to ``(1, "a")`` (and hashed alike); only
+    ``(True, "a")`` leads to BAD."""
+
+    def init_states(self):
+        return [("start",)]
+
+    def successors(self, state):
+        if state == ("start",):
+            return [("count", (1, "a")), ("flag", (True, "b"))]
+        if state[0] is True:
+            return [("move", (True, "a"))] if state[1] == "b" else [("ring", ("BAD",))]
+        return []
+
+    def is_terminal(self, state):
+        return True
+
+
+NEVER_BAD = Invariant("never_bad", lambda s: s != ("BAD",))
+
+
+@pytest.mark.parametrize("options", ENGINES, ids=lambda o: "-".join(map(str, o.values())))
+@pytest.mark.parametrize("model, why", [(Records(), "a Nack"), (Flags(), "a bool where another holds an int")],
+                         ids=["record kinds", "bool and int"])
+def test_equal_states_of_other_types_are_kept_apart(options, model, why):
+    stable = explore(WithFingerprint(model, stable_fingerprint), [NEVER_BAD])
+    result = explore(model, [NEVER_BAD], **options)
+    assert stable.verdicts["never_bad"].status == "violated"
+    assert outcome(result) == outcome(stable)
+    assert f"stable fingerprints: a state holds {why}" in result.engine
+
+
+def test_the_stable_fingerprint_keeps_equal_values_of_other_types_apart():
+    values = [1, True, 1.0, Level.LOW, Name("a"), "a", b"a", None, 0x6E6F6E65, frozenset(), (3, ()), (Ack(1),),
+              (Nack(1),), ((1,),), 2**61 + 4, 5]
+    assert len({stable_fingerprint(v) for v in values}) == len(values)
 
 
 @pytest.mark.parametrize("model", [TwoPhaseNaive(4), Chameneos(3, 2), Klotski()], ids=lambda m: type(m).__name__)

@@ -7,6 +7,9 @@ grid keeps its checks' own settings."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -199,6 +202,48 @@ def test_a_pool_gives_the_verdicts_of_one_process():
                 for v in verdicts]
 
     assert shown(one) == shown(two)
+
+
+# A runner whose point x=1 ends its process (as the OOM killer does at a deep grid's bound) or
+# raises; run in a child Python with a timeout, so that a sweep that waits forever fails the test.
+DYING_POINT = """
+import json, os, signal, sys
+from explorer.sweep import Axis, GridJob, PointRun, grid_points, run_sweeps
+
+def runner(task, max_seconds=None, progress=None):
+    if task == 1 and sys.argv[1] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if task == 1 and sys.argv[1] == "raise":
+        raise ValueError("point 1 is broken")
+    return PointRun("holds", 10 + task, 0.0)
+
+job = GridJob(grid_points([{"x": 0}], [Axis("x", (0, 1, 2))], {}), lambda p: dict(p.config)["x"])
+try:
+    run_sweeps([job], runner, workers=int(sys.argv[2]))
+except ValueError as exc:
+    print(json.dumps(str(exc)))
+else:
+    print(json.dumps([[dict(p.config)["x"], r.status, r.cut] for p, r in job.sweep.outcomes()] + [job.summary().status]))
+"""
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_dying_point(mode: str, workers: int):
+    run = subprocess.run([sys.executable, "-c", DYING_POINT, mode, str(workers)], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_a_point_whose_process_dies_is_incomplete_and_the_sweep_goes_on():
+    assert run_dying_point("kill", 2) == [[0, HOLDS, None], [1, INCOMPLETE, "worker died (signal 9)"],
+                                          [2, HOLDS, None], INCOMPLETE]
+    assert run_dying_point("none", 2) == run_dying_point("none", 1) == [[0, HOLDS, None], [1, HOLDS, None],
+                                                                         [2, HOLDS, None], HOLDS]
+
+
+def test_a_point_that_raises_stops_the_pool_with_its_error():
+    assert run_dying_point("raise", 2) == run_dying_point("raise", 1) == "point 1 is broken"
 
 
 def test_table_only_prints_the_generated_table(capsys):
