@@ -78,7 +78,7 @@ def test_2_replay_uses_go_bounds_unless_the_scenario_sets_them(tmp_path, capsys)
     with pytest.raises(SystemExit):
         main(["replay", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())  # the help is wrapped to the terminal's width
-    assert "slow_ticks=off, channel_capacity=1024, events_capacity=1024, restart_budget=6" in help_text
+    assert "slow_ticks=off, bootstrap_copies=3, channel_capacity=1024, events_capacity=1024, restart_budget=6" in help_text
 
 
 # -- 3. Ctrl-C stops every long command at once: what is done is printed, exit 130 ---------------
