@@ -135,11 +135,31 @@ def verdict_table(verdicts: list[FindingVerdict]) -> str:
 
 
 def decided_by(finding: Finding) -> str:
-    """The properties a finding's checks decide it by, and the assumption-dropped check's."""
+    """The properties a finding's checks decide it by, the assumption-dropped check's, and the
+    other findings' fixes its checks switch on on every preset (its isolation)."""
     said = ", ".join(f"`{prop}`" for prop in dict.fromkeys(c.prop for c in finding.checks))
     if finding.dropped is not None:
         said += f"; without the assumption `{finding.dropped.prop}`"
+    isolated = isolation_of(finding)
+    if isolated:
+        said += "; on every preset with " + ", ".join(f"`{fix}` ({closes})" for fix, closes in isolated.items())
     return said
+
+
+def isolation_of(finding: Finding) -> dict[str, str]:
+    """The proposed fixes of other findings that some check of ``finding`` switches on (fix ->
+    the findings it closes): a verdict is about the finding's own mechanism only with them."""
+    from model.config import value_text
+
+    from .findings import PROPOSED_FIXES
+
+    found = {}
+    for check in (*finding.checks, *([finding.dropped] if finding.dropped else [])):
+        for key, value in check.config.items():
+            fix = f"{key}={value_text(value)}"
+            if fix in PROPOSED_FIXES and finding.id not in PROPOSED_FIXES[fix][0].split(", "):
+                found[fix] = PROPOSED_FIXES[fix][0]
+    return found
 
 
 def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False,
