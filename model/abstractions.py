@@ -142,6 +142,10 @@ Where the model still allows less than Go (each could hide a violation; none is 
   the second A after B handled a later one.
 - **Stopped before Working.** The heartbeat sender batches statuses for 10 ms; Go can deliver an
   instance's Stopped before its Working. The model sends them in order.
+- **A lost bootstrap is the oldest one on its way.** ``lose(bootstrap)`` drops the head of the
+  one ``bootstrap`` channel, while ``dm_recv_bootstrap(from)`` may take any node's first: a
+  younger bootstrap of the other node cannot be lost before the head is taken or lost. Losing
+  it later (or the head first) reaches the same states but for that order.
 - **Merge requests on their own stream.** Go handles merge requests on a dynamic stream apart
   from Remove/Create, so they may reorder with commands of the same node; the model keeps
   ``CMD_MERGE`` in ``schedule.X`` order.
