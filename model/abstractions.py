@@ -144,8 +144,9 @@ Where the model still allows less than Go (each could hide a violation; none is 
   instance's Stopped before its Working. The model sends them in order.
 - **A lost bootstrap is the oldest one on its way.** ``lose(bootstrap)`` drops the head of the
   one ``bootstrap`` channel, while ``dm_recv_bootstrap(from)`` may take any node's first: a
-  younger bootstrap of the other node cannot be lost before the head is taken or lost. Losing
-  it later (or the head first) reaches the same states but for that order.
+  younger bootstrap of the other node cannot be lost while the head is still on its way. Those
+  states are not reached; a lost bootstrap only delays its maintainer (it re-sends until
+  answered), but that this cannot change a verdict is not shown.
 - **Merge requests on their own stream.** Go handles merge requests on a dynamic stream apart
   from Remove/Create, so they may reorder with commands of the same node; the model keeps
   ``CMD_MERGE`` in ``schedule.X`` order.
