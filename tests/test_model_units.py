@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 from model import Action, RecoverModel, make_config
-from model import dm, sink
+from model import channels, dm, sink
 from model.scenario import load_scenario, replay
 from model import maintainer
-from model.state import (FAILED, RESP_A, SUPERSEDED, TO_A, Answer, Identity, Pending, Report, Request, Response,
-                         put)
+from model.state import (BOOTSTRAP, CMD_REMOVE, FAILED, RESP_A, SCHED_A, SUPERSEDED, TO_A, Answer, Bootstrap, Command,
+                         Identity, Pending, Report, Request, Response, put)
 
 
 def test_reporter_keeps_the_max_epoch_of_a_batch():
@@ -146,3 +146,30 @@ def test_each_resend_order_has_its_own_label():
     _, succs = _first_state_with(RecoverModel(make_config("pr4139", {"dispatchers": 2})),
                                  lambda succs: bool(resends(succs)))
     assert [str(a) for a in resends(succs)] == ["dm_resend_tick"]
+
+
+def test_wire_order_holds_a_command_and_a_bootstrap_behind_the_responses_sent_before_them():
+    """A command or bootstrap of node A counts the responses of A still ahead of it (``waits``);
+    handling or losing one counts down, a duplicate counts up, and the DM takes it at zero."""
+    cfg = make_config("pr4139", {"lossy": "responses", "duplicating": "responses", "maintainer_moves": 1})
+    state = RecoverModel(cfg).init_states()[0]
+    response = Response(sender=0, answers=(), incarnation=1)
+    state = state._replace(channels=put(state.channels, RESP_A, (response,)))
+    command = channels.behind(state.channels, 0, Command(op=CMD_REMOVE, d=0, by_restart=True, incarnation=1))
+    bootstrap = channels.behind(state.channels, 0, Bootstrap(sender=0, epoch=1, incarnation=2))
+    assert command.waits == bootstrap.waits == 1
+    state = state._replace(channels=put(put(state.channels, SCHED_A, (command,)), BOOTSTRAP, (bootstrap,)))
+    model = RecoverModel(cfg)
+    held = {str(action).split("(")[0] for action, _ in model.successors(state)}
+    assert "dm_recv_schedule" not in held and "dm_recv_bootstrap" not in held
+    doubled = channels.duplicate(state, cfg, RESP_A)
+    assert doubled.channels[SCHED_A][0].waits == doubled.channels[BOOTSTRAP][0].waits == 2
+    lost = channels.lose(doubled, cfg, RESP_A)
+    assert lost.channels[SCHED_A][0].waits == 1
+    handled = dm.dm_recv_response(lost, cfg, 0)
+    assert handled.channels[SCHED_A][0].waits == handled.channels[BOOTSTRAP][0].waits == 0
+    free = {str(action).split("(")[0] for action, _ in model.successors(handled)}
+    assert {"dm_recv_schedule", "dm_recv_bootstrap"} <= free
+    # a command sent later than the response waits for nothing; the same command again is queued already
+    later = channels.behind(handled.channels, 0, command._replace(waits=0))
+    assert later.waits == 0 and channels.same_command(later, command)
