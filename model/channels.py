@@ -123,12 +123,19 @@ def channel_indices(names: tuple) -> tuple:
 def lose_args(s, cfg):
     channels = s.channels
     for c in channel_indices(cfg.lossy):
-        if channels[c]:
+        queue = channels[c]
+        if queue and not getattr(queue[0], "waits", 0):
             yield (c,)
 
 
 def lose(s, cfg, c):
-    """A message lost in transit (no Go function: the network or a failed send)."""
+    """A message lost in transit (no Go function: the network or a failed send). A command or
+    bootstrap still behind a response of its node is not at the head of that node's stream, so
+    it is not lost before the response is handled or lost (a dying stream loses what its sender
+    had taken, not what is queued behind it). Losing it any earlier also broke delivery's
+    fairness: the DM's read of it is enabled only once nothing is ahead, so a Remove lost each
+    time before that was never even offered, and the fair search took "every re-send lost" as a
+    fair stall."""
     channels = pop(s.channels, c)
     if c in (RESP_A, RESP_B):
         channels = response_gone(channels, c - RESP_A)

@@ -121,3 +121,15 @@ def test_the_protocol_document_names_every_action_knob_and_property():
 
 def test_every_cell_is_pinned_for_every_preset():
     assert {(f.id, p) for f in FINDINGS for p in PRESET_ORDER} == set(PINNED)
+
+
+def test_a_lossy_schedule_channel_cannot_lose_every_re_send_before_it_is_offered():
+    """Wire order holds a Remove behind the RUNNING answer sent before it. When it could also
+    be lost while held, the fair search took 'every re-send lost before the DM could read it' as
+    a fair stall, and A6 on proposed looked violated at lossy=schedule (deep sweep, 2026-11-30).
+    Only the head of a node's stream is lost, so delivery stays fair: the same point holds."""
+    config = make_config("proposed", {"failures": 1, "other_operators": "move,split,merge_source",
+                                      "timeout_fuse": False, "lossy": "schedule"})
+    props = properties_for(config, ["recovers_without_fuse"])
+    result = explore(RecoverModel(config), props, deadlock=False)
+    assert all(v.status == "holds" for v in result.verdicts.values())

@@ -162,6 +162,9 @@ def test_wire_order_holds_a_command_and_a_bootstrap_behind_the_responses_sent_be
     model = RecoverModel(cfg)
     held = {str(action).split("(")[0] for action, _ in model.successors(state)}
     assert "dm_recv_schedule" not in held and "dm_recv_bootstrap" not in held
+    # only the response at the head of A's stream may be lost, not the command queued behind it
+    lossy_cfg = make_config("pr4139", {"lossy": "responses,schedule"})
+    assert list(channels.lose_args(state, lossy_cfg)) == [(RESP_A,)]
     doubled = channels.duplicate(state, cfg, RESP_A)
     assert doubled.channels[SCHED_A][0].waits == doubled.channels[BOOTSTRAP][0].waits == 2
     lost = channels.lose(doubled, cfg, RESP_A)
