@@ -108,8 +108,9 @@ def response_doubled(channels: tuple, m: int) -> tuple:
 
 
 def ready(queue: tuple) -> bool:
-    """The head of a schedule or bootstrap queue exists and waits for no response."""
-    return bool(queue) and not queue[0].waits
+    """The head of a queue exists and waits for no response of its node (only commands and
+    bootstraps ever wait)."""
+    return bool(queue) and not getattr(queue[0], "waits", 0)
 
 
 @cache  # called with the config's lossy/duplicating names for every state
@@ -123,8 +124,7 @@ def channel_indices(names: tuple) -> tuple:
 def lose_args(s, cfg):
     channels = s.channels
     for c in channel_indices(cfg.lossy):
-        queue = channels[c]
-        if queue and not getattr(queue[0], "waits", 0):
+        if ready(channels[c]):
             yield (c,)
 
 
