@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, put, responses_of,
-                    schedule_of, with_channels)
+from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, Bootstrap, Command, put,
+                    responses_of, schedule_of, spend, with_channels, with_channels_budget)
 
 
 def push(channels: tuple, c: int, message) -> tuple:
@@ -76,7 +76,18 @@ def send(channels: tuple, c: int, message, cfg):
 def behind(channels: tuple, m: int, message):
     """``message`` (a ``Command`` or ``Bootstrap`` node ``m`` sends now) stamped with the
     responses of ``m`` it follows on the wire."""
-    return message._replace(waits=len(channels[responses_of(m)]))
+    waits = len(channels[responses_of(m)])
+    return message if waits == message.waits else with_waits(message, waits)
+
+
+_WAITS = {Command: Command._fields.index("waits"), Bootstrap: Bootstrap._fields.index("waits")}
+
+
+def with_waits(message, waits: int):
+    """``message._replace(waits=waits)`` for a ``Command`` or ``Bootstrap``, by position."""
+    items = list(message)
+    items[_WAITS[type(message)]] = waits
+    return tuple.__new__(type(message), items)
 
 
 def same_command(a, b) -> bool:
@@ -88,11 +99,11 @@ def _recount(channels: tuple, m: int, step: int) -> tuple:
     """Add ``step`` to the waits of every message of ``m`` still waiting for a response."""
     c = schedule_of(m)
     waiting = channels[c]
-    if any(k.waits for k in waiting):
-        channels = put(channels, c, tuple([k._replace(waits=k.waits + step) if k.waits else k for k in waiting]))
+    if waiting and any(k.waits for k in waiting):  # (the channels are mostly empty: test that first)
+        channels = put(channels, c, tuple([with_waits(k, k.waits + step) if k.waits else k for k in waiting]))
     boots = channels[BOOTSTRAP]
-    if any(b.waits and b.sender == m for b in boots):
-        channels = put(channels, BOOTSTRAP, tuple([b._replace(waits=b.waits + step) if b.waits and b.sender == m else b
+    if boots and any(b.waits and b.sender == m for b in boots):
+        channels = put(channels, BOOTSTRAP, tuple([with_waits(b, b.waits + step) if b.waits and b.sender == m else b
                                                    for b in boots]))
     return channels
 
@@ -160,7 +171,4 @@ def duplicate(s, cfg, c):
     channels = put(s.channels, c, queue[:1] + queue)
     if c in (RESP_A, RESP_B):
         channels = response_doubled(channels, c - RESP_A)
-    return s._replace(
-        channels=channels,
-        budget=s.budget._replace(duplicates=s.budget.duplicates + 1),
-    )
+    return with_channels_budget(s, channels, spend(s.budget, "duplicates"))

@@ -6,7 +6,7 @@ shared queue in order and sends each to the maintainer ID the request was addres
 from __future__ import annotations
 
 from .channels import pop, send
-from .state import ABSENT, DOWN, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer, with_channels
+from .state import ABSENT, DOWN, REQUESTS, SEND_FAILURE, STOPPED, to_maintainer, with_channels, with_channels_fallback
 
 
 def hbc_send_args(s, cfg):
@@ -27,6 +27,6 @@ def hbc_send(s, cfg):
     if status == STOPPED:
         return with_channels(s, channels)
     if status in (ABSENT, DOWN):
-        return s._replace(channels=channels, fallback=SEND_FAILURE)
+        return with_channels_fallback(s, channels, SEND_FAILURE)
     channels = send(channels, to_maintainer(request.target), request, cfg)
     return None if channels is None else with_channels(s, channels)

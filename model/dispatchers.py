@@ -29,11 +29,16 @@ from .state import (
     maintainer_args,
     put,
     schedule_of,
+    spend,
     with_channels,
     with_dm,
     with_instances,
+    with_instances_producer_channels,
+    with_live,
     with_pending,
     with_producer,
+    with_removing_restarted,
+    with_working,
 )
 
 
@@ -73,7 +78,7 @@ def first_event(s, cfg, d):
     if cfg.messages_per_instance:
         message = Message(de=instance.de, fails_left=cfg.messages_per_instance, live=True, lifecycle=instance.lifecycle)
         producer = put(producer, d, producer[d] + (message,))
-    return s._replace(instances=put(s.instances, d, instance._replace(working=True)), producer=producer, channels=channels)
+    return with_instances_producer_channels(s, put(s.instances, d, with_working(instance, True)), producer, channels)
 
 
 # --- dm_recv_schedule(from) ------------------------------------------------------------------
@@ -129,7 +134,7 @@ def dm_recv_schedule(s, cfg, m):
             return with_channels(s, send(s.channels, HEARTBEAT, status_beat(s, d, False), cfg))
         if instance.removing:
             return s
-        marked = instance._replace(removing=True, restarted=instance.restarted or command.by_restart)
+        marked = with_removing_restarted(instance, True, instance.restarted or command.by_restart)
         return with_instances(s, put(s.instances, d, marked))
     if command.op == CMD_CREATE:
         return s if instance else create(s, cfg, d)
@@ -163,7 +168,7 @@ def dispatcher_close(s, cfg, d):
         s = clear_recover_state(s, d)
     messages = s.producer[d]
     if any(message.live for message in messages):  # its messages can no longer block an instance
-        messages = tuple([message._replace(live=False) if message.live else message for message in messages])
+        messages = tuple([with_live(message, False) if message.live else message for message in messages])
         s = with_producer(s, put(s.producer, d, messages))
     return with_channels(with_instances(s, put(s.instances, d, ())), channels)
 
@@ -197,11 +202,14 @@ def heartbeat_news(s, cfg, d: int):
 
 
 def dm_heartbeat_args(s, cfg):
-    queued = s.channels[HEARTBEAT]
-    for d in range(len(s.instances)):
-        beat = heartbeat_news(s, cfg, d)
-        if beat is not None and beat not in queued:
-            yield (d,)
+    # heartbeat_news needs an operator at the maintainer the DM knows, or absent_on_stopped:
+    # without either (a third of the states) this test is far cheaper than asking per dispatcher
+    if cfg.absent_on_stopped or any(s.maintainers[s.dm.maintainer].operators):
+        queued = s.channels[HEARTBEAT]
+        for d in range(len(s.instances)):
+            beat = heartbeat_news(s, cfg, d)
+            if beat is not None and beat not in queued:
+                yield (d,)
 
 
 def dm_heartbeat(s, cfg, d):
@@ -239,5 +247,5 @@ def reset(s, cfg, d):
         instances=put(s.instances, d, instance._replace(de=de)),
         epoch_base=put(s.epoch_base, d, de),
         producer=producer,
-        budget=s.budget._replace(resets=s.budget.resets + 1),
+        budget=spend(s.budget, "resets"),
     )

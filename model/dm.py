@@ -38,6 +38,7 @@ from .state import (
     with_fallback,
     with_held,
     with_pending,
+    with_pending_held,
     with_reported,
 )
 
@@ -123,7 +124,7 @@ def dm_add_pending(s, cfg):
             if not is_local(s, identity.d):
                 s = clear_recover_state(s, identity.d)
         held = tuple(identity for identity in held if is_local(s, identity.d))
-    s = with_dm(s, s.dm._replace(pending=tracker.add(s.dm.pending, held), held=()))
+    s = with_dm(s, with_pending_held(s.dm, tracker.add(s.dm.pending, held), ()))
     if cfg.pending_before_enqueue and held:
         s = enqueue(s, cfg, held)
     return s

@@ -57,11 +57,20 @@ from .state import (
     put,
     responses_of,
     schedule_of,
+    spend,
     to_maintainer,
     with_channels,
     with_fallback,
+    with_initialized,
     with_maintainers,
+    with_maintainers_budget,
+    with_maintainers_ghost,
+    with_maintainers_spans,
     with_operators,
+    with_operators_attempts,
+    with_restarts,
+    with_spans,
+    with_status,
 )
 
 MERGE_TARGET = OPERATOR_KINDS.index("merge_target")
@@ -70,6 +79,7 @@ ADD = OPERATOR_KINDS.index("add")
 # the kinds that never remove the instance (add, move_dest, merge_target)
 WAITS_FOR_WORKING = frozenset(OPERATOR_KINDS.index(k) for k in ("add", "move_dest", "merge_target"))
 LIVE = (ALIVE, REMOVING)  # an incarnation that handles events
+RESTART_ADDING = Operator(kind=RESTART, phase=PHASE_ADD)
 
 
 def alive(s) -> int | None:
@@ -97,7 +107,7 @@ def start(s, cfg, m: int, epoch: int):
     """A new incarnation on node ``m``, uninitialized, sends its bootstrap to the DM's node.
     (``Manager.onAddMaintainerRequest``, ``NewMaintainer``, ``Bootstrapper.HandleNodesChange``)"""
     incarnation = s.maintainers[m].incarnation + 1
-    s = s._replace(maintainers=put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)))
+    s = with_maintainers(s, put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)))
     bootstrap = behind(s.channels, m, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation,
                                                 term=bootstrap_term(s, cfg)))
     channels = send(s.channels, BOOTSTRAP, bootstrap, cfg)
@@ -148,8 +158,8 @@ def move_maintainer(s, cfg, to):
     (``MoveMaintainerOperator.Schedule``: ``RemoveMaintainerRequest(cascade=false)`` to the
     origin; ``Maintainer.onRemoveMaintainer`` sets ``removing``)"""
     old = 1 - to
-    s = s._replace(maintainers=put(s.maintainers, old, s.maintainers[old]._replace(status=REMOVING)),
-                   budget=s.budget._replace(moves=s.budget.moves + 1))
+    s = with_maintainers_budget(s, put(s.maintainers, old, with_status(s.maintainers[old], REMOVING)),
+                                spend(s.budget, "moves"))
     if cfg.maintainer_overlap:
         epoch = s.maintainers[old].epoch + (1 if cfg.switch_changes_epoch else 0)
         s = start(s, cfg, to, epoch)
@@ -193,7 +203,7 @@ def crash_maintainer(s, cfg, m):
     ``messageCenter.SendCommand`` returning target-not-found)"""
     s = with_channels(with_maintainers(s, put(s.maintainers, m, stopped_record(s, cfg, m, DOWN))),
                       put(s.channels, to_maintainer(m), ()))
-    s = s._replace(budget=s.budget._replace(crashes=s.budget.crashes + 1))
+    s = s._replace(budget=spend(s.budget, "crashes"))
     return start_successor(s, cfg, m)
 
 
@@ -201,10 +211,14 @@ def crash_maintainer(s, cfg, m):
 
 
 def bootstrap_resend_args(s, cfg):
+    a, b = s.maintainers
+    waiting_a = a.status in LIVE and not a.initialized
+    waiting_b = b.status in LIVE and not b.initialized
+    if not (waiting_a or waiting_b):  # the common case: nothing waits for a bootstrap answer
+        return ()
     queued = [bootstrap.sender for bootstrap in s.channels[BOOTSTRAP]]
-    for m, maintainer in enumerate(s.maintainers):
-        if handles_events(maintainer) and not maintainer.initialized and queued.count(m) < cfg.bootstrap_copies:
-            yield (m,)
+    copies = cfg.bootstrap_copies
+    return maintainer_args(waiting_a and queued.count(0) < copies, waiting_b and queued.count(1) < copies)
 
 
 def bootstrap_resend(s, cfg, m):
@@ -254,15 +268,13 @@ def add_operator(s, cfg, d, kind):
     m = alive(s)
     maintainer = s.maintainers[m]
     maintainer = with_operators(maintainer, put(maintainer.operators, d, Operator(kind=kind, phase=0)))
-    return s._replace(
-        maintainers=put(s.maintainers, m, maintainer),
-        budget=s.budget._replace(other_operators=s.budget.other_operators + 1),
-    )
+    return with_maintainers_budget(s, put(s.maintainers, m, maintainer), spend(s.budget, "other_operators"))
 
 
 # --- operator_send(m, d) ---------------------------------------------------------------------
 
 
+@cache  # one shared record per value: operator_send_args asks for it in most states
 def operator_command(operator, d: int, incarnation: int):
     """The message the operator's ``Schedule()`` sends now, or ``None``: a restart's Remove(D)
     or Create(D) by phase; Remove(D) for
@@ -289,23 +301,27 @@ def answer_on_its_way(s, m: int, d: int, command) -> bool:
     outlasts the DM's answer (a heartbeat within 200 ms), so a re-send never overtakes it (see
     ``model.abstractions``); without this, a DM that knows another maintainer would let ``m``
     re-send without end."""
-    if any(beat.d == d for beat in s.channels[HEARTBEAT]):
+    heartbeat = s.channels[HEARTBEAT]
+    if heartbeat and any(beat.d == d for beat in heartbeat):
         return True
     return command.op == CMD_MERGE and any(status.d == d for status in s.channels[STATUSES])
 
 
 def operator_send_args(s, cfg):
+    out = []
     for m, maintainer in enumerate(s.maintainers):
-        if not handles_events(maintainer) or not maintainer.initialized:
+        # most states hold no operator: that test comes first (it is the cheapest)
+        if not any(maintainer.operators) or maintainer.status not in LIVE or not maintainer.initialized:
             continue
         queued = s.channels[schedule_of(m)]
         for d, operator in enumerate(maintainer.operators):
             if operator:
                 command = operator_command(operator, d, maintainer.incarnation)
                 # a re-send while the same command is still on its way changes nothing
-                if (command is not None and not any(same_command(command, k) for k in queued)
+                if (command is not None and not (queued and any(same_command(command, k) for k in queued))
                         and not answer_on_its_way(s, m, d, command)):
-                    yield (m, d)
+                    out.append((m, d))
+    return out
 
 
 def operator_send(s, cfg, m, d):
@@ -348,7 +364,7 @@ def start_restart(s, cfg, m: int, identity):
     span that lives on another node, a restart there that the model does not follow.
     (``NewRestartDispatcherOperator``, ``AddOperator``)"""
     d = identity.d
-    ghost = s.ghost._replace(restarts=put(s.ghost.restarts, d, s.ghost.restarts[d] + 1))
+    ghost = with_restarts(s.ghost, put(s.ghost.restarts, d, s.ghost.restarts[d] + 1))
     if s.spans[d] == SPAN_ELSEWHERE:
         phase = PHASE_REMOTE
         ghost = ghost._replace(remote_restarts=ghost.remote_restarts + 1)
@@ -356,13 +372,11 @@ def start_restart(s, cfg, m: int, identity):
         phase = PHASE_REMOVE
     operator = Operator(kind=RESTART, phase=phase)
     maintainer = s.maintainers[m]
-    maintainer = maintainer._replace(
-        operators=put(maintainer.operators, d, operator),
-        attempts=put(maintainer.attempts, d, maintainer.attempts[d] + 1),
-    )
+    maintainer = with_operators_attempts(maintainer, put(maintainer.operators, d, operator),
+                                         put(maintainer.attempts, d, maintainer.attempts[d] + 1))
     if cfg.maintainer_dedup:
         maintainer = maintainer._replace(restarted_de=put(maintainer.restarted_de, d, identity.de))
-    return s._replace(maintainers=put(s.maintainers, m, maintainer), ghost=ghost)
+    return with_maintainers_ghost(s, put(s.maintainers, m, maintainer), ghost)
 
 
 def maintainer_recv_request(s, cfg, m):
@@ -448,7 +462,7 @@ def maintainer_recv_status(s, cfg, m):
     spans = s.spans
     if operator.kind == RESTART:
         if operator.phase == PHASE_REMOVE and not beat.working:
-            operator = operator._replace(phase=PHASE_ADD)
+            operator = RESTART_ADDING
         elif operator.phase == PHASE_ADD and beat.working:
             finished = True
     elif operator.kind in REMOVING_KINDS:
@@ -461,7 +475,7 @@ def maintainer_recv_status(s, cfg, m):
         maintainer = with_operators(maintainer, put(maintainer.operators, d, () if finished else operator))
         s = with_maintainers(s, put(s.maintainers, m, maintainer))
     if spans is not s.spans:
-        s = s._replace(spans=spans)
+        s = with_spans(s, spans)
     return s
 
 
@@ -477,9 +491,9 @@ def finish_bootstrap(s, cfg, m: int):
     (``FinishBootstrap``, ``AddWorkingSpans``, ``AddNewTable``)"""
     spans = tuple(SPAN_READDED if place == SPAN_LOCAL and not instance else place
                   for place, instance in zip(s.spans, s.instances))
-    maintainer = s.maintainers[m]._replace(initialized=True)
+    maintainer = with_initialized(s.maintainers[m], True)
     if cfg.maintainer_dedup:
         maintainer = maintainer._replace(restarted_de=tuple(
             max(known, instance.first_de - 1) if instance else known
             for known, instance in zip(maintainer.restarted_de, s.instances)))
-    return s._replace(maintainers=put(s.maintainers, m, maintainer), spans=spans)
+    return with_maintainers_spans(s, put(s.maintainers, m, maintainer), spans)

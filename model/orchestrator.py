@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from . import tracker
 from .maintainer import finish_bootstrap, handles_events
-from .state import BOOTSTRAP, put, with_channels
+from .state import BOOTSTRAP, put, with_channels, with_dm, with_maintainer_incarnation_term
 
 
 def should_rebind(cfg, dm, bootstrap) -> bool:
@@ -28,10 +28,13 @@ def first_from(bootstraps: tuple, m: int) -> int | None:
 
 def dm_recv_bootstrap_args(s, cfg):
     bootstraps = s.channels[BOOTSTRAP]
-    for m in range(len(s.maintainers)):
-        k = first_from(bootstraps, m)
-        if k is not None and not bootstraps[k].waits:
-            yield (m,)
+    out = []
+    if bootstraps:  # (most states have none)
+        for m in range(len(s.maintainers)):
+            k = first_from(bootstraps, m)
+            if k is not None and not bootstraps[k].waits:
+                out.append((m,))
+    return out
 
 
 def dm_recv_bootstrap(s, cfg, m):
@@ -53,13 +56,12 @@ def dm_recv_bootstrap(s, cfg, m):
     s = with_channels(s, put(s.channels, BOOTSTRAP, bootstraps[:k] + bootstraps[k + 1:]))
     if cfg.bootstrap_term and bootstrap.term < s.dm.term:
         return s  # a copy from a maintainer that an earlier-answered one has replaced
-    dm = s.dm._replace(term=bootstrap.term)
+    dm = s.dm
     if should_rebind(cfg, dm, bootstrap):
         dm = dm._replace(epoch=bootstrap.epoch, pending=tracker.rebind(dm.pending, bootstrap.epoch))
         if cfg.rebind_held:  # identities built but not yet added: they would be added stale
             dm = dm._replace(held=tuple(identity._replace(me=bootstrap.epoch) for identity in dm.held))
-    dm = dm._replace(maintainer=bootstrap.sender, incarnation=bootstrap.incarnation)
-    s = s._replace(dm=dm)
+    s = with_dm(s, with_maintainer_incarnation_term(dm, bootstrap.sender, bootstrap.incarnation, bootstrap.term))
     sender = s.maintainers[bootstrap.sender]
     if handles_events(sender) and not sender.initialized:
         s = finish_bootstrap(s, cfg, bootstrap.sender)

@@ -11,7 +11,7 @@ closed instance's message can still fail later (finding N5).
 from __future__ import annotations
 
 from .channels import has_room, push
-from .state import EVENTS, SINK_ERROR, Report, put
+from .state import EVENTS, SINK_ERROR, Report, put, spend
 
 
 def normalize(batch: tuple) -> tuple:
@@ -88,6 +88,6 @@ def dml_fail(s, cfg, d, i):
     instances = s.instances
     if message.live:
         instances = put(instances, d, instances[d]._replace(blocked=True))
-    budget = s.budget._replace(failures=s.budget.failures + 1)
+    budget = spend(s.budget, "failures")
     s = s._replace(producer=put(s.producer, d, messages), instances=instances, budget=budget)
     return report(s, cfg, (Report(d=d, de=message.de, lifecycle=message.lifecycle),))

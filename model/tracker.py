@@ -7,7 +7,7 @@ pending), see ``model.abstractions``.
 
 from __future__ import annotations
 
-from .state import Identity, Pending, put
+from .state import Identity, Pending, put, with_handled, with_removed
 
 
 def same_identity(entry: Pending, identity: Identity) -> bool:
@@ -26,7 +26,7 @@ def add(pending: tuple, identities: tuple) -> tuple:
 
 def mark_removed(pending: tuple, d: int) -> tuple:
     """``recoverTracker.markRemoved`` (caller checks the entry exists)."""
-    return put(pending, d, pending[d]._replace(removed=True))
+    return put(pending, d, with_removed(pending[d], True))
 
 
 def remove(pending: tuple, d: int) -> tuple:
@@ -38,7 +38,7 @@ def mark_handled(pending: tuple, identity: Identity) -> tuple:
     """``recoverTracker.markResponseHandled``: only on a full identity match."""
     entry = pending[identity.d]
     if entry and same_identity(entry, identity) and not entry.handled:
-        return put(pending, identity.d, entry._replace(handled=True))
+        return put(pending, identity.d, with_handled(entry, True))
     return pending
 
 
