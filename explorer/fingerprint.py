@@ -38,6 +38,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from functools import lru_cache
+from itertools import chain, repeat
 
 import attrs
 
@@ -136,10 +137,15 @@ class HashGuard:
     frozenset member types), then each member: a tuple passes if its shape is known and its
     members are verified (by value), a frozenset if it is verified and its member types are
     known, a leaf if it is verified; any other member is checked the same way in turn and
-    verified. So types are checked two levels down, below that values; most states cost a few
-    set look-ups in C. At most ``VERIFIED_MAX`` values are kept; then they are forgotten, all at
-    once. ``drain()`` hands over the shapes found since the last call, for a guard in another
-    process to ``absorb``: a bool and an int may meet only there."""
+    verified. So types are checked two levels down, below that values. The search checks a new
+    state by :meth:`check_step`, against the state it was found from (which passed): a member
+    that is the parent's own object at its place passed with it, so only the others are checked,
+    each against the parent's member there (the same checks, fewer of them; see
+    :meth:`check_step`). A frozenset state whose members are all tuples or all frozensets is
+    checked kind by kind, in C. Where a fast path does not pass a state, the full check decides.
+    At most ``VERIFIED_MAX`` values are kept; then they are forgotten, all at once. ``drain()``
+    hands over the shapes found since the last call, for a guard in another process to
+    ``absorb``: a bool and an int may meet only there."""
 
     VERIFIED_MAX = 1 << 16
 
@@ -153,9 +159,49 @@ class HashGuard:
     def check(self, state) -> None:
         """Raise :class:`UnfaithfulHash` unless ``hash`` fingerprints ``state`` faithfully."""
         kind = type(state)
-        if kind is not tuple and kind is not frozenset:  # a leaf as a tuple of one: its place is the state
+        if kind is frozenset:
+            if _set_passes(self, state):
+                return
+        elif kind is not tuple:  # a leaf as a tuple of one: its place is the state
             state = (state,)
         self._parts(state, remember=False)
+
+    def check_step(self, state, parent) -> None:
+        """:meth:`check` for a successor of ``parent``, a state this guard passed: a tuple
+        state of the parent's length is checked only where it differs from the parent.
+
+        A member that is the parent's own object at its place passed with the parent (the
+        parent is alive, so ``is`` cannot meet a freed object's address). Any other member must
+        be of the parent's member's type there (so the shape is the parent's, known) and pass
+        as ``_parts`` would pass it: a leaf or a frozenset as there; a tuple of the parent's
+        member's length by the same rule one level down, each of its members the parent's
+        member's own or of its type and verified (so its shape is known and its members
+        verified). Passing here, ``_parts`` would pass the state and learn nothing; anything
+        else goes to :meth:`check`."""
+        if type(state) is not tuple or type(parent) is not tuple or len(state) != len(parent):
+            return self.check(state)
+        verified = self.verified
+        for part, was in zip(state, parent):
+            if part is was:
+                continue
+            kind = type(part)
+            if kind is not type(was):
+                return self.check(state)
+            if kind is tuple:
+                if len(part) != len(was):
+                    return self.check(state)
+                for member, old in zip(part, was):
+                    if member is not old and (type(member) is not type(old) or member not in verified):
+                        return self.check(state)
+            elif kind is frozenset:
+                if part not in verified:
+                    return self.check(state)
+                set_members = self.set_members
+                for member in part:
+                    if type(member) not in set_members:
+                        return self.check(state)
+            elif part not in verified:
+                return self.check(state)
 
     def drain(self) -> list:
         fresh, self.fresh = self.fresh, []
@@ -217,6 +263,28 @@ class HashGuard:
             raise UnfaithfulHash(f"a state holds {_BOOL_AND_INT}, in frozensets")
         self.set_members = members
         self.fresh.append(frozenset(types))
+
+
+def _tuples_pass(guard: HashGuard, members) -> bool:
+    """Would ``_parts`` pass each of these tuples: a known shape, its members verified."""
+    return (guard.shapes.issuperset(map(tuple, map(map, repeat(type), members)))
+            and guard.verified.issuperset(chain.from_iterable(members)))
+
+
+def _sets_pass(guard: HashGuard, members) -> bool:
+    """Would ``_parts`` pass each of these frozensets: verified, their member types known."""
+    return (guard.verified.issuperset(members)
+            and guard.set_members.issuperset(map(type, chain.from_iterable(members))))
+
+
+def _set_passes(guard: HashGuard, state: frozenset) -> bool:
+    """The fast check of a frozenset state whose members are all tuples or all frozensets."""
+    kinds = set(map(type, state))
+    if not kinds <= guard.set_members:
+        return False
+    if kinds == {frozenset}:
+        return _sets_pass(guard, state)
+    return kinds == {tuple} and _tuples_pass(guard, state)
 
 
 def _check_int(value: int) -> None:

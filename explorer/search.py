@@ -23,7 +23,7 @@ class OneStateSearch(Search):
 
     def _bfs(self) -> None:
         fingerprint = self.fingerprint
-        guard = self.guard.check if self.guard is not None else None  # see explorer.fingerprint
+        guard = self.guard
         graph = self.graph
         index: dict[int, int] = {}
         seen = index if graph is not None else set()
@@ -34,7 +34,7 @@ class OneStateSearch(Search):
             f = fingerprint(state) & FP_MASK
             if f not in seen:
                 if guard is not None:
-                    guard(state)
+                    guard.check(state)
                 self._discover(seen, f, -1, k, state)
                 queue.append(state)
         self.depth = 1 if queue else 0
@@ -48,6 +48,7 @@ class OneStateSearch(Search):
         has_graph = graph is not None
         checks_new = bool(self.invariants or self.sometimes or self.liveness or has_graph)
         seen_add = None if has_graph else seen.add
+        check_step = guard.check_step if guard is not None else None  # see explorer.fingerprint
         parent = self.parent
         parent_append, ordinal_append, push = parent.append, self.ordinal.append, queue.append
         pop = queue.popleft
@@ -83,8 +84,8 @@ class OneStateSearch(Search):
                     if level >= depth_cut:  # a new state beyond the depth bound: not kept
                         self.truncated = "max_depth"
                         continue
-                    if guard is not None:
-                        guard(nxt)
+                    if check_step is not None:
+                        check_step(nxt, state)
                     new_by_label[action] = new_by_label.get(action, 0) + 1
                     if checks_new:
                         if has_graph:

@@ -9,6 +9,8 @@ import sys
 from collections import namedtuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine_helpers import outcome
 from explorer import Invariant, explore
@@ -92,6 +94,7 @@ TWINS = [
     ((("x", 1),), (("x", 1.0),)), ((("x", 1),), (("x", True),)), (((1,), "a"), (Ack(1), "a")),
     ((frozenset({1}),), (frozenset({1.0}),)), (frozenset({1}), frozenset({True})),
     (frozenset({(1, "a")}), frozenset({(True, "a")})), (("a",), (Name("a"),)),
+    (frozenset({frozenset({1})}), frozenset({frozenset({1.0})})), (frozenset({("a", 1)}), frozenset({Pair("a", 1)})),
 ]
 
 
@@ -103,6 +106,97 @@ def test_the_guard_checks_types_before_trusting_an_equal_value(first, twin):
     guard.check(first)
     with pytest.raises(UnfaithfulHash, match="a state holds"):
         guard.check(twin)
+
+
+# (a state the guard passes, a successor of it that shares its members but must be refused)
+STEPS = [
+    ((0, "a"), (-1, "a")), ((0, "a"), (True, "a")), ((0, "a"), (1.0, "a")), (("a", (0,)), ("a", (2**61,))),
+    (("a", (0, 1)), ("a", (0, -2))), (("a", ("x", 1)), ("a", ("x", True))), ((("a", 3),), (Pair("a", 3),)),
+    ((((1,),), "b"), ((Ack(1),), "b")), (((1,), "b"), ((Level.LOW,), "b")), (("a", 1), (Name("a"), 1)),
+    ((frozenset({1}), "b"), (frozenset({1.0}), "b")), ((frozenset({"a"}),), (frozenset({Name("a")}),)),
+    ((("x", 1), 2), (("x", 1), 2.0)), ((0,), (object(),)), ((("a", "b"), 0), (("a", Name("b")), 0)),
+    ((frozenset({0}), "a"), (frozenset({-1}), "a")), ((frozenset({(0, "a")}),), (frozenset({(1.5, "a")}),)),
+]
+
+
+def _same(a, b) -> bool:
+    """Equal and of the same types all the way down."""
+    try:
+        return stable_fingerprint(a) == stable_fingerprint(b)
+    except TypeError:  # an object the stable fingerprint refuses: itself only
+        return a is b
+
+
+@pytest.mark.parametrize("parent, child", STEPS, ids=repr)
+def test_a_successor_is_refused_where_it_differs_from_its_parent(parent, child):
+    """The fast path for a successor skips only the members it shares with its parent (the same objects)."""
+    guard = HashGuard()
+    guard.check(parent)
+    shared = tuple(p if _same(p, c) else c for p, c in zip(parent, child))  # the parent's objects where it can
+    assert not _same(shared, parent)
+    with pytest.raises(UnfaithfulHash, match="a state holds"):
+        guard.check_step(shared, parent)
+
+
+@pytest.mark.parametrize("first, twin", TWINS, ids=repr)
+def test_a_successor_equal_to_a_passed_state_but_of_other_types_is_refused(first, twin):
+    guard = HashGuard()
+    guard.check(first)
+    with pytest.raises(UnfaithfulHash, match="a state holds"):
+        guard.check_step(twin, first)
+
+
+LEAVES = st.sampled_from([0, 1, 2, 3, -1, -2, 2**61, True, False, None, "a", "b", 1.0, Level.LOW, Name("a"), b"a"])
+VALUES = st.recursive(LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3).map(tuple), st.frozensets(inner, max_size=3), st.builds(Pair, inner, inner)),
+    max_leaves=8)
+
+
+def _successor(parent, keep: list, fresh: list):
+    """``parent`` with some members kept (the same objects) and the others replaced, one level down too."""
+    if type(parent) is not tuple:
+        return fresh[0]
+    out = []
+    for i, part in enumerate(parent):
+        if keep[i % len(keep)]:
+            out.append(part)
+        elif type(part) is tuple and part and keep[(i + 1) % len(keep)]:  # a tuple changed at one place
+            out.append(part[:-1] + (fresh[i % len(fresh)],))
+        else:
+            out.append(fresh[i % len(fresh)])
+    return tuple(out)
+
+
+def _verdict(check, state) -> str | None:
+    try:
+        check(state)
+    except UnfaithfulHash as exc:
+        return str(exc)
+    return None
+
+
+STATES = st.one_of(st.lists(VALUES, min_size=1, max_size=4).map(tuple), st.frozensets(VALUES, max_size=4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(STATES, st.lists(st.booleans(), min_size=1, max_size=4),
+                          st.lists(VALUES, min_size=1, max_size=4)), min_size=1, max_size=4))
+def test_the_fast_paths_agree_with_the_full_check(steps):
+    """Two guards see the same states, each a successor of the last passed one (sharing some of
+    its members) or a state of its own: one checks as the search does (``check_step``, which
+    falls back on ``check``, which has a fast path of its own), the other by ``_parts`` alone,
+    member by member. They refuse the same states."""
+    fast, full = HashGuard(), HashGuard()
+    parent = None
+    for state, keep, fresh in steps:
+        if parent is not None and type(parent) is tuple:
+            state = _successor(parent, keep, fresh)
+        verdict = _verdict(fast.check if parent is None else lambda s: fast.check_step(s, parent), state)
+        whole = state if type(state) in (tuple, frozenset) else (state,)
+        assert verdict == _verdict(lambda s: full._parts(s, remember=False), whole)
+        if verdict is not None:
+            return
+        parent = state
 
 
 def test_a_bool_and_an_int_at_one_place_clash_across_guards():
