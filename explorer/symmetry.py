@@ -50,7 +50,7 @@ class SymmetricModel:
         self.model = model
         # the one override: orbit members share a fingerprint. (Remembering it per state by the
         # state's own fingerprint, measured: no faster at 3 dispatchers with 2 failures, 7%
-        # slower with a move too, since the orbit key costs about 2.5 own fingerprints.)
+        # slower with a move too: the orbit key costs about 3 own fingerprints, a hit saves little.)
         self.fingerprint = symmetric
 
     def __getattr__(self, name):

@@ -39,8 +39,8 @@ pair, the hash of its per-D data and the hash of the places in the messages that
 the pairs are sorted; the messages enter with every dispatcher erased. ``canonical`` builds a
 permuted state (16 records, most messages) per candidate; the key looks up everything but the
 channels, and the channels, in caches keyed by value (a search's states share few of either),
-and sorts nothing when the dispatchers' per-D data differ: at 3 dispatchers it costs about 2.5x
-a plain ``hash(state)`` rather than 20x.
+and sorts nothing when the dispatchers' per-D data differ: at 3 dispatchers it costs about 3x a
+plain ``hash(state)`` rather than 20x.
 
 Caveat, checked by ``tests/test_symmetry.py``: with ``resend_order=sorted`` (the default) the
 model's ``dm_resend_tick`` builds its batch in ascending dispatcher order (the Go code iterates a
