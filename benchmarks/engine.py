@@ -120,15 +120,16 @@ def median_runs(spec: dict, configs: list[tuple[str, int]], runs: int) -> list[d
 
 
 def medians(runners: list, runs: int) -> list[dict]:
-    """Per runner (a function that runs once), the median of ``runs`` runs' seconds and bytes
-    (the other fields are the first run's); the runners take turns run by run, so that the
-    machine's drift hits them alike and their ratios stay fair."""
+    """Per runner (a function that runs once), the median of ``runs`` runs' seconds, bytes and
+    CPU seconds if given (the other fields are the first run's); the runners take turns run by
+    run, so that the machine's drift hits them alike and their ratios stay fair."""
     results: list[list[dict]] = [[] for _ in runners]
     for _ in range(runs):
         for runner, out in zip(runners, results):
             out.append(runner())
     return [{**out[0], "seconds": statistics.median(r["seconds"] for r in out),
-             "bytes": None if out[0]["bytes"] is None else statistics.median(r["bytes"] for r in out)}
+             "bytes": None if out[0]["bytes"] is None else statistics.median(r["bytes"] for r in out),
+             **({"cpu": statistics.median(r["cpu"] for r in out)} if "cpu" in out[0] else {})}
             for out in results]
 
 

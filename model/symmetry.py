@@ -37,8 +37,9 @@ compares below any non-empty record), so ``<`` never raises and the choice does 
 hash collisions), without building a state or trying permutations. Each dispatcher becomes a
 pair, the hash of its per-D data and the hash of the places in the messages that name it, and
 the pairs are sorted; the messages enter with every dispatcher erased. ``canonical`` builds a
-permuted state (16 records, most messages) per candidate; the key hashes what is there and looks
-the messages up in caches, since they recur across states: at 3 dispatchers it costs about 3x a
+permuted state (16 records, most messages) per candidate; the key looks up everything but the
+channels, and the channels, in caches keyed by value (a search's states share few of either),
+and sorts nothing when the dispatchers' per-D data differ: at 3 dispatchers it costs about 3x a
 plain ``hash(state)`` rather than 20x.
 
 Caveat, checked by ``tests/test_symmetry.py``: with ``resend_order=sorted`` (the default) the
@@ -50,7 +51,6 @@ for the reduction.
 
 from __future__ import annotations
 
-from itertools import chain
 from itertools import permutations as _permutations
 from operator import eq, itemgetter
 
@@ -269,87 +269,121 @@ def _held(held: tuple, perm) -> tuple:
     return tuple([_identity(x, perm) for x in held])
 
 
-# orbit_key's caches: most states share their messages with many others, and walking messages
-# is the costly part of the key. Keyed by hashes: comparing equal messages costs more than
-# hashing them. Each is cleared when full.
-_CACHE_LIMIT = 1 << 16
-_ERASED_CHANNELS = tuple({} for _ in CHANNEL_NAMES)  # per channel: hash of its messages -> _erased
-_MESSAGES: dict = {}  # hash of (dispatchers, dm.held, channels) -> _messages_of them
-# hash of the per-D tuples -> each dispatcher's signature's hash: the per-D data of a search's
-# states takes few values (570 over 65,611 states at 3 dispatchers, 2 failures)
-_SIGNATURE_HASHES: dict = {}
-_UNNAMED = _erased(_held, ())  # dm.held is empty in most states
-_first, _second = itemgetter(0), itemgetter(1)
-
-
-def clear_caches() -> None:
-    """Empty orbit_key's caches (they never change a key, only its cost)."""
-    _MESSAGES.clear()
-    _SIGNATURE_HASHES.clear()
-    for cache in _ERASED_CHANNELS:
-        cache.clear()
-
-
-def _messages_of(held: tuple, channels: tuple, n: int) -> tuple:
-    """``(erased, places)`` of the messages (``dm.held`` and the channels): the hash of the
-    messages with every dispatcher named 0, and per dispatcher the hash of the places (in a
-    fixed walk order) where it is named. A renaming leaves ``erased`` alone and moves each
-    dispatcher's places with it; the messages can be read back from the two. A channel's
-    contents recur far more often than all channels' together: each is looked up alone."""
-    hashes = list(map(hash, channels))
-    pieces = list(map(dict.get, _ERASED_CHANNELS, hashes))
-    if None in pieces:
-        for c, piece in enumerate(pieces):
-            if piece is None:
-                cache = _ERASED_CHANNELS[c]
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                pieces[c] = cache[hashes[c]] = _erased(_RENAMERS.get(c, _as_is), channels[c])
-    held_erased, held_names = _erased(_held, held) if held else _UNNAMED
-    places: tuple = tuple([] for _ in range(n))
-    for k, d in enumerate(chain(held_names, *map(_second, pieces))):
-        places[d].append(k)
-    return hash((held_erased, *map(_first, pieces))), tuple(map(hash, map(tuple, places)))
-
-
 def _as_is(messages: tuple, perm) -> tuple:
     return messages  # bootstrap: its messages name no dispatcher
 
 
-def orbit_key(state) -> tuple:
-    """A tuple (of ints and tuples of ints) equal for two states in one orbit and, but for a
-    chance collision of 64-bit hashes, different for states in different orbits: what the
-    reduced search fingerprints, at a fraction of :func:`canonical`'s cost (it builds no state
-    and tries no permutation).
+# orbit_key's caches, keyed by the values themselves (a lookup hashes the value, as the key needs
+# anyway; a hit compares it with the stored one, mostly by identity since states share their
+# parts): two different values never share an entry. Each is emptied when full.
+_CACHE_LIMIT = 1 << 16
+# everything but the channels -> _rest_of it: a search's states share few (806 values over
+# 120,517 generated states at 3 dispatchers, 2 failures)
+_RESTS: dict = {}
+_CHANNELS: dict = {}  # (dispatcher count, channels) -> _channels_of them (10,016 values there)
+_ERASED_CHANNELS = tuple({} for _ in CHANNEL_NAMES)  # per channel: its messages -> _erased them
 
-    It holds the fields no renaming touches; the messages with every dispatcher erased (see
-    :func:`_messages_of`); and, in ascending order, one pair per dispatcher: the hash of its
-    :func:`signatures` row and of the places in the messages that name it. A renaming moves
-    each pair with its dispatcher, so every member of an orbit has the same key; and the
-    member whose dispatchers are in the pairs' order can be read back from the key, up to the
-    hashes (two dispatchers with equal pairs hold equal data and are named nowhere, so either
-    order gives the same state). Every value hashed is ints and tuples, so it does not depend
-    on PYTHONHASHSEED. The messages' and the signatures' parts come from caches (see above)."""
+
+def clear_caches() -> None:
+    """Empty orbit_key's caches (they never change a key, only its cost)."""
+    _RESTS.clear()
+    _CHANNELS.clear()
+    for cache in _ERASED_CHANNELS:
+        cache.clear()
+
+
+def _cached(cache: dict, key, compute, *args):
+    """``cache[key]``, computed by ``compute(*args)`` the first time (the cache emptied when full)."""
+    value = cache.get(key)
+    if value is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        value = cache[key] = compute(*args)
+    return value
+
+
+def _places(names, n: int) -> tuple:
+    """Per dispatcher, the hash of the positions in ``names`` (a walk over messages) that name it."""
+    places: tuple = tuple([] for _ in range(n))
+    for k, d in enumerate(names):
+        places[d].append(k)
+    return tuple(map(hash, map(tuple, places)))
+
+
+def _rest_of(state) -> tuple:
+    """``(head, rows, order)`` of everything but the channels. Per dispatcher, its row: the
+    hash of its :func:`signatures` row and of the places in ``dm.held`` that name it; a renaming
+    moves each row with its dispatcher. ``head``: the hash of what no renaming touches
+    (``dm.held`` with every dispatcher erased among them) and of the rows in ascending order.
+    ``order``: a function listing a per-dispatcher tuple in the rows' ascending order, when no
+    two rows are equal (else ``None``: the channels must break the tie)."""
     dm, (a, b) = state.dm, state.maintainers
-    held, channels = dm.held, state.channels
-    n = len(state.instances)
-    key = hash((n, held, channels))  # places has one entry per dispatcher
-    messages = _MESSAGES.get(key)
-    if messages is None:
-        if len(_MESSAGES) >= _CACHE_LIMIT:
-            _MESSAGES.clear()
-        messages = _MESSAGES[key] = _messages_of(held, channels, n)
-    per_d = per_d_tuples(state)
-    key = hash(per_d)
-    hashes = _SIGNATURE_HASHES.get(key)
-    if hashes is None:
-        if len(_SIGNATURE_HASHES) >= _CACHE_LIMIT:
-            _SIGNATURE_HASHES.clear()
-        hashes = _SIGNATURE_HASHES[key] = tuple(map(hash, zip(*per_d)))
-    erased, places = messages
+    held_erased, held_names = _erased(_held, dm.held)
+    rows = tuple(map(hash, zip(*per_d_tuples(state), _places(held_names, len(state.instances)))))
+    ordered, perms = sorting_permutations(list(rows))
     # dm[:2] is (maintainer, epoch), m[:3] (status, initialized, epoch): the fields asserted above
-    return (state.fallback, state.budget, state.ghost.remote_restarts, dm[:2], dm.incarnation, dm.term,
-            a[:3], a.incarnation, b[:3], b.incarnation, erased, *sorted(zip(hashes, places)))
+    head = hash((state.fallback, state.budget, state.ghost.remote_restarts, dm[:2], dm.incarnation, dm.term,
+                 a[:3], a.incarnation, b[:3], b.incarnation, held_erased, tuple(ordered)))
+    return head, rows, _picker(inverse(perms[0])) if len(perms) == 1 else None
+
+
+def _channels_of(channels: tuple, n: int) -> tuple:
+    """``(erased, places)`` of the channels: the hash of their messages with every dispatcher
+    named 0, and per dispatcher the hash of the places (in a fixed walk order) that name it. A
+    renaming leaves ``erased`` alone and moves each dispatcher's places with it; the messages
+    can be read back from the two. One channel's contents recur far more often than all
+    channels' together: each is looked up alone (most are empty)."""
+    erased, names = [], []
+    for c, messages in enumerate(channels):
+        if not messages:
+            erased.append(_NOTHING)
+            continue
+        piece = _ERASED_CHANNELS[c].get(messages)
+        if piece is None:
+            piece = _cached(_ERASED_CHANNELS[c], messages, _erased, _RENAMERS.get(c, _as_is), messages)
+        erased.append(piece[0])
+        names += piece[1]
+    return hash(tuple(erased)), _places(names, n)
+
+
+_NOTHING = hash(())  # what an empty channel erases to (_erased gives this for every renamer)
+
+
+_second = itemgetter(1)
+
+
+def orbit_key(state) -> tuple:
+    """``(head, erased, places)`` (two ints and a tuple of ints), equal for two states in one
+    orbit and, but for a chance collision of 64-bit hashes, different for states in different
+    orbits: what the reduced search fingerprints, at a fraction of :func:`canonical`'s cost (it
+    builds no state and tries no permutation).
+
+    Per dispatcher, a pair: its row (the hash of its per-D data and of where ``dm.held`` names
+    it, see :func:`_rest_of`) and the hash of the places in the channels that name it
+    (:func:`_channels_of`). A renaming moves each pair with its dispatcher. The key holds the
+    hash of what no renaming touches and of the rows in ascending order; the channels'
+    messages with every dispatcher erased; and the places listed in the order of the pairs,
+    sorted. So every member of an orbit has the same key; and the member whose dispatchers come
+    in the sorted pairs' order can be read back from the key, up to the hashes (two dispatchers
+    with equal pairs hold equal data and are named nowhere, so either order gives the same
+    state). When no two rows are equal, the rows alone give that order (computed once per
+    value of everything but the channels). Every value hashed is ints and tuples, so it does not
+    depend on PYTHONHASHSEED. Both parts come from caches keyed by value (see above)."""
+    # the lookups are _cached's, written out: this runs once a generated state
+    rest = state[:8] + state[9:]  # every field but channels (asserted above)
+    part = _RESTS.get(rest)
+    if part is None:
+        part = _cached(_RESTS, rest, _rest_of, state)
+    head, rows, order = part
+    channels = state.channels
+    n = len(rows)
+    part = _CHANNELS.get((n, channels))
+    if part is None:
+        part = _cached(_CHANNELS, (n, channels), _channels_of, channels, n)
+    erased, places = part
+    if order is None:  # rows tie: the places break the tie
+        return head, erased, tuple(map(_second, sorted(zip(rows, places))))
+    return head, erased, order(places)
 
 
 def canonical_by_brute_force(state):
