@@ -42,7 +42,7 @@ from .fingerprint import FP_MASK, stable_fingerprint
 from .levels import add_counts
 from .properties import DEADLOCK, STRONG, WEAK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
-from .schedule import (DEFAULT_STRATEGY, LEARN, RESTART, Learner, Strategy, WalkConfig, choose,
+from .schedule import (CORPUS, DEFAULT_STRATEGY, LEARN, RESTART, Corpus, Learner, Strategy, WalkConfig, choose,
                        declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
 from .trace import action_name
 
@@ -72,7 +72,7 @@ EARLY_ENDS = (ABSORBING, DEAD_END, QUIESCENT)  # what a learning engine holds ag
 # why the simulation stopped
 RUNS_DONE = "runs"
 TIME_UP = "time"
-ALL_VIOLATED = "all violated"  # every checked property is violated: nothing left to find
+ALL_VIOLATED = "all violated"  # every checked property has a counterexample (not a hint): nothing left to find
 INTERRUPTED = "interrupted"
 
 
@@ -196,13 +196,15 @@ def unfair_obligation(model, prop: Liveness, cycle: Sequence[Step]) -> str | Non
 
 
 def drain(model, trace: Trace, prop: Liveness, max_steps: int,
-          rng: random.Random | None = None) -> DrainOutcome:
+          rng: random.Random | None = None, hold: frozenset = frozenset()) -> DrainOutcome:
     """After a walk, take only fair actions until every pending P state has met Q.
 
     Each step takes a fair, state-changing successor: of those, the action taken least
     recently in this drain (a round-robin scheduler, so an action that stays enabled is soon
     taken); ties go to the first in successor order when ``rng`` is None, else to one chosen by
-    ``rng``. Outcomes:
+    ``rng``. An action named in ``hold`` (an absorbing one, say: the fuse) is taken only when
+    no other fair action is enabled; the outcomes below stay what they are, since a cycle that
+    leaves a held action enabled throughout breaks its fairness and is not reported. Outcomes:
 
     * ``stuck``: no fair action is enabled and Q has not come since P. Staying here forever
       is then a fair behaviour, so this *is* a counterexample (a stuttering lasso).
@@ -216,10 +218,16 @@ def drain(model, trace: Trace, prop: Liveness, max_steps: int,
     """
     if prop.shape not in DRAIN_SHAPES:
         raise ValueError(f"drain checks leads_to and always_eventually, not {prop.shape}")
-    steps = list(trace.steps)
-    pending = earliest_pending((s.state for s in steps), prop.p, prop.q)
+    pending = earliest_pending((s.state for s in trace.steps), prop.p, prop.q)
     if pending is None:
         return DrainOutcome(NOTHING_PENDING, trace, None)
+    return drain_from(model, trace.steps, pending, prop, max_steps, rng, hold)
+
+
+def drain_from(model, path: Sequence[Step], pending: int, prop: Liveness, max_steps: int,
+               rng: random.Random | None = None, hold: frozenset = frozenset()) -> DrainOutcome:
+    """:func:`drain` once the earliest pending P state of ``path`` is known (``pending``)."""
+    steps = list(path)
     # Every drained state comes after ``pending`` with Q false, so any cycle among them is a
     # candidate lasso; ``visited`` keeps each state's latest index.
     visited: dict = {}
@@ -233,7 +241,8 @@ def drain(model, trace: Trace, prop: Liveness, max_steps: int,
         moves = fair_moves(model, state, prop)
         if not moves:
             return DrainOutcome(STUCK, Trace(tuple(steps), loop=here, stutter=True), pending)
-        action, nxt = _least_recently_taken(moves, last_taken, rng)
+        unheld = [move for move in moves if action_name(move[0]) not in hold]
+        action, nxt = _least_recently_taken(unheld or moves, last_taken, rng)
         last_taken[action] = here
         steps.append(Step(action, nxt))
         pending = earliest_pending([nxt], prop.p, prop.q, start=len(steps) - 1, pending=pending)
@@ -274,6 +283,8 @@ class _WalkOutcome:
     taken: dict = attrs.Factory(dict)
     last_resort: dict = attrs.Factory(dict)
     ended: dict = attrs.Factory(dict)
+    new_at: int = 0  # states on the current path up to its last new state (0: none new)
+    novel: list = attrs.Factory(list)  # paths up to their last new state, for the corpus
 
 
 class _Walker:
@@ -285,6 +296,7 @@ class _Walker:
         self.fingerprint = getattr(model, "fingerprint", None) or stable_fingerprint
         self.inits = list(model.init_states())
         self.seen: set[int] = set()
+        self.shortest_lasso: dict[str, int] = {}  # property -> states in its shortest counterexample so far
         self._names: dict = {}  # action label -> its name, computed once per label
 
     def name_of(self, action) -> str:
@@ -293,20 +305,28 @@ class _Walker:
             name = self._names[action] = action_name(action)
         return name
 
-    def walk(self, rng: random.Random, config: WalkConfig) -> _WalkOutcome:
-        """One walk: a path from a random initial state; with ``restart``, after each path end
-        with steps left, the path backs up to a random earlier state of itself and goes on."""
+    def walk(self, rng: random.Random, config: WalkConfig, start: tuple | None = None) -> _WalkOutcome:
+        """One walk: a path from a random initial state, or from ``start`` (a path an earlier
+        walk took and checked); with ``restart``, after each path end with steps left, the
+        path backs up to a random earlier state of itself and goes on. Each path that reached
+        a state no walk had visited is handed over in ``out.novel`` up to its last new state."""
         out = _WalkOutcome()
-        path = [Step(None, self.inits[rng.randrange(len(self.inits))])]
-        self._visit(path, out)
+        if start:
+            path = list(start)
+        else:
+            path = [Step(None, self.inits[rng.randrange(len(self.inits))])]
+            self._visit(path, out)
         budget = self.depth - 1
         while True:
             why = self._extend(path, rng, config, out, budget - out.steps)
             out.paths.append((why, len(path)))
+            if out.new_at:
+                out.novel.append(tuple(path[:out.new_at]))
+                out.new_at = 0
             if why in EARLY_ENDS and len(path) > 1:
                 name = self.name_of(path[-1].action)
                 out.ended[name] = out.ended.get(name, 0) + 1
-            self._drain(path, why, rng, out)
+            self._drain(path, why, rng, config, out)
             if not self.restart or out.steps >= budget or len(path) < 2:
                 return out
             del path[rng.randrange(len(path) - 1) + 1:]
@@ -345,7 +365,10 @@ class _Walker:
 
     def _visit(self, path: list[Step], out: _WalkOutcome) -> None:
         state = path[-1].state
-        self.seen.add(self.fingerprint(state) & FP_MASK)
+        fingerprint = self.fingerprint(state) & FP_MASK
+        if fingerprint not in self.seen:
+            self.seen.add(fingerprint)
+            out.new_at = len(path)
         for prop in self.checks.invariants:
             if prop.name not in out.found and not prop.predicate(state):
                 out.found[prop.name] = Verdict(prop.name, "invariant", VIOLATED, Trace(tuple(path)))
@@ -364,16 +387,31 @@ class _Walker:
                 out.found[prop.name] = Verdict(prop.name, "step", VIOLATED,
                                                Trace(tuple(path) + (Step(action, nxt),)))
 
-    def _drain(self, path: list[Step], why: str, rng: random.Random, out: _WalkOutcome) -> None:
+    def _took(self, names: frozenset, outcome: DrainOutcome, start: int) -> bool:
+        return bool(names) and any(self.name_of(step.action) in names for step in outcome.trace.steps[start:])
+
+    def _drain(self, path: list[Step], why: str, rng: random.Random, config: WalkConfig,
+               out: _WalkOutcome) -> None:
         """The liveness check at the end of a path (see :func:`drain`). A path that ended in an
         absorbing state (the fuse's fallback, say) usually satisfies Q there, so the drain also
-        starts one step earlier: there another fair action may be taken instead."""
+        starts one step earlier: there another fair action may be taken instead. A drain that
+        took an absorbing action the walk holds back (``config.held``: the fuse, taken as soon
+        as it is enabled, ends a drain before the other dispatchers settle into the cycle a
+        counterexample needs) is run again with it held back in the drain too; the second
+        counts only if it shows a real counterexample (stuck or a fair cycle)."""
         starts = [path, path[:-1]] if why == ABSORBING and len(path) > 1 else [path]
         for prop in self.checks.liveness:
             for start in starts:
-                if prop.name in out.found:
+                # a drain's trace starts with the whole path: none from here beats a known lasso
+                if prop.name in out.found or len(start) >= self.shortest_lasso.get(prop.name, math.inf):
                     break
-                outcome = drain(self.model, Trace(tuple(start)), prop, self.checks.drain_steps, rng)
+                pending = earliest_pending((step.state for step in start), prop.p, prop.q)
+                if pending is None:
+                    continue
+                outcome = drain_from(self.model, start, pending, prop, self.checks.drain_steps, rng)
+                if outcome.status in (REACHED, EXHAUSTED) and self._took(config.held, outcome, len(start)):
+                    held = drain_from(self.model, start, pending, prop, self.checks.drain_steps, rng, config.held)
+                    outcome = held if held.status in (STUCK, FAIR_CYCLE) else outcome
                 if outcome.violated:
                     detail = DRAIN_WHY[outcome.status].format(steps=self.checks.drain_steps)
                     out.found[prop.name] = Verdict(prop.name, "liveness", VIOLATED, outcome.trace,
@@ -430,8 +468,8 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
 
     ``runs`` walks, or with ``runs=None`` as many as ``max_seconds`` allows; ``max_seconds``
     only stops between walks (a walk is never cut by time, so the walks that ran are exactly
-    those ``runs=result.runs`` gives). The simulation also stops once every checked property is
-    violated. ``strategy`` says how walks choose (:mod:`explorer.schedule`); ``drain_steps > 0``
+    those ``runs=result.runs`` gives). The simulation also stops once every checked property has a
+    counterexample (a drain's hint is not one). ``strategy`` says how walks choose (:mod:`explorer.schedule`); ``drain_steps > 0``
     adds the drain hint for ``leads_to`` / ``always_eventually`` properties (see :func:`drain`).
     Ctrl-C returns the walks done so far with ``stopped == "interrupted"``.
     """
@@ -457,6 +495,7 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
     vocabulary = dict.fromkeys(getattr(model, "action_names", tuple)())
     declared = declared_absorbing(model)
     learner = Learner()
+    corpus = Corpus()
     tally = _Tally()
     stopped = RUNS_DONE
     started = last_progress = time.perf_counter()
@@ -470,16 +509,20 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
             rng = walk_rng(seed, walk)
             absorbing = declared | (learner.absorbing() if LEARN in strategy else frozenset())
             config = draw_config(strategy, rng, tuple(vocabulary), absorbing, depth)
-            out = walker.walk(rng, config)
+            out = walker.walk(rng, config, corpus.start(rng) if CORPUS in strategy else None)
+            if CORPUS in strategy:
+                corpus.add(out.novel)
             now = time.perf_counter()
             tally.add(walk + 1, now - started, config, tuple(vocabulary), out, len(walker.seen))
+            walker.shortest_lasso = {p.name: len(tally.best[p.name].trace) for p in checks.liveness
+                                     if p.name in tally.best and not is_hint(tally.best[p.name])}
             first_seen(out.taken, vocabulary)
             learner.record(out.taken, out.ended)
             if progress is not None and now - last_progress >= progress_interval:
                 last_progress = now
                 progress({"runs": walk + 1, "steps": tally.steps, "distinct": len(walker.seen),
                           "violations": len(tally.best), "elapsed": now - started})
-            if checked and all(n in tally.best for n in checked):
+            if checked and all(n in tally.best and not is_hint(tally.best[n]) for n in checked):
                 stopped = ALL_VIOLATED
                 break
     except KeyboardInterrupt:
@@ -494,10 +537,20 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
 
 
 def _keep_shortest(best: dict[str, Verdict], verdict: Verdict) -> None:
-    # ties keep the earlier walk, so the answer does not depend on anything but the seed
+    # a counterexample beats a drain's hint, however long; ties keep the earlier walk, so the
+    # answer does not depend on anything but the seed
     known = best.get(verdict.name)
-    if known is None or len(verdict.trace) < len(known.trace):
+    if known is None or _rank(verdict) < _rank(known):
         best[verdict.name] = verdict
+
+
+def _rank(verdict: Verdict) -> tuple[bool, int]:
+    return is_hint(verdict), len(verdict.trace)
+
+
+def is_hint(verdict: Verdict) -> bool:
+    """A liveness verdict whose trace is no lasso: the drain's hint, not a counterexample."""
+    return verdict.kind == "liveness" and not verdict.trace.is_lasso
 
 
 # -- the summary that explains a result ----------------------------------------------------------
