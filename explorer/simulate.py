@@ -174,8 +174,8 @@ def earliest_pending(states, p: Callable | None, q: Callable, start: int = 0,
 def fair_moves(model, state, prop: Liveness) -> list[tuple[Any, Any]]:
     """Successors by an action the property's fairness names, self-loops left out (a stutter
     step takes no action, so it cannot be what fairness promises)."""
-    return [(a, nxt) for a, nxt in model.successors(state)
-            if prop.fairness_of(action_name(a)) is not None and nxt != state]
+    fair = dict(prop.fairness)
+    return [(a, nxt) for a, nxt in model.successors(state) if action_name(a) in fair and nxt != state]
 
 
 def unfair_obligation(model, prop: Liveness, cycle: Sequence[Step]) -> str | None:
@@ -221,34 +221,47 @@ def drain(model, trace: Trace, prop: Liveness, max_steps: int,
     pending = earliest_pending((s.state for s in trace.steps), prop.p, prop.q)
     if pending is None:
         return DrainOutcome(NOTHING_PENDING, trace, None)
-    return drain_from(model, trace.steps, pending, prop, max_steps, rng, hold)
+    return drain_from(model, trace.steps, {prop: pending}, max_steps, rng, hold)[prop.name]
 
 
-def drain_from(model, path: Sequence[Step], pending: int, prop: Liveness, max_steps: int,
-               rng: random.Random | None = None, hold: frozenset = frozenset()) -> DrainOutcome:
-    """:func:`drain` once the earliest pending P state of ``path`` is known (``pending``)."""
+def drain_from(model, path: Sequence[Step], pending: dict, max_steps: int,
+               rng: random.Random | None = None, hold: frozenset = frozenset()) -> dict[str, DrainOutcome]:
+    """:func:`drain` for several properties at once, from ``path``: ``pending`` maps each
+    property to the earliest pending P state of ``path``; all of them assume the same fairness,
+    so one drain serves them all (it goes on while one is still pending). Returns an outcome
+    per property name."""
+    pending = dict(pending)
+    fairness = next(iter(pending))  # they share it: any of them judges moves and cycles
     steps = list(path)
-    # Every drained state comes after ``pending`` with Q false, so any cycle among them is a
-    # candidate lasso; ``visited`` keeps each state's latest index.
+    outcomes: dict[str, DrainOutcome] = {}
+
+    def end(status: str, trace: Trace) -> dict[str, DrainOutcome]:
+        outcomes.update((prop.name, DrainOutcome(status, trace, at)) for prop, at in pending.items())
+        return outcomes
+
+    # Every drained state comes after each pending P with its Q false, so any cycle among them
+    # is a candidate lasso; ``visited`` keeps each state's latest index.
     visited: dict = {}
     last_taken: dict = {}
     for _ in range(max_steps):
         here = len(steps) - 1
         state = steps[here].state
-        if state in visited and unfair_obligation(model, prop, steps[visited[state]:]) is None:
-            return DrainOutcome(FAIR_CYCLE, Trace(tuple(steps), loop=visited[state]), pending)
+        if state in visited and unfair_obligation(model, fairness, steps[visited[state]:]) is None:
+            return end(FAIR_CYCLE, Trace(tuple(steps), loop=visited[state]))
         visited[state] = here
-        moves = fair_moves(model, state, prop)
+        moves = fair_moves(model, state, fairness)
         if not moves:
-            return DrainOutcome(STUCK, Trace(tuple(steps), loop=here, stutter=True), pending)
+            return end(STUCK, Trace(tuple(steps), loop=here, stutter=True))
         unheld = [move for move in moves if action_name(move[0]) not in hold]
         action, nxt = _least_recently_taken(unheld or moves, last_taken, rng)
         last_taken[action] = here
         steps.append(Step(action, nxt))
-        pending = earliest_pending([nxt], prop.p, prop.q, start=len(steps) - 1, pending=pending)
-        if pending is None:
-            return DrainOutcome(REACHED, Trace(tuple(steps)), None)
-    return DrainOutcome(EXHAUSTED, Trace(tuple(steps)), pending)
+        for prop in [prop for prop in pending if prop.q(nxt)]:
+            outcomes[prop.name] = DrainOutcome(REACHED, Trace(tuple(steps)), None)
+            del pending[prop]
+        if not pending:
+            return outcomes
+    return end(EXHAUSTED, Trace(tuple(steps)))
 
 
 def _least_recently_taken(moves: list, last_taken: dict, rng: random.Random | None):
@@ -267,6 +280,14 @@ class _Checks:
     liveness: list
     deadlock: bool
     drain_steps: int
+
+    @property
+    def drain_groups(self) -> list[list[Liveness]]:
+        """The liveness properties by the fairness they assume: one drain serves a group."""
+        groups: dict = {}
+        for prop in self.liveness:
+            groups.setdefault(prop.fairness, []).append(prop)
+        return list(groups.values())
 
 
 @attrs.define
@@ -297,6 +318,7 @@ class _Walker:
         self.inits = list(model.init_states())
         self.seen: set[int] = set()
         self.shortest_lasso: dict[str, int] = {}  # property -> states in its shortest counterexample so far
+        self.drained: set = set()  # (fingerprint, pending property names) of every drain's start
         self._names: dict = {}  # action label -> its name, computed once per label
 
     def name_of(self, action) -> str:
@@ -387,35 +409,59 @@ class _Walker:
                 out.found[prop.name] = Verdict(prop.name, "step", VIOLATED,
                                                Trace(tuple(path) + (Step(action, nxt),)))
 
-    def _took(self, names: frozenset, outcome: DrainOutcome, start: int) -> bool:
-        return bool(names) and any(self.name_of(step.action) in names for step in outcome.trace.steps[start:])
-
     def _drain(self, path: list[Step], why: str, rng: random.Random, config: WalkConfig,
                out: _WalkOutcome) -> None:
-        """The liveness check at the end of a path (see :func:`drain`). A path that ended in an
-        absorbing state (the fuse's fallback, say) usually satisfies Q there, so the drain also
-        starts one step earlier: there another fair action may be taken instead. A drain that
-        took an absorbing action the walk holds back (``config.held``: the fuse, taken as soon
-        as it is enabled, ends a drain before the other dispatchers settle into the cycle a
+        """The liveness check at the end of a path (see :func:`drain`), one drain per group of
+        properties that assume the same fairness. A path that ended in an absorbing state (the
+        fuse's fallback, say) usually satisfies Q there, so the drain also starts one step
+        earlier: there another fair action may be taken instead. A drain that took an
+        absorbing action the walk holds back (``config.held``: the fuse, taken as soon as it is
+        enabled, ends a drain before the other dispatchers settle into the cycle a
         counterexample needs) is run again with it held back in the drain too; the second
-        counts only if it shows a real counterexample (stuck or a fair cycle)."""
+        counts only where it shows a real counterexample (stuck or a fair cycle)."""
         starts = [path, path[:-1]] if why == ABSORBING and len(path) > 1 else [path]
-        for prop in self.checks.liveness:
+        for group in self.checks.drain_groups:
             for start in starts:
-                # a drain's trace starts with the whole path: none from here beats a known lasso
-                if prop.name in out.found or len(start) >= self.shortest_lasso.get(prop.name, math.inf):
-                    break
-                pending = earliest_pending((step.state for step in start), prop.p, prop.q)
-                if pending is None:
+                pending = self._pending(group, start, out)
+                if not pending or not self._first_drain(start[-1].state, pending):
                     continue
-                outcome = drain_from(self.model, start, pending, prop, self.checks.drain_steps, rng)
-                if outcome.status in (REACHED, EXHAUSTED) and self._took(config.held, outcome, len(start)):
-                    held = drain_from(self.model, start, pending, prop, self.checks.drain_steps, rng, config.held)
-                    outcome = held if held.status in (STUCK, FAIR_CYCLE) else outcome
-                if outcome.violated:
-                    detail = DRAIN_WHY[outcome.status].format(steps=self.checks.drain_steps)
-                    out.found[prop.name] = Verdict(prop.name, "liveness", VIOLATED, outcome.trace,
-                                                   f"state {outcome.pending + 1} (P): {detail}")
+                outcomes = drain_from(self.model, start, pending, self.checks.drain_steps, rng)
+                if self._took(config.held, outcomes.values(), len(start)):
+                    again = drain_from(self.model, start, pending, self.checks.drain_steps, rng, config.held)
+                    outcomes.update((name, o) for name, o in again.items() if o.status in (STUCK, FAIR_CYCLE))
+                for name, outcome in outcomes.items():
+                    if outcome.violated:
+                        detail = DRAIN_WHY[outcome.status].format(steps=self.checks.drain_steps)
+                        out.found[name] = Verdict(name, "liveness", VIOLATED, outcome.trace,
+                                                  f"state {outcome.pending + 1} (P): {detail}")
+
+    def _first_drain(self, state, pending: dict) -> bool:
+        """Whether no drain for these properties has started from ``state`` yet: the future of
+        a state is the same whatever path led to it, so a second drain would mostly repeat the
+        first (walks that restart or go on from the corpus come back to the same ends)."""
+        key = (self.fingerprint(state) & FP_MASK, frozenset(prop.name for prop in pending))
+        if key in self.drained:
+            return False
+        self.drained.add(key)
+        return True
+
+    def _pending(self, group: list[Liveness], start: list[Step], out: _WalkOutcome) -> dict:
+        """The properties of ``group`` worth a drain from ``start``, with their earliest pending
+        P state: not yet found by this walk, and able to beat the shortest lasso known (a
+        drain's trace starts with the whole of ``start``)."""
+        pending = {}
+        for prop in group:
+            if prop.name in out.found or len(start) >= self.shortest_lasso.get(prop.name, math.inf):
+                continue
+            at = earliest_pending((step.state for step in start), prop.p, prop.q)
+            if at is not None:
+                pending[prop] = at
+        return pending
+
+    def _took(self, names: frozenset, outcomes, start: int) -> bool:
+        """Whether any drain took one of ``names`` (its steps after ``start``)."""
+        return bool(names) and any(self.name_of(step.action) in names
+                                   for o in outcomes for step in o.trace.steps[start:])
 
 
 # -- the simulation ------------------------------------------------------------------------------

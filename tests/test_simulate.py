@@ -92,7 +92,7 @@ def test_plain_walks_miss_what_the_suppressor_hides():
     ("swarm", True),  # crash switched off in half the walks
     ("hold", True),  # crash held back, as the model declares it absorbing
     ("hold,learn", False),  # not declared: learned from the walks it ended
-    ("swarm,hold,learn,restart", False),  # the default
+    ("swarm,hold,learn,restart,corpus", False),  # the default
 ])
 def test_swarm_and_suppressor_aware_walks_find_it_and_keep_the_fuse(strategy, declare):
     stack, result = stack_run(strategy, declare)
