@@ -3,7 +3,8 @@
     python benchmarks/simulation.py [--seeds 5] [--budget 30] [--large-budget 60] [--large-seeds 3]
                                     [--large-uniform-seeds N] [--examples N] [--quick]
                                     [--preset P ...] [--bounds B ...]
-                                    [--no-ablation] [--no-hypothesis] [--no-large]
+                                    [--no-ablation] [--no-hypothesis] [--no-large] [--large-only]
+                                    [--large-failures N] [--large-bfs-seconds S]
 
 1. **BFS**: on each preset (pr4139, design) at default bounds and with 2 dispatchers, every
    property the exhaustive search finds violated and the length of its shortest
@@ -66,9 +67,10 @@ def base_name(name: str) -> str:
     return name.split("[", 1)[0]
 
 
-def bfs_violations(config) -> dict[str, int]:
-    """Property -> states in the BFS's shortest counterexample, for each violated property."""
-    result = explore(RecoverModel(config), properties_for(config))
+def bfs_violations(config, max_seconds: float | None = None) -> dict[str, int]:
+    """Property -> states in the BFS's shortest counterexample, for each violated property
+    (with ``max_seconds``, those found before the search was cut)."""
+    result = explore(RecoverModel(config), properties_for(config), max_seconds=max_seconds)
     return {name: len(v.trace) for name, v in result.verdicts.items() if v.status == "violated"}
 
 
@@ -152,6 +154,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-ablation", action="store_true", help="only uniform and the default strategy")
     parser.add_argument("--no-hypothesis", action="store_true")
     parser.add_argument("--no-large", action="store_true")
+    parser.add_argument("--large-only", action="store_true", help="only the large runs (section 4)")
+    parser.add_argument("--large-bfs-seconds", type=float, default=600.0,
+                        help="cap of the large runs' 1-dispatcher BFS (default 600; it reports what it found)")
     parser.add_argument("--preset", action="append", choices=PRESETS, help="only this preset (repeatable)")
     parser.add_argument("--bounds", action="append", choices=list(CONFIGS), help="only these bounds (repeatable)")
     parser.add_argument("--examples", type=int, help=f"Hypothesis examples (default {HYPOTHESIS_EXAMPLES})")
@@ -165,6 +170,9 @@ def main(argv=None) -> int:
     print(f"# simulation benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; "
           f"depth {DEPTH}, drain {DRAIN}, {args.seeds} seeds, runs capped at {args.budget:.0f} s")
 
+    if args.large_only:
+        large(args)
+        return 0
     rows, ablation_rows = [], []
     for (label, overrides), preset in ((c, p) for c in CONFIGS.items() for p in PRESETS
                                        if c[0] in (args.bounds or CONFIGS) and p in (args.preset or PRESETS)):
@@ -210,8 +218,10 @@ def large(args) -> None:
     bounds = dict(LARGE, failures=args.large_failures)
     one = make_config("pr4139", dict(bounds, dispatchers=1))
     started = time.perf_counter()
-    bfs = {base_name(n) for n in bfs_violations(one)}
-    print(f"\n## large, failures={args.large_failures}: BFS with 1 dispatcher ({time.perf_counter() - started:.0f} s): "
+    bfs = {base_name(n) for n in bfs_violations(one, args.large_bfs_seconds)}
+    seconds = time.perf_counter() - started
+    cut = f", cut at {args.large_bfs_seconds:.0f} s" if seconds >= args.large_bfs_seconds else ""
+    print(f"\n## large, failures={args.large_failures}: BFS with 1 dispatcher ({seconds:.0f} s{cut}): "
           f"{len(bfs)} distinct violated: {', '.join(sorted(bfs))}", flush=True)
     config = make_config("pr4139", bounds)
     props = properties_for(config)
