@@ -95,7 +95,7 @@ class Find:
 class WalkStats:
     """What the walks did, to explain a result: per path its length when it ended and why;
     steps per action name; restarts; and after each walk the distinct states and steps so far
-    (the new-state rate over the run)."""
+    (the new-state rate over the run); the walks that went on from the corpus."""
 
     path_lengths: dict  # states on a path when it ended -> paths
     ends: dict  # why a path ended -> paths
@@ -105,6 +105,7 @@ class WalkStats:
     walks_violating: int  # walks that violated at least one property
     distinct_after: array  # distinct states after each walk
     steps_after: array  # steps taken after each walk
+    from_corpus: int = 0  # walks that started at the end of a kept path
 
 
 @attrs.frozen
@@ -480,6 +481,7 @@ class _Tally:
     steps: int = 0
     distinct_after: array = attrs.Factory(lambda: array("q"))
     steps_after: array = attrs.Factory(lambda: array("q"))
+    from_corpus: int = 0
 
     def add(self, walk: int, seconds: float, config: WalkConfig, names, out: _WalkOutcome, distinct: int) -> None:
         for verdict in out.found.values():
@@ -503,7 +505,7 @@ class _Tally:
     def stats(self) -> WalkStats:
         return WalkStats(dict(sorted(self.path_lengths.items())), self.ends, self.actions, self.last_resort,
                          self.restarts,
-                         self.walks_violating, self.distinct_after, self.steps_after)
+                         self.walks_violating, self.distinct_after, self.steps_after, self.from_corpus)
 
 
 def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, seed: int = 0, *,
@@ -555,7 +557,9 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
             rng = walk_rng(seed, walk)
             absorbing = declared | (learner.absorbing() if LEARN in strategy else frozenset())
             config = draw_config(strategy, rng, tuple(vocabulary), absorbing, depth)
-            out = walker.walk(rng, config, corpus.start(rng) if CORPUS in strategy else None)
+            start = corpus.start(rng) if CORPUS in strategy else None
+            tally.from_corpus += start is not None
+            out = walker.walk(rng, config, start)
             if CORPUS in strategy:
                 corpus.add(out.novel)
             now = time.perf_counter()
@@ -615,6 +619,7 @@ def walk_summary(result: SimulationResult) -> dict:
     return {
         "paths": paths,
         "restarts": stats.restarts,
+        "walks_from_corpus": stats.from_corpus,
         "walks_with_a_violation": stats.walks_violating,
         "path_length": _length_summary(stats.path_lengths),
         "ends": {why: stats.ends[why] for why in END_REASONS if stats.ends.get(why)},

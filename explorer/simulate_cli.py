@@ -124,7 +124,8 @@ def simulation_panel(result: SimulationResult, title: str) -> Panel:
         rows.append(("reproduce", f"the same walks: {reproduce_hint(result)}"))
     lengths = summary["path_length"]
     rows += [
-        ("steps taken", f"{result.steps:,} ({rate:,.0f}/s), {summary['restarts']:,} restarts"),
+        ("steps taken", f"{result.steps:,} ({rate:,.0f}/s), {summary['restarts']:,} restarts"
+         + (f"; {summary['walks_from_corpus']:,} walks went on from the corpus" if "corpus" in result.strategy else "")),
         ("distinct states", f"{result.distinct:,}"),
         ("time", f"{result.elapsed:.2f} s"),
         ("path lengths", f"mean {lengths['mean']:.1f}; " + ", ".join(

@@ -145,6 +145,10 @@ def test_summary_adds_up_and_says_why_walks_were_short():
     rate = summary["new_states"]
     assert len(rate) == 10 and sum(s["new_states"] for s in rate) == result.distinct
     assert sum(s["steps"] for s in rate) == result.steps and rate[0]["walks"] == "1-10"
+    assert summary["walks_from_corpus"] == 0
+    # with a corpus about half the walks go on from an earlier walk's path (each walk's coin)
+    _, resumed = stack_run("corpus", runs=100)
+    assert 30 < walk_summary(resumed)["walks_from_corpus"] < 70
 
 
 def test_last_resort_counts_what_a_configuration_did_not_prefer():
