@@ -4,7 +4,7 @@
                                     [--large-uniform-seeds N] [--examples N] [--quick]
                                     [--preset P ...] [--bounds B ...]
                                     [--no-ablation] [--no-hypothesis] [--no-large] [--large-only]
-                                    [--large-failures N] [--large-bfs-seconds S]
+                                    [--large-failures N] [--large-bfs-seconds S] [--strategy T,... ...]
 
 1. **BFS**: on each preset (pr4139, design) at default bounds and with 2 dispatchers, every
    property the exhaustive search finds violated and the length of its shortest
@@ -131,9 +131,10 @@ def hypothesis_find(config, name: str, examples: int) -> str:
     return f"no ({examples:,} examples, {time.perf_counter() - started:.0f} s)"
 
 
-def strategies(ablation: bool) -> list[tuple[str, object, bool]]:
+def strategies(ablation: bool, extra=()) -> list[tuple[str, object, bool]]:
     """(label, strategy, whether the model gives its absorbing-actions hint)."""
     out = [("uniform", UNIFORM, True), (str(DEFAULT_STRATEGY), DEFAULT_STRATEGY, True)]
+    out += [(text, parse_strategy(text), True) for text in extra]
     if ablation:
         out += [(t, parse_strategy(t), True) for t in TECHNIQUES if t != "learn"]
         out += [("hold,learn without the hint", parse_strategy("hold,learn"), False),
@@ -155,6 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-hypothesis", action="store_true")
     parser.add_argument("--no-large", action="store_true")
     parser.add_argument("--large-only", action="store_true", help="only the large runs (section 4)")
+    parser.add_argument("--strategy", action="append",
+                        help="another strategy to time beside uniform and the default (repeatable)")
     parser.add_argument("--large-bfs-seconds", type=float, default=600.0,
                         help="cap of the large runs' 1-dispatcher BFS (default 600; it reports what it found)")
     parser.add_argument("--preset", action="append", choices=PRESETS, help="only this preset (repeatable)")
@@ -181,7 +184,7 @@ def main(argv=None) -> int:
         print(f"\n## {preset}, {label}: the BFS finds {len(bfs)} violated: "
               + ", ".join(f"{n} ({k})" for n, k in bfs.items()), flush=True)
         finds = {}
-        for strategy_label, strategy, hint in strategies(not args.no_ablation):
+        for strategy_label, strategy, hint in strategies(not args.no_ablation, args.strategy or ()):
             runs = []
             for seed in seeds:
                 runs.append(first_finds(config, set(bfs), strategy, seed, args.budget, hint))
@@ -201,8 +204,8 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|")
     for preset, label, name, shortest, before, after, hyp in rows:
         print(f"| {preset} | {label} | `{name}` | {shortest} | {before} | {after} | {hyp or 'not run'} |")
-    if not args.no_ablation:
-        names = [label for label, _, _ in strategies(True)]
+    if not args.no_ablation or args.strategy:
+        names = [label for label, _, _ in strategies(not args.no_ablation, args.strategy or ())]
         print("\nMedian seconds to the first find per strategy ('-': not found by most seeds):\n")
         print("| preset | bounds | property | " + " | ".join(names) + " |")
         print("|---|---|---|" + "---|" * len(names))
