@@ -3,13 +3,14 @@
     python benchmarks/simulation.py [--seeds 5] [--budget 30] [--large-budget 60] [--large-seeds 3]
                                     [--large-uniform-seeds N] [--examples N] [--quick]
                                     [--preset P ...] [--bounds B ...]
-                                    [--no-ablation] [--no-hypothesis] [--no-large]
+                                    [--no-ablation] [--no-hypothesis] [--no-large] [--large-only]
+                                    [--large-failures N] [--large-bfs-seconds S] [--strategy T,... ...]
 
 1. **BFS**: on each preset (pr4139, design) at default bounds and with 2 dispatchers, every
    property the exhaustive search finds violated and the length of its shortest
    counterexample (a lasso's states for liveness).
 2. **Time to first find**: for each strategy (``uniform``, the old walk; the default
-   ``swarm,hold,learn,restart``; and, unless ``--no-ablation``, each technique alone), per
+   ``swarm,hold,learn,restart,corpus``; and, unless ``--no-ablation``, each technique alone), per
    seed, one ``simulate`` run over the properties the BFS found violated (the learning rows
    without the model's ``absorbing_actions()`` hint), drain hint on (at the
    end of each path, up to DRAIN fair steps, for ``no_silent_stall``), capped at ``--budget``
@@ -23,7 +24,10 @@
    ``responses``, where the BFS does not finish in 10 minutes (run by hand, see
    docs/simulation.md): the distinct violated properties (``no_silent_stall[d2]`` counts as
    ``no_silent_stall``) ``simulate`` reports in ``--large-budget`` seconds per strategy and
-   seed, against those the BFS finds with 1 dispatcher at the same bounds.
+   seed, against those the BFS finds with 1 dispatcher at the same bounds. ``--large-failures``
+   sets the failures bound of both (the model's default, 2, is for all dispatchers together:
+   at 3 dispatchers the two failures mostly hit two dispatchers, and a dispatcher that fails
+   again after its restart, which most findings need, becomes rare).
 
 Each search is capped (the budgets above); ``--quick`` runs 2 seeds, budgets of 10 s and 20 s
 and fewer Hypothesis examples, to check the script. Seconds are wall time on a shared machine:
@@ -63,9 +67,10 @@ def base_name(name: str) -> str:
     return name.split("[", 1)[0]
 
 
-def bfs_violations(config) -> dict[str, int]:
-    """Property -> states in the BFS's shortest counterexample, for each violated property."""
-    result = explore(RecoverModel(config), properties_for(config))
+def bfs_violations(config, max_seconds: float | None = None) -> dict[str, int]:
+    """Property -> states in the BFS's shortest counterexample, for each violated property
+    (with ``max_seconds``, those found before the search was cut)."""
+    result = explore(RecoverModel(config), properties_for(config), max_seconds=max_seconds)
     return {name: len(v.trace) for name, v in result.verdicts.items() if v.status == "violated"}
 
 
@@ -126,9 +131,10 @@ def hypothesis_find(config, name: str, examples: int) -> str:
     return f"no ({examples:,} examples, {time.perf_counter() - started:.0f} s)"
 
 
-def strategies(ablation: bool) -> list[tuple[str, object, bool]]:
+def strategies(ablation: bool, extra=()) -> list[tuple[str, object, bool]]:
     """(label, strategy, whether the model gives its absorbing-actions hint)."""
     out = [("uniform", UNIFORM, True), (str(DEFAULT_STRATEGY), DEFAULT_STRATEGY, True)]
+    out += [(text, parse_strategy(text), True) for text in extra]
     if ablation:
         out += [(t, parse_strategy(t), True) for t in TECHNIQUES if t != "learn"]
         out += [("hold,learn without the hint", parse_strategy("hold,learn"), False),
@@ -143,10 +149,17 @@ def main(argv=None) -> int:
     parser.add_argument("--large-budget", type=float, default=60.0, help="seconds per large run (default 60)")
     parser.add_argument("--large-seeds", type=int, default=3)
     parser.add_argument("--large-uniform-seeds", type=int, help="seeds of the uniform large runs (default --large-seeds)")
+    parser.add_argument("--large-failures", type=int, default=2,
+                        help="the failures bound of the large runs and of their 1-dispatcher BFS (default 2, the model's)")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 10 s / 20 s budgets, 300 examples")
     parser.add_argument("--no-ablation", action="store_true", help="only uniform and the default strategy")
     parser.add_argument("--no-hypothesis", action="store_true")
     parser.add_argument("--no-large", action="store_true")
+    parser.add_argument("--large-only", action="store_true", help="only the large runs (section 4)")
+    parser.add_argument("--strategy", action="append",
+                        help="another strategy to time beside uniform and the default (repeatable)")
+    parser.add_argument("--large-bfs-seconds", type=float, default=600.0,
+                        help="cap of the large runs' 1-dispatcher BFS (default 600; it reports what it found)")
     parser.add_argument("--preset", action="append", choices=PRESETS, help="only this preset (repeatable)")
     parser.add_argument("--bounds", action="append", choices=list(CONFIGS), help="only these bounds (repeatable)")
     parser.add_argument("--examples", type=int, help=f"Hypothesis examples (default {HYPOTHESIS_EXAMPLES})")
@@ -160,6 +173,9 @@ def main(argv=None) -> int:
     print(f"# simulation benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; "
           f"depth {DEPTH}, drain {DRAIN}, {args.seeds} seeds, runs capped at {args.budget:.0f} s")
 
+    if args.large_only:
+        large(args)
+        return 0
     rows, ablation_rows = [], []
     for (label, overrides), preset in ((c, p) for c in CONFIGS.items() for p in PRESETS
                                        if c[0] in (args.bounds or CONFIGS) and p in (args.preset or PRESETS)):
@@ -168,7 +184,7 @@ def main(argv=None) -> int:
         print(f"\n## {preset}, {label}: the BFS finds {len(bfs)} violated: "
               + ", ".join(f"{n} ({k})" for n, k in bfs.items()), flush=True)
         finds = {}
-        for strategy_label, strategy, hint in strategies(not args.no_ablation):
+        for strategy_label, strategy, hint in strategies(not args.no_ablation, args.strategy or ()):
             runs = []
             for seed in seeds:
                 runs.append(first_finds(config, set(bfs), strategy, seed, args.budget, hint))
@@ -184,12 +200,12 @@ def main(argv=None) -> int:
             print(f"  hypothesis {name}: {hyp}", flush=True)
 
     print("\n| preset | bounds | property | BFS shortest trace | first find, uniform (before) | "
-          "first find, swarm,hold,learn,restart (after) | found by Hypothesis |")
+          f"first find, {DEFAULT_STRATEGY} (after) | found by Hypothesis |")
     print("|---|---|---|---|---|---|---|")
     for preset, label, name, shortest, before, after, hyp in rows:
         print(f"| {preset} | {label} | `{name}` | {shortest} | {before} | {after} | {hyp or 'not run'} |")
-    if not args.no_ablation:
-        names = [label for label, _, _ in strategies(True)]
+    if not args.no_ablation or args.strategy:
+        names = [label for label, _, _ in strategies(not args.no_ablation, args.strategy or ())]
         print("\nMedian seconds to the first find per strategy ('-': not found by most seeds):\n")
         print("| preset | bounds | property | " + " | ".join(names) + " |")
         print("|---|---|---|" + "---|" * len(names))
@@ -202,12 +218,15 @@ def main(argv=None) -> int:
 
 
 def large(args) -> None:
-    one = make_config("pr4139", dict(LARGE, dispatchers=1))
+    bounds = dict(LARGE, failures=args.large_failures)
+    one = make_config("pr4139", dict(bounds, dispatchers=1))
     started = time.perf_counter()
-    bfs = {base_name(n) for n in bfs_violations(one)}
-    print(f"\n## large: BFS with 1 dispatcher ({time.perf_counter() - started:.0f} s): {len(bfs)} "
-          f"distinct violated: {', '.join(sorted(bfs))}", flush=True)
-    config = make_config("pr4139", LARGE)
+    bfs = {base_name(n) for n in bfs_violations(one, args.large_bfs_seconds)}
+    seconds = time.perf_counter() - started
+    cut = f", cut at {args.large_bfs_seconds:.0f} s" if seconds >= args.large_bfs_seconds else ""
+    print(f"\n## large, failures={args.large_failures}: BFS with 1 dispatcher ({seconds:.0f} s{cut}): "
+          f"{len(bfs)} distinct violated: {', '.join(sorted(bfs))}", flush=True)
+    config = make_config("pr4139", bounds)
     props = properties_for(config)
     print("\n| strategy | seed | walks | distinct violated properties in "
           f"{args.large_budget:.0f} s | which |")

@@ -22,6 +22,13 @@ it within a few steps, and never sees what a long behaviour does. The techniques
 * ``restart``: a path that ends before the walk's step budget is spent (at an absorbing state,
   a deadlock, a state with only self-loops, or the depth bound) backs up to a random state of
   itself and goes on from there, so the budget is spent instead of wasted.
+* ``corpus`` (the seed corpus of a greybox fuzzer such as AFL): a path that reached a state no
+  walk had visited before is kept, up to its last new state (the latest ``CORPUS_MAX``
+  paths); a walk starts with chance ``CORPUS_SHARE`` at the end of a random kept path
+  instead of an initial state. A behaviour that needs a long, unlikely prefix (a restart
+  finished, a dispatcher recreated, and then a second failure) is then built in steps, each
+  walk going on from where an earlier one got. A trace is still a real path from an initial
+  state: the prefix is one.
 
 A switched-off or held-back action still fires when nothing else can (``choose``; a
 switched-off one before a held-back one): a configuration never ends a walk, and no behaviour
@@ -32,15 +39,18 @@ of a walk whose hold point is that early.
 from __future__ import annotations
 
 import random
+from collections import deque
 from typing import Callable, Iterable, Sequence
 
 import attrs
 
 from .levels import add_counts
 
-SWARM, HOLD, LEARN, RESTART = TECHNIQUES = ("swarm", "hold", "learn", "restart")
+SWARM, HOLD, LEARN, RESTART, CORPUS = TECHNIQUES = ("swarm", "hold", "learn", "restart", "corpus")
 UNIFORM_NAME = "uniform"
 LEARN_AFTER = 5  # steps of an action name seen before the engine judges whether it absorbs
+CORPUS_MAX = 1024  # paths kept: the latest, so that the corpus follows the walks' frontier
+CORPUS_SHARE = 0.5  # the chance a walk starts from the corpus: half still start afresh
 
 
 @attrs.frozen
@@ -155,6 +165,22 @@ class Learner:
     def absorbing(self) -> frozenset:
         return frozenset(name for name, n in self.taken.items()
                          if n >= LEARN_AFTER and 2 * self.ended.get(name, 0) >= n)
+
+
+@attrs.define
+class Corpus:
+    """Paths of earlier walks that reached new states, each up to its last new state."""
+
+    paths: deque = attrs.Factory(lambda: deque(maxlen=CORPUS_MAX))
+
+    def add(self, paths: Iterable[tuple]) -> None:
+        self.paths.extend(paths)
+
+    def start(self, rng: random.Random) -> tuple | None:
+        """A random kept path, to go on from its last new state, or None (start afresh)."""
+        if not self.paths or rng.random() >= CORPUS_SHARE:
+            return None
+        return self.paths[rng.randrange(len(self.paths))]
 
 
 def declared_absorbing(model) -> frozenset:

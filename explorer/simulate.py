@@ -42,7 +42,7 @@ from .fingerprint import FP_MASK, stable_fingerprint
 from .levels import add_counts
 from .properties import DEADLOCK, STRONG, WEAK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
-from .schedule import (DEFAULT_STRATEGY, LEARN, RESTART, Learner, Strategy, WalkConfig, choose,
+from .schedule import (CORPUS, DEFAULT_STRATEGY, LEARN, RESTART, Corpus, Learner, Strategy, WalkConfig, choose,
                        declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
 from .trace import action_name
 
@@ -72,7 +72,7 @@ EARLY_ENDS = (ABSORBING, DEAD_END, QUIESCENT)  # what a learning engine holds ag
 # why the simulation stopped
 RUNS_DONE = "runs"
 TIME_UP = "time"
-ALL_VIOLATED = "all violated"  # every checked property is violated: nothing left to find
+ALL_VIOLATED = "all violated"  # every checked property has a counterexample (not a hint): nothing left to find
 INTERRUPTED = "interrupted"
 
 
@@ -95,7 +95,7 @@ class Find:
 class WalkStats:
     """What the walks did, to explain a result: per path its length when it ended and why;
     steps per action name; restarts; and after each walk the distinct states and steps so far
-    (the new-state rate over the run)."""
+    (the new-state rate over the run); the walks that went on from the corpus."""
 
     path_lengths: dict  # states on a path when it ended -> paths
     ends: dict  # why a path ended -> paths
@@ -105,6 +105,7 @@ class WalkStats:
     walks_violating: int  # walks that violated at least one property
     distinct_after: array  # distinct states after each walk
     steps_after: array  # steps taken after each walk
+    from_corpus: int = 0  # walks that started at the end of a kept path
 
 
 @attrs.frozen
@@ -174,8 +175,8 @@ def earliest_pending(states, p: Callable | None, q: Callable, start: int = 0,
 def fair_moves(model, state, prop: Liveness) -> list[tuple[Any, Any]]:
     """Successors by an action the property's fairness names, self-loops left out (a stutter
     step takes no action, so it cannot be what fairness promises)."""
-    return [(a, nxt) for a, nxt in model.successors(state)
-            if prop.fairness_of(action_name(a)) is not None and nxt != state]
+    fair = dict(prop.fairness)
+    return [(a, nxt) for a, nxt in model.successors(state) if action_name(a) in fair and nxt != state]
 
 
 def unfair_obligation(model, prop: Liveness, cycle: Sequence[Step]) -> str | None:
@@ -196,13 +197,15 @@ def unfair_obligation(model, prop: Liveness, cycle: Sequence[Step]) -> str | Non
 
 
 def drain(model, trace: Trace, prop: Liveness, max_steps: int,
-          rng: random.Random | None = None) -> DrainOutcome:
+          rng: random.Random | None = None, hold: frozenset = frozenset()) -> DrainOutcome:
     """After a walk, take only fair actions until every pending P state has met Q.
 
     Each step takes a fair, state-changing successor: of those, the action taken least
     recently in this drain (a round-robin scheduler, so an action that stays enabled is soon
     taken); ties go to the first in successor order when ``rng`` is None, else to one chosen by
-    ``rng``. Outcomes:
+    ``rng``. An action named in ``hold`` (an absorbing one, say: the fuse) is taken only when
+    no other fair action is enabled; the outcomes below stay what they are, since a cycle that
+    leaves a held action enabled throughout breaks its fairness and is not reported. Outcomes:
 
     * ``stuck``: no fair action is enabled and Q has not come since P. Staying here forever
       is then a fair behaviour, so this *is* a counterexample (a stuttering lasso).
@@ -216,30 +219,50 @@ def drain(model, trace: Trace, prop: Liveness, max_steps: int,
     """
     if prop.shape not in DRAIN_SHAPES:
         raise ValueError(f"drain checks leads_to and always_eventually, not {prop.shape}")
-    steps = list(trace.steps)
-    pending = earliest_pending((s.state for s in steps), prop.p, prop.q)
+    pending = earliest_pending((s.state for s in trace.steps), prop.p, prop.q)
     if pending is None:
         return DrainOutcome(NOTHING_PENDING, trace, None)
-    # Every drained state comes after ``pending`` with Q false, so any cycle among them is a
-    # candidate lasso; ``visited`` keeps each state's latest index.
+    return drain_from(model, trace.steps, {prop: pending}, max_steps, rng, hold)[prop.name]
+
+
+def drain_from(model, path: Sequence[Step], pending: dict, max_steps: int,
+               rng: random.Random | None = None, hold: frozenset = frozenset()) -> dict[str, DrainOutcome]:
+    """:func:`drain` for several properties at once, from ``path``: ``pending`` maps each
+    property to the earliest pending P state of ``path``; all of them assume the same fairness,
+    so one drain serves them all (it goes on while one is still pending). Returns an outcome
+    per property name."""
+    pending = dict(pending)
+    fairness = next(iter(pending))  # they share it: any of them judges moves and cycles
+    steps = list(path)
+    outcomes: dict[str, DrainOutcome] = {}
+
+    def end(status: str, trace: Trace) -> dict[str, DrainOutcome]:
+        outcomes.update((prop.name, DrainOutcome(status, trace, at)) for prop, at in pending.items())
+        return outcomes
+
+    # Every drained state comes after each pending P with its Q false, so any cycle among them
+    # is a candidate lasso; ``visited`` keeps each state's latest index.
     visited: dict = {}
     last_taken: dict = {}
     for _ in range(max_steps):
         here = len(steps) - 1
         state = steps[here].state
-        if state in visited and unfair_obligation(model, prop, steps[visited[state]:]) is None:
-            return DrainOutcome(FAIR_CYCLE, Trace(tuple(steps), loop=visited[state]), pending)
+        if state in visited and unfair_obligation(model, fairness, steps[visited[state]:]) is None:
+            return end(FAIR_CYCLE, Trace(tuple(steps), loop=visited[state]))
         visited[state] = here
-        moves = fair_moves(model, state, prop)
+        moves = fair_moves(model, state, fairness)
         if not moves:
-            return DrainOutcome(STUCK, Trace(tuple(steps), loop=here, stutter=True), pending)
-        action, nxt = _least_recently_taken(moves, last_taken, rng)
+            return end(STUCK, Trace(tuple(steps), loop=here, stutter=True))
+        unheld = [move for move in moves if action_name(move[0]) not in hold]
+        action, nxt = _least_recently_taken(unheld or moves, last_taken, rng)
         last_taken[action] = here
         steps.append(Step(action, nxt))
-        pending = earliest_pending([nxt], prop.p, prop.q, start=len(steps) - 1, pending=pending)
-        if pending is None:
-            return DrainOutcome(REACHED, Trace(tuple(steps)), None)
-    return DrainOutcome(EXHAUSTED, Trace(tuple(steps)), pending)
+        for prop in [prop for prop in pending if prop.q(nxt)]:
+            outcomes[prop.name] = DrainOutcome(REACHED, Trace(tuple(steps)), None)
+            del pending[prop]
+        if not pending:
+            return outcomes
+    return end(EXHAUSTED, Trace(tuple(steps)))
 
 
 def _least_recently_taken(moves: list, last_taken: dict, rng: random.Random | None):
@@ -259,6 +282,14 @@ class _Checks:
     deadlock: bool
     drain_steps: int
 
+    @property
+    def drain_groups(self) -> list[list[Liveness]]:
+        """The liveness properties by the fairness they assume: one drain serves a group."""
+        groups: dict = {}
+        for prop in self.liveness:
+            groups.setdefault(prop.fairness, []).append(prop)
+        return list(groups.values())
+
 
 @attrs.define
 class _WalkOutcome:
@@ -274,6 +305,8 @@ class _WalkOutcome:
     taken: dict = attrs.Factory(dict)
     last_resort: dict = attrs.Factory(dict)
     ended: dict = attrs.Factory(dict)
+    new_at: int = 0  # states on the current path up to its last new state (0: none new)
+    novel: list = attrs.Factory(list)  # paths up to their last new state, for the corpus
 
 
 class _Walker:
@@ -285,6 +318,8 @@ class _Walker:
         self.fingerprint = getattr(model, "fingerprint", None) or stable_fingerprint
         self.inits = list(model.init_states())
         self.seen: set[int] = set()
+        self.shortest_lasso: dict[str, int] = {}  # property -> states in its shortest counterexample so far
+        self.drained: set = set()  # (fingerprint, pending property names) of every drain's start
         self._names: dict = {}  # action label -> its name, computed once per label
 
     def name_of(self, action) -> str:
@@ -293,20 +328,28 @@ class _Walker:
             name = self._names[action] = action_name(action)
         return name
 
-    def walk(self, rng: random.Random, config: WalkConfig) -> _WalkOutcome:
-        """One walk: a path from a random initial state; with ``restart``, after each path end
-        with steps left, the path backs up to a random earlier state of itself and goes on."""
+    def walk(self, rng: random.Random, config: WalkConfig, start: tuple | None = None) -> _WalkOutcome:
+        """One walk: a path from a random initial state, or from ``start`` (a path an earlier
+        walk took and checked); with ``restart``, after each path end with steps left, the
+        path backs up to a random earlier state of itself and goes on. Each path that reached
+        a state no walk had visited is handed over in ``out.novel`` up to its last new state."""
         out = _WalkOutcome()
-        path = [Step(None, self.inits[rng.randrange(len(self.inits))])]
-        self._visit(path, out)
+        if start:
+            path = list(start)
+        else:
+            path = [Step(None, self.inits[rng.randrange(len(self.inits))])]
+            self._visit(path, out)
         budget = self.depth - 1
         while True:
             why = self._extend(path, rng, config, out, budget - out.steps)
             out.paths.append((why, len(path)))
+            if out.new_at:
+                out.novel.append(tuple(path[:out.new_at]))
+                out.new_at = 0
             if why in EARLY_ENDS and len(path) > 1:
                 name = self.name_of(path[-1].action)
                 out.ended[name] = out.ended.get(name, 0) + 1
-            self._drain(path, why, rng, out)
+            self._drain(path, why, rng, config, out)
             if not self.restart or out.steps >= budget or len(path) < 2:
                 return out
             del path[rng.randrange(len(path) - 1) + 1:]
@@ -345,7 +388,10 @@ class _Walker:
 
     def _visit(self, path: list[Step], out: _WalkOutcome) -> None:
         state = path[-1].state
-        self.seen.add(self.fingerprint(state) & FP_MASK)
+        fingerprint = self.fingerprint(state) & FP_MASK
+        if fingerprint not in self.seen:
+            self.seen.add(fingerprint)
+            out.new_at = len(path)
         for prop in self.checks.invariants:
             if prop.name not in out.found and not prop.predicate(state):
                 out.found[prop.name] = Verdict(prop.name, "invariant", VIOLATED, Trace(tuple(path)))
@@ -364,20 +410,59 @@ class _Walker:
                 out.found[prop.name] = Verdict(prop.name, "step", VIOLATED,
                                                Trace(tuple(path) + (Step(action, nxt),)))
 
-    def _drain(self, path: list[Step], why: str, rng: random.Random, out: _WalkOutcome) -> None:
-        """The liveness check at the end of a path (see :func:`drain`). A path that ended in an
-        absorbing state (the fuse's fallback, say) usually satisfies Q there, so the drain also
-        starts one step earlier: there another fair action may be taken instead."""
+    def _drain(self, path: list[Step], why: str, rng: random.Random, config: WalkConfig,
+               out: _WalkOutcome) -> None:
+        """The liveness check at the end of a path (see :func:`drain`), one drain per group of
+        properties that assume the same fairness. A path that ended in an absorbing state (the
+        fuse's fallback, say) usually satisfies Q there, so the drain also starts one step
+        earlier: there another fair action may be taken instead. A drain that took an
+        absorbing action the walk holds back (``config.held``: the fuse, taken as soon as it is
+        enabled, ends a drain before the other dispatchers settle into the cycle a
+        counterexample needs) is run again with it held back in the drain too; the second
+        counts only where it shows a real counterexample (stuck or a fair cycle)."""
         starts = [path, path[:-1]] if why == ABSORBING and len(path) > 1 else [path]
-        for prop in self.checks.liveness:
+        for group in self.checks.drain_groups:
             for start in starts:
-                if prop.name in out.found:
-                    break
-                outcome = drain(self.model, Trace(tuple(start)), prop, self.checks.drain_steps, rng)
-                if outcome.violated:
-                    detail = DRAIN_WHY[outcome.status].format(steps=self.checks.drain_steps)
-                    out.found[prop.name] = Verdict(prop.name, "liveness", VIOLATED, outcome.trace,
-                                                   f"state {outcome.pending + 1} (P): {detail}")
+                pending = self._pending(group, start, out)
+                if not pending or not self._first_drain(start[-1].state, pending):
+                    continue
+                outcomes = drain_from(self.model, start, pending, self.checks.drain_steps, rng)
+                if self._took(config.held, outcomes.values(), len(start)):
+                    again = drain_from(self.model, start, pending, self.checks.drain_steps, rng, config.held)
+                    outcomes.update((name, o) for name, o in again.items() if o.status in (STUCK, FAIR_CYCLE))
+                for name, outcome in outcomes.items():
+                    if outcome.violated:
+                        detail = DRAIN_WHY[outcome.status].format(steps=self.checks.drain_steps)
+                        out.found[name] = Verdict(name, "liveness", VIOLATED, outcome.trace,
+                                                  f"state {outcome.pending + 1} (P): {detail}")
+
+    def _first_drain(self, state, pending: dict) -> bool:
+        """Whether no drain for these properties has started from ``state`` yet: the future of
+        a state is the same whatever path led to it, so a second drain would mostly repeat the
+        first (walks that restart or go on from the corpus come back to the same ends)."""
+        key = (self.fingerprint(state) & FP_MASK, frozenset(prop.name for prop in pending))
+        if key in self.drained:
+            return False
+        self.drained.add(key)
+        return True
+
+    def _pending(self, group: list[Liveness], start: list[Step], out: _WalkOutcome) -> dict:
+        """The properties of ``group`` worth a drain from ``start``, with their earliest pending
+        P state: not yet found by this walk, and able to beat the shortest lasso known (a
+        drain's trace starts with the whole of ``start``)."""
+        pending = {}
+        for prop in group:
+            if prop.name in out.found or len(start) >= self.shortest_lasso.get(prop.name, math.inf):
+                continue
+            at = earliest_pending((step.state for step in start), prop.p, prop.q)
+            if at is not None:
+                pending[prop] = at
+        return pending
+
+    def _took(self, names: frozenset, outcomes, start: int) -> bool:
+        """Whether any drain took one of ``names`` (its steps after ``start``)."""
+        return bool(names) and any(self.name_of(step.action) in names
+                                   for o in outcomes for step in o.trace.steps[start:])
 
 
 # -- the simulation ------------------------------------------------------------------------------
@@ -396,6 +481,7 @@ class _Tally:
     steps: int = 0
     distinct_after: array = attrs.Factory(lambda: array("q"))
     steps_after: array = attrs.Factory(lambda: array("q"))
+    from_corpus: int = 0
 
     def add(self, walk: int, seconds: float, config: WalkConfig, names, out: _WalkOutcome, distinct: int) -> None:
         for verdict in out.found.values():
@@ -419,7 +505,7 @@ class _Tally:
     def stats(self) -> WalkStats:
         return WalkStats(dict(sorted(self.path_lengths.items())), self.ends, self.actions, self.last_resort,
                          self.restarts,
-                         self.walks_violating, self.distinct_after, self.steps_after)
+                         self.walks_violating, self.distinct_after, self.steps_after, self.from_corpus)
 
 
 def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, seed: int = 0, *,
@@ -430,8 +516,8 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
 
     ``runs`` walks, or with ``runs=None`` as many as ``max_seconds`` allows; ``max_seconds``
     only stops between walks (a walk is never cut by time, so the walks that ran are exactly
-    those ``runs=result.runs`` gives). The simulation also stops once every checked property is
-    violated. ``strategy`` says how walks choose (:mod:`explorer.schedule`); ``drain_steps > 0``
+    those ``runs=result.runs`` gives). The simulation also stops once every checked property has a
+    counterexample (a drain's hint is not one). ``strategy`` says how walks choose (:mod:`explorer.schedule`); ``drain_steps > 0``
     adds the drain hint for ``leads_to`` / ``always_eventually`` properties (see :func:`drain`).
     Ctrl-C returns the walks done so far with ``stopped == "interrupted"``.
     """
@@ -457,6 +543,7 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
     vocabulary = dict.fromkeys(getattr(model, "action_names", tuple)())
     declared = declared_absorbing(model)
     learner = Learner()
+    corpus = Corpus()
     tally = _Tally()
     stopped = RUNS_DONE
     started = last_progress = time.perf_counter()
@@ -470,16 +557,22 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
             rng = walk_rng(seed, walk)
             absorbing = declared | (learner.absorbing() if LEARN in strategy else frozenset())
             config = draw_config(strategy, rng, tuple(vocabulary), absorbing, depth)
-            out = walker.walk(rng, config)
+            start = corpus.start(rng) if CORPUS in strategy else None
+            tally.from_corpus += start is not None
+            out = walker.walk(rng, config, start)
+            if CORPUS in strategy:
+                corpus.add(out.novel)
             now = time.perf_counter()
             tally.add(walk + 1, now - started, config, tuple(vocabulary), out, len(walker.seen))
+            walker.shortest_lasso = {p.name: len(tally.best[p.name].trace) for p in checks.liveness
+                                     if p.name in tally.best and not is_hint(tally.best[p.name])}
             first_seen(out.taken, vocabulary)
             learner.record(out.taken, out.ended)
             if progress is not None and now - last_progress >= progress_interval:
                 last_progress = now
                 progress({"runs": walk + 1, "steps": tally.steps, "distinct": len(walker.seen),
                           "violations": len(tally.best), "elapsed": now - started})
-            if checked and all(n in tally.best for n in checked):
+            if checked and all(n in tally.best and not is_hint(tally.best[n]) for n in checked):
                 stopped = ALL_VIOLATED
                 break
     except KeyboardInterrupt:
@@ -494,10 +587,20 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
 
 
 def _keep_shortest(best: dict[str, Verdict], verdict: Verdict) -> None:
-    # ties keep the earlier walk, so the answer does not depend on anything but the seed
+    # a counterexample beats a drain's hint, however long; ties keep the earlier walk, so the
+    # answer does not depend on anything but the seed
     known = best.get(verdict.name)
-    if known is None or len(verdict.trace) < len(known.trace):
+    if known is None or _rank(verdict) < _rank(known):
         best[verdict.name] = verdict
+
+
+def _rank(verdict: Verdict) -> tuple[bool, int]:
+    return is_hint(verdict), len(verdict.trace)
+
+
+def is_hint(verdict: Verdict) -> bool:
+    """A liveness verdict whose trace is no lasso: the drain's hint, not a counterexample."""
+    return verdict.kind == "liveness" and not verdict.trace.is_lasso
 
 
 # -- the summary that explains a result ----------------------------------------------------------
@@ -516,6 +619,7 @@ def walk_summary(result: SimulationResult) -> dict:
     return {
         "paths": paths,
         "restarts": stats.restarts,
+        "walks_from_corpus": stats.from_corpus,
         "walks_with_a_violation": stats.walks_violating,
         "path_length": _length_summary(stats.path_lengths),
         "ends": {why: stats.ends[why] for why in END_REASONS if stats.ends.get(why)},

@@ -20,7 +20,8 @@ from .cli_shared import (EXIT_INTERRUPTED, UsageError, add_model_options, add_ou
                          positive_float, positive_int, target_from_args)
 from .report import key_value_grid, roles_or_none, trace_table
 from .schedule import DEFAULT_STRATEGY, TECHNIQUES, UNIFORM_NAME, parse_strategy
-from .simulate import ALL_VIOLATED, INTERRUPTED, RUNS_DONE, TIME_UP, SimulationResult, simulate, walk_summary
+from .simulate import (ALL_VIOLATED, INTERRUPTED, RUNS_DONE, TIME_UP, SimulationResult, is_hint, simulate,
+                       walk_summary)
 from .trace import trace_to_json
 
 DEFAULT_RUNS = 1000
@@ -123,7 +124,8 @@ def simulation_panel(result: SimulationResult, title: str) -> Panel:
         rows.append(("reproduce", f"the same walks: {reproduce_hint(result)}"))
     lengths = summary["path_length"]
     rows += [
-        ("steps taken", f"{result.steps:,} ({rate:,.0f}/s), {summary['restarts']:,} restarts"),
+        ("steps taken", f"{result.steps:,} ({rate:,.0f}/s), {summary['restarts']:,} restarts"
+         + (f"; {summary['walks_from_corpus']:,} walks went on from the corpus" if "corpus" in result.strategy else "")),
         ("distinct states", f"{result.distinct:,}"),
         ("time", f"{result.elapsed:.2f} s"),
         ("path lengths", f"mean {lengths['mean']:.1f}; " + ", ".join(
@@ -238,7 +240,7 @@ def simulation_to_json(model, result: SimulationResult, context: dict | None = N
                         "walks": result.finds[v.name].walks,
                         "config": result.finds[v.name].config.to_json(),
                         **effects.get(v.name, {}),
-                        "hint": v.kind == "liveness" and not v.trace.is_lasso,
+                        "hint": is_hint(v),
                         "trace": trace_to_json(model, v.trace)} for v in result.violations.values()},
             **{name: {"verdict": "not checked", "trace": None} for name in result.skipped},
         },

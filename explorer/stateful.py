@@ -35,7 +35,7 @@ from rich.console import Console
 from .fingerprint import stable_fingerprint
 from .report import trace_table
 from .result import Step, Trace
-from .schedule import (HOLD, LEARN, PLAIN, RESTART, SWARM, Strategy, WalkConfig, choose, declared_absorbing,
+from .schedule import (CORPUS, HOLD, LEARN, PLAIN, RESTART, SWARM, Strategy, WalkConfig, choose, declared_absorbing,
                        split_stutters)
 from .simulate import DRAIN_SHAPES, drain
 from .trace import action_name
@@ -97,8 +97,8 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
     run's number of distinct states. The last run's trace (the path at its end) is kept in
     ``last_trace`` on the class, for tests that want it without a failure.
     """
-    if LEARN in strategy:
-        raise ValueError("the Hypothesis machine does not learn: a run must depend on its data alone")
+    if LEARN in strategy or CORPUS in strategy:
+        raise ValueError("the Hypothesis machine neither learns nor keeps a corpus: a run must depend on its data alone")
     invariants = [p for p in properties if p.kind == "invariant"]
     step_properties = [p for p in properties if p.kind == "step"]
     drained = [p for p in properties if p.kind == "liveness" and p.shape in DRAIN_SHAPES] if drain_steps else []

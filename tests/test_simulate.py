@@ -92,7 +92,7 @@ def test_plain_walks_miss_what_the_suppressor_hides():
     ("swarm", True),  # crash switched off in half the walks
     ("hold", True),  # crash held back, as the model declares it absorbing
     ("hold,learn", False),  # not declared: learned from the walks it ended
-    ("swarm,hold,learn,restart", False),  # the default
+    ("swarm,hold,learn,restart,corpus", False),  # the default
 ])
 def test_swarm_and_suppressor_aware_walks_find_it_and_keep_the_fuse(strategy, declare):
     stack, result = stack_run(strategy, declare)
@@ -145,6 +145,10 @@ def test_summary_adds_up_and_says_why_walks_were_short():
     rate = summary["new_states"]
     assert len(rate) == 10 and sum(s["new_states"] for s in rate) == result.distinct
     assert sum(s["steps"] for s in rate) == result.steps and rate[0]["walks"] == "1-10"
+    assert summary["walks_from_corpus"] == 0
+    # with a corpus about half the walks go on from an earlier walk's path (each walk's coin)
+    _, resumed = stack_run("corpus", runs=100)
+    assert 30 < walk_summary(resumed)["walks_from_corpus"] < 70
 
 
 def test_last_resort_counts_what_a_configuration_did_not_prefer():
@@ -252,6 +256,70 @@ def test_drain_without_a_cycle_or_q_in_its_steps_is_only_a_hint():
     assert not outcome.trace.is_lasso
 
 
+# a fuse (absorbing, Q) enabled while anything else is left to settle; once settled, a fair spin
+# without Q: the counterexample is behind the fuse, which a round-robin drain takes first
+FUSED = ([(a, "fuse", 99) for a in (10, 11, 20, 21)]
+         + [(10, "spin", 11), (11, "spin", 10), (20, "spin", 21), (21, "spin", 20), (30, "spin", 31), (31, "spin", 30)]
+         + [(10, "settle", 20), (11, "settle", 21), (20, "settle", 30), (21, "settle", 31)])
+FUSED_PROP = leads_to("spin_ends", lambda s: s != 99, lambda s: s == 99, {"fuse": "weak", "spin": "weak", "settle": "weak"})
+
+
+class FusedGraph(ExplicitGraph):
+    def __init__(self):
+        super().__init__([10], FUSED, terminal=[99])
+
+    def absorbing_actions(self):
+        return ("fuse",)
+
+
+def test_drain_with_the_fuse_held_back_shows_the_cycle_behind_it():
+    walk = Trace((Step(None, 10),))
+    plain = drain(FusedGraph(), walk, FUSED_PROP, 20)
+    assert plain.status == REACHED and plain.trace.steps[-1].state == 99
+    held = drain(FusedGraph(), walk, FUSED_PROP, 20, hold=frozenset({"fuse"}))
+    assert held.status == FAIR_CYCLE and {s.state for s in held.trace.steps[held.trace.loop:]} == {30, 31}
+    assert evidence(FusedGraph(), FUSED_PROP, held.trace) == "a fair lasso that violates it"
+    assert explore(FusedGraph(), [FUSED_PROP]).verdicts["spin_ends"].status == "violated"  # the BFS agrees
+    # holding back never makes an unfair cycle count: without "settle" fair, the drain spins
+    # 10 <-> 11 with the fuse enabled throughout, which fairness forbids
+    unsettled = leads_to("spin_ends", FUSED_PROP.p, FUSED_PROP.q, {"fuse": "weak", "spin": "weak"})
+    assert drain(FusedGraph(), walk, unsettled, 20, hold=frozenset({"fuse"})).status == EXHAUSTED
+
+
+def test_a_walk_drains_again_with_what_it_holds_back():
+    """Walks of one step (the fuse, or a spin) end where a plain drain takes the fuse: each
+    whose drain took it drains again with it held back and shows the real lasso."""
+    found = [simulate(FusedGraph(), [FUSED_PROP], runs=5, depth=2, seed=s, strategy=parse_strategy(t),
+                      drain_steps=20, deadlock=False) for t in ("hold", "uniform") for s in range(5)]
+    held, plain = found[:5], found[5:]
+    assert all(r.violations["spin_ends"].trace.is_lasso for r in held)
+    assert sum("spin_ends" in r.violations and r.violations["spin_ends"].trace.is_lasso for r in plain) < 5
+
+
+def test_a_counterexample_beats_a_shorter_hint():
+    """The drain's hint (no loop) never replaces a real lasso, however much shorter it is."""
+    climb = ExplicitGraph([0], [(0, "up", 1), (1, "up", 2), (2, "up", 3), (3, "back", 2)] + [(k, "side", 100 + k) for k in range(4)]
+                          + [(100 + k, "up", 101 + k) for k in range(30)])
+    prop = leads_to("never", lambda s: s == 0, lambda s: False, {"up": "weak", "back": "weak"})
+    result = simulate(climb, [prop], runs=60, depth=3, seed=0, drain_steps=6, deadlock=False)
+    assert result.violations["never"].trace.is_lasso
+
+
+def test_a_corpus_builds_on_earlier_walks():
+    """A combination lock: 25 advances in a row, any reset starts again. Fresh walks almost never
+    get there; walks that go on from where earlier walks first got further do."""
+    lock = ExplicitGraph([0], [(k, "advance", k + 1) for k in range(25)] + [(k, "reset", 0) for k in range(1, 25)])
+    opened = [Invariant("locked", lambda s: s != 25)]
+
+    def opens(strategy: str) -> int:
+        return sum("locked" in simulate(lock, opened, runs=300, depth=100, seed=s, strategy=parse_strategy(strategy),
+                                        deadlock=False).violations for s in range(5))
+
+    assert opens("corpus") >= 4 and opens("uniform") <= 1
+    result = simulate(lock, opened, runs=300, depth=100, seed=2, strategy=parse_strategy("corpus"), deadlock=False)
+    assert replays(lock, result.traces["locked"]) and result.traces["locked"].steps[0].state == 0
+
+
 def test_drain_reaches_q_when_the_exit_is_fair_and_sees_nothing_before_p():
     walk = Trace((Step(None, 0), Step("start", 1)))
     fair = drain(ExplicitGraph([0], LOOP), walk, leads_to("done", P, Q, {"finish": "weak"}), 7)
@@ -291,15 +359,16 @@ def test_machine_passes_when_the_property_holds():
 
 def test_machine_scheduler_gets_past_the_suppressor():
     """The plain machine (each step's successor drawn alike) crashes the stack within a few
-    steps in every run; with swarm, hold and restart (the default) it fills it. Learning is
-    refused: a run must depend on Hypothesis's data alone."""
+    steps in every run; with swarm, hold and restart (the default) it fills it. Learning and a
+    corpus are refused: a run must depend on Hypothesis's data alone."""
     overflow = [p for p in SuppressedStack().properties() if p.name == "no_overflow"]
     run_machine(make_machine(SuppressedStack, overflow, 40, seed=0, strategy=UNIFORM), max_examples=200)
     with pytest.raises(PropertyViolation) as caught:
         run_machine(make_machine(SuppressedStack, overflow, 40, seed=0), max_examples=200)
     assert caught.value.trace.steps[-1].state == (10, False) and replays(SuppressedStack(), caught.value.trace)
-    with pytest.raises(ValueError, match="does not learn"):
-        make_machine(SuppressedStack, overflow, strategy=parse_strategy("hold,learn"))
+    for refused in ("hold,learn", "corpus"):
+        with pytest.raises(ValueError, match="neither learns nor keeps a corpus"):
+            make_machine(SuppressedStack, overflow, strategy=parse_strategy(refused))
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -351,7 +420,7 @@ def test_cli_time_budget_says_how_to_run_the_same_walks_again(capsys):
     timed = json.loads(out)
     assert code == 0 and timed["stopped"] == "time"
     runs = timed["runs"]
-    assert timed["reproduce"] == f"--runs {runs} --seed 0 --depth 100 --strategy swarm,hold,learn,restart"
+    assert timed["reproduce"] == f"--runs {runs} --seed 0 --depth 100 --strategy swarm,hold,learn,restart,corpus"
     code, out = run_cli(["simulate", "--example", "two_phase_commit", "--json"] + timed["reproduce"].split(), capsys)
     again = json.loads(out)
     assert again["stopped"] == "runs" and again["reproduce"] == ""
