@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from explorer import explore  # noqa: E402
 from explorer.schedule import DEFAULT_STRATEGY, TECHNIQUES, UNIFORM, parse_strategy  # noqa: E402
-from explorer.simulate import simulate  # noqa: E402
+from explorer.simulate import is_hint, simulate  # noqa: E402
 from invariants import properties_for  # noqa: E402
 from model import RecoverModel, make_config  # noqa: E402
 
@@ -88,7 +88,7 @@ def first_finds(config, names, strategy, seed: int, budget: float, hint: bool = 
     model = (RecoverModel if hint else WithoutHint)(config)
     result = simulate(model, props, runs=None, depth=DEPTH, seed=seed, strategy=strategy,
                       deadlock=False, drain_steps=DRAIN, max_seconds=budget)
-    return {name: (f.seconds, f.walk, result.violations[name].trace.is_lasso or result.violations[name].kind != "liveness")
+    return {name: (f.seconds, f.walk, not is_hint(result.violations[name]))
             for name, f in result.finds.items()}
 
 
@@ -237,7 +237,7 @@ def large(args) -> None:
             result = simulate(RecoverModel(config), props, runs=None, depth=DEPTH, seed=seed, strategy=strategy,
                               deadlock=False, drain_steps=DRAIN, max_seconds=args.large_budget)
             found = sorted({base_name(n) for n in result.violations})
-            hints = {base_name(n) for n, v in result.violations.items() if v.kind == "liveness" and not v.trace.is_lasso}
+            hints = {base_name(n) for n, v in result.violations.items() if is_hint(v)}
             print(f"| {strategy} | {seed} | {result.runs:,} | {len(found)} (BFS, 1 dispatcher: {len(bfs)}) | "
                   f"{', '.join(n + (' (hint)' if n in hints else '') for n in found)} |", flush=True)
 

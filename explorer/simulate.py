@@ -281,14 +281,13 @@ class _Checks:
     liveness: list
     deadlock: bool
     drain_steps: int
+    drain_groups: list = attrs.field(init=False)  # the liveness properties by fairness: one drain each
 
-    @property
-    def drain_groups(self) -> list[list[Liveness]]:
-        """The liveness properties by the fairness they assume: one drain serves a group."""
+    def __attrs_post_init__(self) -> None:
         groups: dict = {}
         for prop in self.liveness:
             groups.setdefault(prop.fairness, []).append(prop)
-        return list(groups.values())
+        self.drain_groups = list(groups.values())
 
 
 @attrs.define
@@ -318,7 +317,7 @@ class _Walker:
         self.fingerprint = getattr(model, "fingerprint", None) or stable_fingerprint
         self.inits = list(model.init_states())
         self.seen: set[int] = set()
-        self.shortest_lasso: dict[str, int] = {}  # property -> states in its shortest counterexample so far
+        self.best: dict[str, Verdict] = {}  # the simulation's shortest counterexample per property
         self.drained: set = set()  # (fingerprint, pending property names) of every drain's start
         self._names: dict = {}  # action label -> its name, computed once per label
 
@@ -452,7 +451,8 @@ class _Walker:
         drain's trace starts with the whole of ``start``)."""
         pending = {}
         for prop in group:
-            if prop.name in out.found or len(start) >= self.shortest_lasso.get(prop.name, math.inf):
+            known = self.best.get(prop.name)
+            if prop.name in out.found or (known and not is_hint(known) and len(start) >= len(known.trace)):
                 continue
             at = earliest_pending((step.state for step in start), prop.p, prop.q)
             if at is not None:
@@ -460,9 +460,12 @@ class _Walker:
         return pending
 
     def _took(self, names: frozenset, outcomes, start: int) -> bool:
-        """Whether any drain took one of ``names`` (its steps after ``start``)."""
-        return bool(names) and any(self.name_of(step.action) in names
-                                   for o in outcomes for step in o.trace.steps[start:])
+        """Whether the drain took one of ``names`` (its steps after ``start``; every outcome's
+        trace is a prefix of the longest)."""
+        if not names:
+            return False
+        longest = max((o.trace.steps for o in outcomes), key=len)
+        return any(self.name_of(step.action) in names for step in longest[start:])
 
 
 # -- the simulation ------------------------------------------------------------------------------
@@ -545,6 +548,7 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
     learner = Learner()
     corpus = Corpus()
     tally = _Tally()
+    walker.best = tally.best  # a drain that cannot beat a known lasso is not run
     stopped = RUNS_DONE
     started = last_progress = time.perf_counter()
     try:
@@ -564,8 +568,6 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
                 corpus.add(out.novel)
             now = time.perf_counter()
             tally.add(walk + 1, now - started, config, tuple(vocabulary), out, len(walker.seen))
-            walker.shortest_lasso = {p.name: len(tally.best[p.name].trace) for p in checks.liveness
-                                     if p.name in tally.best and not is_hint(tally.best[p.name])}
             first_seen(out.taken, vocabulary)
             learner.record(out.taken, out.ended)
             if progress is not None and now - last_progress >= progress_interval:

@@ -19,7 +19,7 @@ from rich.text import Text
 from .cli_shared import (EXIT_INTERRUPTED, UsageError, add_model_options, add_output_options, live_line,
                          positive_float, positive_int, target_from_args)
 from .report import key_value_grid, roles_or_none, trace_table
-from .schedule import DEFAULT_STRATEGY, TECHNIQUES, UNIFORM_NAME, parse_strategy
+from .schedule import CORPUS, DEFAULT_STRATEGY, TECHNIQUES, UNIFORM_NAME, parse_strategy
 from .simulate import (ALL_VIOLATED, INTERRUPTED, RUNS_DONE, TIME_UP, SimulationResult, is_hint, simulate,
                        walk_summary)
 from .trace import trace_to_json
@@ -125,7 +125,7 @@ def simulation_panel(result: SimulationResult, title: str) -> Panel:
     lengths = summary["path_length"]
     rows += [
         ("steps taken", f"{result.steps:,} ({rate:,.0f}/s), {summary['restarts']:,} restarts"
-         + (f"; {summary['walks_from_corpus']:,} walks went on from the corpus" if "corpus" in result.strategy else "")),
+         + (f"; {summary['walks_from_corpus']:,} walks went on from the corpus" if CORPUS in result.strategy else "")),
         ("distinct states", f"{result.distinct:,}"),
         ("time", f"{result.elapsed:.2f} s"),
         ("path lengths", f"mean {lengths['mean']:.1f}; " + ", ".join(
