@@ -513,6 +513,7 @@ args.func(args, Console(), Console(stderr=True))
 @pytest.mark.parametrize("argv", [
     ["simulate", "--example", "two_phase_commit", "--runs", "100", "--json"],
     ["simulate", "--preset", "pr4139", "--set", "restart_budget=1", "--runs", "100", "--depth", "40", "--json"],
+    ["simulate", "--preset", "pr4139", "--dispatchers", "2", "--runs", "60", "--depth", "40", "--json"],  # focus draws
 ])
 def test_same_output_whatever_the_hash_seed(argv):
     script = SIMULATE_SCRIPT.format(tests=os.path.dirname(__file__), argv=argv)
