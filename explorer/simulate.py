@@ -7,7 +7,7 @@ if the model calls it terminal, else a *deadlock*), at a state whose every succe
 self-loop (*quiescent*: nothing can change any more), or at the depth bound. How a walk picks
 its steps, and whether a path that ends early restarts from a random state of itself until the
 walk's budget of ``depth - 1`` steps is spent, is the walk's :class:`~explorer.schedule.Strategy`
-(:mod:`explorer.schedule`: uniform, swarm, hold, learn, restart). Invariants are checked on
+(:mod:`explorer.schedule`: uniform, swarm, focus, hold, learn, restart, corpus). Invariants are checked on
 every state a walk visits; step properties on every step it takes and on every self-loop of a
 state it visits (a self-loop does not move the walk, so checking it in place costs no depth);
 deadlock at a non-terminal dead end. A violation does not end a walk: it goes on and may
@@ -43,7 +43,8 @@ from .levels import add_counts
 from .properties import DEADLOCK, STRONG, WEAK, Liveness
 from .result import VIOLATED, Step, Trace, Verdict
 from .schedule import (CORPUS, DEFAULT_STRATEGY, LEARN, RESTART, Corpus, Learner, Strategy, WalkConfig, choose,
-                       declared_absorbing, draw_config, first_seen, split_stutters, walk_rng)
+                       declared_absorbing, declared_replicas, draw_config, first_seen, replica_pairs, split_stutters,
+                       walk_rng)
 from .trace import action_name
 
 
@@ -320,12 +321,20 @@ class _Walker:
         self.best: dict[str, Verdict] = {}  # the simulation's shortest counterexample per property
         self.drained: set = set()  # (fingerprint, pending property names) of every drain's start
         self._names: dict = {}  # action label -> its name, computed once per label
+        self.replicas = declared_replicas(model)
+        self._replicas: dict = {}  # action label -> its replica pairs, computed once per label
 
     def name_of(self, action) -> str:
         name = self._names.get(action)
         if name is None:
             name = self._names[action] = action_name(action)
         return name
+
+    def replicas_of(self, action) -> frozenset:
+        pairs = self._replicas.get(action)
+        if pairs is None:
+            pairs = self._replicas[action] = replica_pairs(action, self.replicas)
+        return pairs
 
     def walk(self, rng: random.Random, config: WalkConfig, start: tuple | None = None) -> _WalkOutcome:
         """One walk: a path from a random initial state, or from ``start`` (a path an earlier
@@ -372,7 +381,7 @@ class _Walker:
             if not moves:
                 return QUIESCENT
             (action, nxt), last_resort = choose(moves, config, len(path), self.name_of,
-                                                lambda pool: pool[rng.randrange(len(pool))])
+                                                lambda pool: pool[rng.randrange(len(pool))], self.replicas_of)
             self._check_step(state, action, nxt, path, out)
             path.append(Step(action, nxt))
             name = self.name_of(action)
@@ -560,7 +569,7 @@ def simulate(model, properties=(), runs: int | None = 100, depth: int = 100, see
             walk = len(tally.steps_after)
             rng = walk_rng(seed, walk)
             absorbing = declared | (learner.absorbing() if LEARN in strategy else frozenset())
-            config = draw_config(strategy, rng, tuple(vocabulary), absorbing, depth)
+            config = draw_config(strategy, rng, tuple(vocabulary), absorbing, depth, walker.replicas)
             start = corpus.start(rng) if CORPUS in strategy else None
             tally.from_corpus += start is not None
             out = walker.walk(rng, config, start)

@@ -175,7 +175,7 @@ def actions_table(result: SimulationResult) -> Table:
     for row in walk_summary(result)["actions"]:
         table.add_row(row["action"], f"{row['steps']:,}", f"{100 * row['share']:.1f}%",
                       f"{row['last_resort']:,}" if row["last_resort"] else "")
-    table.caption = "last resort: the walk's configuration preferred no enabled step (switched off or held back)"
+    table.caption = "last resort: the walk's configuration preferred no enabled step (switched off, out of focus or held back)"
     return table
 
 

@@ -5,11 +5,12 @@ Hypothesis's random walks, which it shrinks to a short failure.
 the state-changing successors of ``model.successors(state)`` (self-loops are checked in place,
 as ``simulate`` does), so it can only ever take a transition the model allows. It uses the
 scheduler ideas of :mod:`explorer.schedule` with Hypothesis's own tools: an ``initialize`` rule
-draws the run's swarm configuration (a coin per action name) and the point until which the
-model's absorbing actions are held back, so that Hypothesis mutates and shrinks them like any
-other choice; a step draws among the moves the configuration prefers (when it prefers none,
-those it does not hold back, as ``schedule.choose`` says); where nothing can move, with restart, the step's draw picks an earlier state of
-the path to go on from; and ``target()`` on the run's distinct states steers generation towards
+draws the run's swarm configuration (a coin per action name), the model's replicas out of
+focus and the point until which the model's absorbing actions are held back, so that
+Hypothesis mutates and shrinks them like any other choice; a step draws among the moves the
+configuration prefers (when it prefers none, the next pool ``schedule.choose`` names); where
+nothing can move, with restart, the step's draw picks an earlier state of the path to go on
+from; and ``target()`` on the run's distinct states steers generation towards
 runs that get somewhere. Every step makes exactly one draw, whatever the state: the target
 phase mutates earlier choices, and a run whose number of draws changed with them overran by the
 thousand (``st.integers(0, 0)`` draws nothing, so a one-move step draws from ``0..1``).
@@ -35,12 +36,12 @@ from rich.console import Console
 from .fingerprint import stable_fingerprint
 from .report import trace_table
 from .result import Step, Trace
-from .schedule import (CORPUS, HOLD, LEARN, PLAIN, RESTART, SWARM, Strategy, WalkConfig, choose, declared_absorbing,
-                       split_stutters)
+from .schedule import (CORPUS, FOCUS, HOLD, LEARN, PLAIN, RESTART, SWARM, Strategy, WalkConfig, choose, declared_absorbing,
+                       declared_replicas, draw_unfocused, replica_pairs, split_stutters)
 from .simulate import DRAIN_SHAPES, drain
 from .trace import action_name
 
-MACHINE_STRATEGY = Strategy(frozenset((SWARM, HOLD, RESTART)))  # learning is simulate's alone
+MACHINE_STRATEGY = Strategy(frozenset((SWARM, FOCUS, HOLD, RESTART)))  # learning is simulate's alone
 TARGET_LABEL = "distinct states"
 
 
@@ -90,7 +91,8 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
     reached, e.g. to cross-check them against the BFS's reachable set; ``seed`` fixes
     Hypothesis's random choices (like ``@hypothesis.seed``; unlike ``derandomize``, whose seed
     is a digest of the source, it survives edits to this file). ``strategy``: ``swarm`` draws
-    per run which action names (``model.action_names()``) are switched off, ``hold`` a point
+    per run which action names (``model.action_names()``) are switched off, ``focus`` which
+    replicas (``model.replica_args()``) are out of focus, ``hold`` a point
     before which the model's ``absorbing_actions()`` are held back, ``restart`` goes on from an
     earlier state of the path where nothing can move (``learn`` belongs to ``simulate``: a run
     must depend on Hypothesis's data alone); ``targeting`` calls ``hypothesis.target`` with the
@@ -111,6 +113,7 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
             self.model = model_factory()
             self.steps: list[Step] = []
             self.config: WalkConfig = PLAIN
+            self.replicas: tuple = ()
 
         @property
         def trace(self) -> Trace:
@@ -119,6 +122,7 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
         @initialize(data=st.data())
         def start(self, data) -> None:
             self.config = _draw_config(self.model, strategy, data, max_steps)
+            self.replicas = declared_replicas(self.model)
             inits = list(self.model.init_states())
             k = data.draw(st.integers(0, len(inits) - 1), label="initial state") if len(inits) > 1 else 0
             self._reach(None, inits[k])
@@ -139,7 +143,8 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
                 del self.steps[_draw_index(data, len(self.steps) - 1, "restart at") + 1:]
                 return
             (action, nxt), _ = choose(moves or [(None, state)], self.config, len(self.steps), _name_or_none,
-                                      lambda pool: pool[_draw_index(data, len(pool), "successor")])
+                                      lambda pool: pool[_draw_index(data, len(pool), "successor")],
+                                      lambda action: replica_pairs(action, self.replicas))
             if action is not None:
                 self._check_step(state, action, nxt)
                 self._reach(action, nxt)
@@ -199,12 +204,18 @@ def _name_or_none(action) -> str:
 
 def _draw_config(model, strategy: Strategy, data, max_steps: int) -> WalkConfig:
     """The run's configuration, drawn from Hypothesis's data (so it shrinks towards every
-    action on and nothing held back): a coin per action name (swarm), a hold point (hold)."""
+    action on, every replica in focus and nothing held back): a coin per action name (swarm),
+    the replica kept in focus and a coin per other one (focus), a hold point (hold)."""
     names = tuple(getattr(model, "action_names", tuple)()) if SWARM in strategy else ()
     flags = data.draw(st.lists(st.booleans(), min_size=len(names), max_size=len(names)),
                       label="switched off") if names else ()
     off = frozenset(n for n, flag in zip(names, flags) if flag)
+    unfocused = frozenset()
+    if FOCUS in strategy:
+        unfocused = draw_unfocused(declared_replicas(model),
+                                   lambda n: data.draw(st.integers(0, n - 1), label="kept in focus"),
+                                   lambda: data.draw(st.booleans(), label="out of focus"))
     absorbing = declared_absorbing(model) if HOLD in strategy else frozenset()
     if not absorbing:
-        return WalkConfig(off)
-    return WalkConfig(off, absorbing, data.draw(st.integers(1, max_steps), label="hold point"))
+        return WalkConfig(off, unfocused=unfocused)
+    return WalkConfig(off, absorbing, data.draw(st.integers(1, max_steps), label="hold point"), unfocused)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
-from .state import MAINTAINERS, REQUESTS, STOPPED, initial_state
+from .state import MAINTAINERS, REQUESTS, STOPPED, dispatcher_name, initial_state
 from .symmetry import orbit_key
 
 _MASK = (1 << 64) - 1
@@ -91,6 +91,14 @@ class RecoverModel:
         the timeout fuse, enabled as soon as anything is pending, would otherwise end most
         walks within a few steps. A hint only: exhaustive search ignores it."""
         return ("dm_timeout_tick",) if self.config.timeout_fuse else ()
+
+    def replica_args(self) -> dict:
+        """The label argument that names a dispatcher, with every dispatcher's name: the
+        dispatchers are interchangeable replicas, and the random walks' scheduler
+        (``explorer.schedule``, ``focus``) keeps some of them idle in a walk, so that the
+        behaviour's shared ``failures`` bound can go to one dispatcher's restart and its second
+        failure. A hint only: exhaustive search ignores it."""
+        return {"d": tuple(dispatcher_name(d) for d in range(self.config.dispatchers))}
 
     def actor(self, action: Action) -> str:
         return actor_of(action)

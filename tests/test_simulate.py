@@ -16,14 +16,14 @@ from explorer import Invariant, StepProperty, explore, leads_to
 from explorer.evidence import evidence
 from explorer.examples import TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
-from explorer.schedule import UNIFORM, Strategy, WalkConfig, choose, parse_strategy
+from explorer.schedule import DEFAULT_STRATEGY, UNIFORM, Strategy, WalkConfig, choose, draw_unfocused, parse_strategy
 from explorer.simulate import (ABSORBING, EXHAUSTED, FAIR_CYCLE, NOTHING_PENDING, REACHED, STUCK, TIME_UP, drain, simulate,
                                walk_summary)
 from explorer.result import Step, Trace
 from explorer.stateful import PropertyViolation, make_machine
 from explorer.trace import replay_trace, trace_to_json
 
-from engine_helpers import SuppressedStack
+from engine_helpers import Label, SharedBudgetReplicas, SuppressedStack
 
 
 def run_machine(machine, max_examples: int = 200) -> None:
@@ -92,7 +92,7 @@ def test_plain_walks_miss_what_the_suppressor_hides():
     ("swarm", True),  # crash switched off in half the walks
     ("hold", True),  # crash held back, as the model declares it absorbing
     ("hold,learn", False),  # not declared: learned from the walks it ended
-    ("swarm,hold,learn,restart,corpus", False),  # the default
+    (str(DEFAULT_STRATEGY), False),  # the default
 ])
 def test_swarm_and_suppressor_aware_walks_find_it_and_keep_the_fuse(strategy, declare):
     stack, result = stack_run(strategy, declare)
@@ -171,6 +171,61 @@ def test_a_last_resort_takes_switched_off_actions_before_held_back_ones():
     assert pools(3) == (((("push", 1),)), True)
     assert pools(10) == ((("push", 1), ("crash", 2)), True)  # past the hold point: both alike
     assert choose([("crash", 2)], config, 3, str, lambda pool: tuple(pool)) == ((("crash", 2),), True)
+
+
+def focus_finds(strategy: str, seeds=range(3), runs: int = 200) -> list[int]:
+    """Per seed, the walks that violated ``no_second_failure`` on the shared-budget toy."""
+    replicas = SharedBudgetReplicas()
+    finds = []
+    for seed in seeds:
+        result = simulate(replicas, replicas.properties(), runs=runs, depth=40, seed=seed,
+                          strategy=parse_strategy(strategy))
+        for verdict in result.violations.values():
+            assert replays(replicas, verdict.trace)
+        find = result.finds.get("no_second_failure")
+        finds.append(find.walks if find else 0)
+    return finds
+
+
+def test_focus_lets_one_replica_spend_a_shared_bound():
+    """Four workers share two failures; the bug needs one worker to fail, recover in six steps
+    and fail again. The walks that treat the workers alike (uniform, and every other technique:
+    every worker's failure is one action name) spend the second failure elsewhere; with one
+    worker in focus it goes to the worker that recovered. The BFS confirms the bug."""
+    replicas = SharedBudgetReplicas()
+    assert explore(replicas, replicas.properties()).verdicts["no_second_failure"].status == "violated"
+    assert focus_finds("uniform") == [0, 0, 0]
+    without = focus_finds("swarm,hold,learn,restart,corpus")
+    with_focus = focus_finds("swarm,focus,hold,learn,restart,corpus")
+    assert all(w >= 3 * max(1, wo) for w, wo in zip(with_focus, without)), (without, with_focus)
+
+
+def test_focus_keeps_one_replica_of_each_kind_in_focus():
+    """A walk keeps the drawn replica in focus and flips a coin for each other one; one replica
+    alone is never out of focus, so a one-dispatcher model is walked as without focus."""
+    replicas = (("w", ("w1", "w2", "w3")), ("m", ("A",)))
+    assert draw_unfocused(replicas, lambda n: n - 1, lambda: True) == {("w", "w1"), ("w", "w2")}
+    assert draw_unfocused(replicas, lambda n: 0, lambda: False) == frozenset()
+    rng = random.Random(0)
+    for _ in range(200):
+        out = draw_unfocused(replicas, rng.randrange, lambda: rng.random() < 0.5)
+        assert len(out) <= 2 and ("m", "A") not in out
+
+
+def test_a_last_resort_takes_unfocused_replicas_after_switched_off_actions():
+    """A move on a replica out of focus is preferred by nothing: it fires only when no move on
+    a replica in focus (switched off or not) can, and before a held-back one."""
+    config = WalkConfig(off=frozenset({"tick"}), held=frozenset({"crash"}), hold_until=10,
+                        unfocused=frozenset({("w", "w2")}))
+    replicas_of = lambda action: frozenset(action.args)  # noqa: E731
+    fail1, fail2, tick1 = Label("fail", (("w", "w1"),)), Label("fail", (("w", "w2"),)), Label("tick", (("w", "w1"),))
+    crash = Label("crash")
+    pool = lambda moves: choose(moves, config, 3, lambda a: a.name, tuple, replicas_of)  # noqa: E731
+    assert pool([(fail2, 2), (fail1, 1)]) == (((fail1, 1),), False)
+    assert pool([(fail2, 2), (tick1, 1)]) == (((tick1, 1),), True)
+    assert pool([(fail2, 2), (crash, 3)]) == (((fail2, 2),), True)
+    assert "out of focus: w=w2" in config.describe()
+    assert config.to_json()["unfocused"] == [["w", "w2"]]
 
 
 def test_the_command_prints_the_explaining_summary(capsys):
@@ -420,7 +475,7 @@ def test_cli_time_budget_says_how_to_run_the_same_walks_again(capsys):
     timed = json.loads(out)
     assert code == 0 and timed["stopped"] == "time"
     runs = timed["runs"]
-    assert timed["reproduce"] == f"--runs {runs} --seed 0 --depth 100 --strategy swarm,hold,learn,restart,corpus"
+    assert timed["reproduce"] == f"--runs {runs} --seed 0 --depth 100 --strategy {DEFAULT_STRATEGY}"
     code, out = run_cli(["simulate", "--example", "two_phase_commit", "--json"] + timed["reproduce"].split(), capsys)
     again = json.loads(out)
     assert again["stopped"] == "runs" and again["reproduce"] == ""
@@ -458,6 +513,7 @@ args.func(args, Console(), Console(stderr=True))
 @pytest.mark.parametrize("argv", [
     ["simulate", "--example", "two_phase_commit", "--runs", "100", "--json"],
     ["simulate", "--preset", "pr4139", "--set", "restart_budget=1", "--runs", "100", "--depth", "40", "--json"],
+    ["simulate", "--preset", "pr4139", "--dispatchers", "2", "--runs", "60", "--depth", "40", "--json"],  # focus draws
 ])
 def test_same_output_whatever_the_hash_seed(argv):
     script = SIMULATE_SCRIPT.format(tests=os.path.dirname(__file__), argv=argv)
