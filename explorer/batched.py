@@ -21,6 +21,27 @@ Its states are ints below 2**60, each its own fingerprint (``fingerprint(s) & FP
 checked on the initial states), so no two states can share a fingerprint. Safety properties
 that give a ``vector`` predicate are evaluated on whole arrays; the others state by state.
 Liveness and ``keep_graph`` need the one-state search.
+
+Without a vectorised form the frontier's states, not the visited set, fill the memory (on the
+recover model some 600 bytes a state, where the visited set takes 14). A model may then offer
+its states in parts, and the frontier keeps one small number per part instead of the state:
+
+* ``parts(state)``: a tuple of hashable parts, as many for every state;
+* ``from_parts(parts)``: the state again, equal to it, of its type, with its fingerprint.
+
+Both must be pure, and parts equal under ``==`` interchangeable (a state rebuilt from equal
+parts is the same state). Each level numbers its distinct parts as met, one table per place,
+and keeps, per state and place, the number in the smallest unsigned integer type that holds
+it; a batch is rebuilt just before it is expanded, and a level's tables are dropped with it.
+The states of a level share few distinct parts (the recover model: at most 253 per place in a
+level of 57,706 states), so a state takes a byte or two a part: 23-26 bytes a frontier state
+on the recover model instead of 600-760, for 1.02x-1.08x the CPU time
+(benchmarks/frontier_memory.py). The round trip is checked on the initial states (also by the
+stable fingerprint, which tells named tuples, bools and ints apart) and on the first new state
+of every batch, not on every state (a rebuild, a comparison and a fingerprint a state would
+about double what the parts cost); a model that fails it is refused with a ``ValueError``.
+Counts, verdicts, coverage and counterexamples are the same with the parts and without (the
+same search; traces are replayed from the initial states).
 """
 
 from __future__ import annotations
@@ -31,7 +52,7 @@ from itertools import chain
 import numpy as np
 
 from .base import action_of, next_state_of
-from .fingerprint import FP_MASK
+from .fingerprint import FP_MASK, stable_fingerprint
 from .levels import LabelIds, LevelSearch, add_counts, extend, least_unseen
 from .properties import DEADLOCK
 
@@ -39,6 +60,12 @@ from .properties import DEADLOCK
 # faster on two-phase commit with 8 RMs) but holds more successors at once (31.5 instead of 23
 # bytes a state there); the processes of explorer.sharded use it too
 BATCH = 16384
+# frontier states per batch of a model expanded one state at a time: its successors are Python
+# objects (some 600 bytes each on the recover model) held until the batch is settled: 16,384
+# states held 73 bytes for each of 300,000 states found, 2,048 hold 8; its own Python loop
+# costs far more than a search of the visited set, so the smaller batch costs no time (CPU time
+# 0.95x-1.04x on four configurations of the recover model, benchmarks/frontier_memory.py)
+OBJECT_BATCH = 2048
 
 
 def sources_and_positions(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +79,25 @@ def is_vectorised(model) -> bool:
     return hasattr(model, "vector_successors") and hasattr(model, "vector_labels")
 
 
-class _PackedStates:
+def has_parts(model) -> bool:
+    return hasattr(model, "parts") and hasattr(model, "from_parts")
+
+
+class _Levels:
+    """How a store keeps a level: its new states as they are, batches sliced from them."""
+
+    @staticmethod
+    def keep(new):
+        """What the level keeps of a batch's new states until they are expanded."""
+        return new
+
+    @staticmethod
+    def batch(level, start: int, stop: int):
+        """The level's states ``start`` to ``stop``, to expand."""
+        return level[start:stop]
+
+
+class _PackedStates(_Levels):
     """A vectorised model's states: int64 arrays, each state its own fingerprint."""
 
     vectorised = True
@@ -88,7 +133,7 @@ class _PackedStates:
         return states.tolist()
 
 
-class _ObjectStates:
+class _ObjectStates(_Levels):
     """Any model's states: Python objects in lists, expanded one state at a time."""
 
     vectorised = False
@@ -128,13 +173,96 @@ class _ObjectStates:
         return states
 
 
+class _PartLevel:
+    """A level of states kept in parts: per place, each state's number for its part there
+    (``columns``) and the parts so numbered (``values``)."""
+
+    def __init__(self, count: int, columns: list[np.ndarray], values: list[list]) -> None:
+        self.count, self.columns, self.values = count, columns, values
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class _PartStates(_ObjectStates):
+    """Any model's states, expanded one state at a time, the frontier kept in parts (see the
+    module docstring)."""
+
+    def __init__(self, model, fingerprint) -> None:
+        super().__init__(model, fingerprint)
+        self.parts, self.from_parts = model.parts, model.from_parts
+        self.width = 0
+        self.tables: list[LabelIds] = []  # per place, the parts of the level being found, numbered
+
+    def initial(self, inits: list) -> tuple[list, np.ndarray]:
+        self.width = len(self.parts(inits[0])) if inits else 0
+        for state in inits:
+            self._check(state, stable=True)
+        self.tables = [LabelIds() for _ in range(self.width)]
+        return super().initial(inits)
+
+    def _check(self, state, stable: bool = False) -> None:
+        """Refuse a model whose ``from_parts(parts(state))`` is not ``state``."""
+        parts = self.parts(state)
+        self._check_width(parts, state)
+        rebuilt = self.from_parts(parts)
+        same = (type(rebuilt) is type(state) and rebuilt == state
+                and self.fingerprint(rebuilt) & FP_MASK == self.fingerprint(state) & FP_MASK)
+        if same and stable:
+            same = _stable_or_none(rebuilt) == _stable_or_none(state)
+        if not same:
+            raise ValueError(f"the model's from_parts(parts(state)) is not the state: {state!r} came back as "
+                             f"{rebuilt!r}")
+
+    def _check_width(self, parts: tuple, state) -> None:
+        if not 0 < len(parts) == self.width:
+            raise ValueError(f"the model's parts() gave {len(parts)} parts for {state!r} and {self.width} for the "
+                             "first initial state: it must give as many for every state, at least one")
+
+    def keep(self, new: list) -> list[np.ndarray]:
+        """The new states as one column of part numbers per place, in this level's tables."""
+        rows = list(map(self.parts, new))
+        if new:
+            self._check(new[0])
+            if min(map(len, rows)) != self.width or max(map(len, rows)) != self.width:
+                self._check_width(*next((row, state) for row, state in zip(rows, new) if len(row) != self.width))
+        columns = zip(*rows) if rows else [()] * self.width
+        return [_narrow(np.fromiter(map(table.__getitem__, column), dtype=np.int64, count=len(rows)), len(table))
+                for table, column in zip(self.tables, columns)]
+
+    def join(self, kept: list) -> _PartLevel:
+        """The level found (its batches' ``keep``); the next level gets tables of its own."""
+        columns = [np.concatenate(place) for place in zip(*kept)]
+        level = _PartLevel(len(columns[0]) if columns else 0, columns, [table.labels for table in self.tables])
+        self.tables = [LabelIds() for _ in range(self.width)]
+        return level
+
+    def batch(self, level: _PartLevel, start: int, stop: int) -> list:
+        columns = [list(map(values.__getitem__, column[start:stop].tolist()))
+                   for values, column in zip(level.values, level.columns)]
+        return list(map(self.from_parts, zip(*columns)))
+
+
+def _narrow(numbers: np.ndarray, count: int) -> np.ndarray:
+    """Numbers below ``count`` in the smallest unsigned type that holds them."""
+    return numbers.astype(np.uint8 if count <= 1 << 8 else np.uint16 if count <= 1 << 16 else np.uint32)
+
+
+def _stable_or_none(state):
+    """The stable fingerprint of ``state``, or None for a kind of value it cannot fingerprint."""
+    try:
+        return stable_fingerprint(state)
+    except TypeError:
+        return None
+
+
 class BatchedSearch(LevelSearch):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.liveness or self.graph is not None:
             raise ValueError("liveness and keep_graph need the whole state graph: search one state at a time "
                              "(engine='states'), on any number of workers")
-        store = _PackedStates if is_vectorised(self.model) else _ObjectStates
+        store = _PackedStates if is_vectorised(self.model) else _PartStates if has_parts(self.model) else _ObjectStates
         self.states = store(self.model, self.fingerprint)
         self.engine = "batched, vectorised model" if self.states.vectorised else "batched"
         self.fired_ids = np.zeros(0, dtype=np.int64)
@@ -154,8 +282,9 @@ class BatchedSearch(LevelSearch):
         self.inits = list(self.model.init_states())
         self.generated = count = len(self.inits)
         states, fps = self.states.initial(self.inits)
-        frontier, stop = self._settle(states, fps, np.full(count, -1, dtype=np.int64),
-                                      np.arange(count, dtype=np.int64), None, [])
+        new, stop = self._settle(states, fps, np.full(count, -1, dtype=np.int64),
+                                 np.arange(count, dtype=np.int64), None, [])
+        frontier = self.states.join([self.states.keep(new)])
         self.depth = 1 if len(frontier) else 0
         self.level_end = len(self.parent)
         return frontier, stop
@@ -165,13 +294,14 @@ class BatchedSearch(LevelSearch):
         while len(frontier) and not stop:
             first = len(self.parent) - len(frontier)  # the level's states are numbered last
             found = []
-            for start in range(0, len(frontier), BATCH):
+            size = BATCH if self.states.vectorised else OBJECT_BATCH
+            for start in range(0, len(frontier), size):
                 if self._over_budget(len(frontier) - start, 0):
                     return
-                new, stop = self._expand(frontier[start:start + BATCH], first + start)
-                found.append(new)
+                new, stop = self._expand(self.states.batch(frontier, start, start + size), first + start)
                 if stop:
                     return  # run() counts the level being found, as for one process
+                found.append(self.states.keep(new))
             frontier = self.states.join(found)
             if len(frontier):
                 self.level_end = len(self.parent)

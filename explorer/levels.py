@@ -184,7 +184,8 @@ def extend(target: array, values: np.ndarray) -> None:
 
 
 class LabelIds(dict):
-    """Label -> id, numbering labels as they are first met (a look-up stays in C)."""
+    """Label -> id, numbering labels as they are first met (a look-up stays in C); the batched
+    search numbers a level's parts of states so too."""
 
     def __init__(self) -> None:
         super().__init__()

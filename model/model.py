@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .actions import ACTIONS, Action, actor_of, label_values
 from .observe import flatten, observe
-from .state import MAINTAINERS, REQUESTS, STOPPED, dispatcher_name, initial_state
+from .state import MAINTAINERS, REQUESTS, STOPPED, dispatcher_name, initial_state, state_from_parts, state_parts
 from .symmetry import orbit_key
 
 _MASK = (1 << 64) - 1
@@ -66,6 +66,11 @@ class RecoverModel:
     def fingerprint(self, state) -> int:
         # every leaf is an int or bool and every node a tuple: hash() is process-independent
         return hash(state) & _MASK
+
+    # the state in parts, for the batched search's frontier (explorer/batched.py); plain
+    # functions, not methods: one call a state fewer
+    parts = staticmethod(state_parts)
+    from_parts = staticmethod(state_from_parts)
 
     def symmetry_problem(self) -> str | None:
         """Why renaming dispatchers is not a symmetry of this configuration, or ``None``.

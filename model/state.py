@@ -422,3 +422,26 @@ def spend(budget: Budget, bound: str) -> Budget:
     items = list(budget)
     items[_BUDGET_INDEX[bound]] += 1
     return tuple.__new__(Budget, items)
+
+
+# --- a state in parts, for the batched search's frontier ---------------------------------------
+# The search keeps each frontier state as one small number per part (explorer/batched.py): the
+# states of a level share few distinct values of each field and of each channel (at most a few
+# hundred per place at 57,706 states), while whole channel tuples are mostly distinct. Equal parts
+# are interchangeable: every place holds values of one shape, and a state is its tuple value (the
+# fingerprint is ``hash``).
+
+_CHANNELS_AT = State._fields.index("channels")
+_PARTS_AFTER = len(State._fields) - _CHANNELS_AT - 1  # fields after the channels
+_CHANNELS_FROM = len(State._fields) - 1  # where the channels start among the parts
+
+
+def state_parts(state: State) -> tuple:
+    """``state`` as parts: every field but the channels, in order, then each channel."""
+    return (*state[:_CHANNELS_AT], *state[_CHANNELS_AT + 1:], *state[_CHANNELS_AT])
+
+
+def state_from_parts(parts: tuple) -> State:
+    """The state ``state_parts`` split."""
+    return tuple.__new__(State, (*parts[:_CHANNELS_AT], parts[_CHANNELS_FROM:],
+                                 *parts[_CHANNELS_AT:_CHANNELS_FROM]))

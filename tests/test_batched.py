@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 import explorer.batched
 from explorer.levels import FingerprintRuns
 from explorer import Invariant, Sometimes, StepProperty, always_eventually, explore
-from explorer.examples import TwoPhaseCommit, WaterJug
+from explorer.examples import Chameneos, TwoPhaseCommit, WaterJug
 from explorer.examples.explicit import ExplicitGraph
 from invariants import SAFETY
 from model import RecoverModel, make_config
+from model.state import state_from_parts, state_parts
 
 from engine_helpers import OneStateOnly, outcome
 
@@ -32,6 +33,7 @@ def agree(model, props, **options):
 def tiny_batches(monkeypatch):
     """Batches of three states: levels split across batches, cuts inside a batch."""
     monkeypatch.setattr(explorer.batched, "BATCH", 3)
+    monkeypatch.setattr(explorer.batched, "OBJECT_BATCH", 3)
 
 
 def test_vector_successors_list_what_successors_lists():
@@ -151,13 +153,14 @@ def test_random_graphs_agree(graph):
     props = [Invariant("not_bad", lambda s: s != bad, vector=lambda s: s != bad),
              StepProperty("no_c", lambda s, a, t: a != "c"),
              Sometimes("reach_last", lambda s: s == n - 1)]
-    old = explorer.batched.BATCH
-    explorer.batched.BATCH = 2 if small_batches else old
+    old = explorer.batched.BATCH, explorer.batched.OBJECT_BATCH
+    if small_batches:
+        explorer.batched.BATCH = explorer.batched.OBJECT_BATCH = 2
     try:
         agree(model, props, **options)
         agree(model, props[:2], **options)
     finally:
-        explorer.batched.BATCH = old
+        explorer.batched.BATCH, explorer.batched.OBJECT_BATCH = old
 
 
 @settings(max_examples=60, deadline=None)
@@ -193,3 +196,84 @@ def test_two_phase_commit_vector_predicates_match_their_one_state_forms():
     broken = firsts ^ 1  # flip an RM's state bit: decided RMs now change their minds
     expected = [step.predicate(s, None, t) for s, t in zip(firsts.tolist(), broken.tolist())]
     assert step.vector(firsts, labels, broken).tolist() == expected and not all(expected)
+
+
+# -- the frontier kept in parts (a model's parts() and from_parts()) ------------------------------
+
+
+class InParts:
+    """``model`` whose states the batched search keeps in parts, as ``parts`` and
+    ``from_parts`` say; counts the states rebuilt (so a test sees the parts were used)."""
+
+    def __init__(self, model, parts, from_parts) -> None:
+        self.model, self.parts, self.rebuilt = model, parts, 0
+
+        def counted(values):
+            self.rebuilt += 1
+            return from_parts(values)
+
+        self.from_parts = counted
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["model"], name)
+
+
+def same_with_and_without_parts(model, props, **options):
+    """The batched search with the frontier in parts and without give the same outcome."""
+    kept = explore(model, props, engine="batched", **options)
+    assert outcome(kept) == outcome(explore(OneStateOnly(model), props, engine="batched", **options))
+    return kept
+
+
+def chameneos_in_parts():
+    """Chameneos, each creature a part, then the meeting place and the count."""
+    return InParts(Chameneos(3, 3), lambda s: (*s[0], s[1], s[2]), lambda p: (p[:-2], p[-2], p[-1]))
+
+
+@pytest.mark.parametrize("batch", [3, 2048])
+def test_a_toy_model_in_parts(monkeypatch, batch):
+    monkeypatch.setattr(explorer.batched, "OBJECT_BATCH", batch)
+    model = chameneos_in_parts()
+    props = [p for p in model.properties() if p.kind != "liveness"] + [
+        Invariant("few_meetings", lambda s: s[2] < 2), Sometimes("three_meetings", lambda s: s[2] == 3)]
+    for options in ({}, {"stop_at_first": True}, {"max_states": 500}, {"max_depth": 4}):
+        before = model.rebuilt
+        result = same_with_and_without_parts(model, props, **options)
+        assert outcome(result) == outcome(explore(model, props, engine="states", **options))
+        if not options:  # each state rebuilt to be expanded (and a few to check the round trip)
+            assert model.rebuilt - before >= result.distinct == 994
+
+
+@pytest.mark.parametrize("preset, config", [
+    ("pr4139", {"failures": 2, "maintainer_moves": 1}),
+    ("proposed", {"dispatchers": 2}),
+    ("design", {"maintainer_moves": 1, "lossy": "requests,responses"}),
+])
+def test_the_recover_model_in_parts(preset, config):
+    model = RecoverModel(make_config(preset, config))
+    counted = InParts(model, model.parts, model.from_parts)
+    result = same_with_and_without_parts(counted, list(SAFETY.values()))
+    assert counted.rebuilt >= result.distinct / 2  # the frontier was kept in parts
+    if preset == "pr4139":  # cuts and early stops inside levels, batches of three states
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(explorer.batched, "OBJECT_BATCH", 3)
+            for options in ({"stop_at_first": True}, {"max_states": 5000}, {"max_depth": 12}):
+                same_with_and_without_parts(model, list(SAFETY.values()), **options)
+
+
+def test_a_wrong_split_is_refused():
+    jug = WaterJug()
+    wrong = [  # (parts, from_parts, what it gets wrong)
+        (lambda s: s, lambda p: (p[1], p[0]), "swaps the jugs: (3, 0) comes back as (0, 3)"),
+        (lambda s: (s[0],), lambda p: (p[0], 0), "forgets the big jug: right while it is empty"),
+        (lambda s: s if s[0] else s + (0,), lambda p: p[:2], "as many parts for every state"),
+        (lambda s: (), lambda p: (0, 0), "no part at all"),
+    ]
+    for parts, from_parts, why in wrong:
+        with pytest.raises(ValueError, match=r"^the model's (from_parts\(parts\(state\)\) is not|parts\(\) gave)"):
+            explore(InParts(jug, parts, from_parts), [], engine="batched")
+    model = RecoverModel(make_config("pr4139", {}))
+    plain_dm = (lambda p: state_from_parts(p[:5] + (tuple(p[5]),) + p[6:]))  # Dm as a plain tuple: equal, same hash
+    for from_parts in (tuple, plain_dm):  # the state, or one of its records, of another type
+        with pytest.raises(ValueError, match=r"from_parts\(parts\(state\)\) is not the state"):
+            explore(InParts(model, state_parts, from_parts), [], engine="batched")
