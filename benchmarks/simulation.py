@@ -10,14 +10,14 @@
    property the exhaustive search finds violated and the length of its shortest
    counterexample (a lasso's states for liveness).
 2. **Time to first find**: for each strategy (``uniform``, the old walk; the default
-   ``swarm,hold,learn,restart,corpus``; and, unless ``--no-ablation``, each technique alone), per
+   ``swarm,focus,hold,learn,restart,corpus``; and, unless ``--no-ablation``, each technique alone), per
    seed, one ``simulate`` run over the properties the BFS found violated (the learning rows
    without the model's ``absorbing_actions()`` hint), drain hint on (at the
    end of each path, up to DRAIN fair steps, for ``no_silent_stall``), capped at ``--budget``
    seconds and stopped as soon as every one of them is violated. The median over the seeds of
    the seconds (and of the walks) to each property's first find; a property not found in a
    run counts as never, so the median is "not found" when at most half the seeds found it.
-3. **Hypothesis**: per (preset, configuration, property), the stateful machine (swarm and hold, ``target()``
+3. **Hypothesis**: per (preset, configuration, property), the stateful machine (swarm, focus and hold, ``target()``
    on distinct states, the fuse on) with HYPOTHESIS_EXAMPLES examples of HYPOTHESIS_STEPS
    states, seed 0, no shrinking; the time to the first failure.
 4. **Large**: 3 dispatchers, 2 maintainer moves, lossy and duplicating ``requests`` and
