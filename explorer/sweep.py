@@ -309,7 +309,7 @@ def compact(n: int) -> str:
 
 # -- running many sweeps -----------------------------------------------------------------------
 class Job:
-    """What :func:`run_sweeps` drives: waves of tasks. ``next_wave()`` gives (key, task) pairs
+    """What :func:`run_sweeps` drives: waves of tasks. ``next_wave()`` gives (key, :class:`Ask`) pairs
     ([] when finished) once the last wave is recorded in full; ``record(key, run)`` takes each
     one's :class:`PointRun`; ``label(key)`` names a point; ``left()`` counts the points it may
     still run."""
@@ -328,12 +328,12 @@ class Job:
 
 
 class GridJob(Job):
-    """One grid as a job: point ``i``'s task is ``task_of(point)``."""
+    """One grid as a job: point ``i``'s task is ``task_of(point)``, an :class:`Ask`."""
 
-    def __init__(self, points: Sequence[Point], task_of: Callable[[Point], Any], name: str = ""):
+    def __init__(self, points: Sequence[Point], task_of: Callable[[Point], Ask], name: str = ""):
         self.sweep, self.task_of, self.name = Sweep(points), task_of, name
 
-    def next_wave(self) -> list[tuple[int, Any]]:
+    def next_wave(self) -> list[tuple[int, Ask]]:
         return [(i, self.task_of(self.sweep.points[i])) for i in self.sweep.next_wave()]
 
     def record(self, key: int, run: PointRun) -> None:

@@ -53,8 +53,8 @@ DEFAULTS = {"limit": 1, "extras": ()}
 
 
 def sweep(axes, base=None, *, max_states=None, workers=1, progress=None, depth=None):
-    job = GridJob(grid_points([base or {}], axes, DEFAULTS, depth=depth), lambda p: Ask((p.config, max_states), "no_bug"),
-                  "counter")
+    points = grid_points([base or {}], axes, DEFAULTS, depth=depth)
+    job = GridJob(points, lambda p: Ask((p.config, max_states), "no_bug"), "counter")
     run_sweeps([job], run_counter, workers=workers, progress=progress)
     return job.summary()
 
