@@ -410,10 +410,10 @@ class _Searches:
         props = [ask.prop]
         if self.share:
             props += [other.prop for other in waiting
-                      if other.search == ask.search and other.prop not in props
-                      and other not in self.answers and not self.pending(other)]
+                      if other.search == ask.search and other not in self.answers and not self.pending(other)]
+        props = tuple(dict.fromkeys(props))  # each once: two cells may wait with one ask
         self.running.update(Ask(ask.search, prop) for prop in props)
-        return tuple(props)
+        return props
 
     def finish(self, search, runs: dict) -> None:
         """A search is over: keep its runs for the points that ask them again."""

@@ -7,6 +7,7 @@ grid keeps its checks' own settings."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
@@ -318,14 +319,22 @@ def test_one_search_of_the_recover_model_answers_each_check_as_alone():
                                                                              else INCOMPLETE}
 
 
+def counting_runner(calls):
+    """``run_counter`` that notes each search's properties in ``calls`` (a list, or a queue
+    from the pool's processes), and refuses a property asked twice of one search."""
+    def counting(search, props, **options):
+        assert len(set(props)) == len(props), props
+        (calls.append if isinstance(calls, list) else calls.put)((search, props))
+        return run_counter(search, props, **options)
+
+    return counting
+
+
 def test_points_share_searches_across_jobs_and_properties():
     """Two jobs over one grid search each configuration once; two checks of one configuration
     (bases that differ only in the property asked) are one search for both properties."""
     calls = []
-
-    def counting(search, props, **options):
-        calls.append((search, props))
-        return run_counter(search, props, **options)
+    counting = counting_runner(calls)
 
     def job(name):
         points = grid_points([{"limit": 1}, {"limit": 1, "bug": 2}], [LIMIT], DEFAULTS,
@@ -345,6 +354,14 @@ def test_points_share_searches_across_jobs_and_properties():
     for shared, own in zip(jobs, alone):
         assert [(p, attrs.evolve(r, seconds=0.0, shared=False)) for p, r in shared.sweep.outcomes()] == \
             [(p, attrs.evolve(r, seconds=0.0)) for p, r in own.sweep.outcomes()]
+    # on two processes both jobs' first waves wait at once: one search per configuration still
+    queue = multiprocessing.get_context("fork").Queue()
+    pooled = [job("one"), job("two")]
+    run_sweeps(pooled, counting_runner(queue), workers=2)
+    searched = [queue.get(timeout=10) for _ in range(2)]
+    assert queue.empty() and sorted(len(props) for _, props in searched) == [2, 2]
+    assert [[(p, attrs.evolve(r, seconds=0.0, shared=False)) for p, r in j.sweep.outcomes()] for j in pooled] == \
+        [[(p, attrs.evolve(r, seconds=0.0, shared=False)) for p, r in j.sweep.outcomes()] for j in jobs]
 
 
 def test_sharing_gives_the_verdicts_figures_and_traces_of_searching_alone():
