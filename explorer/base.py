@@ -123,6 +123,7 @@ class Search:
         self.ordinal = array("H")  # its position in that state's successor list (or the inits)
         self.inits: list[Any] = []
         self.violations: dict[str, Trace] = {}
+        self.decided_at: dict[str, int | None] = {}  # see note_decided
         self.witnesses: dict[str, Trace] = {}
         self.fired: Counter = Counter()  # label -> transitions generated (one per state it is enabled in)
         self.new_by_label: dict[Any, int] = {}  # label -> new states it found
@@ -177,6 +178,7 @@ class Search:
             collision_probability=self._collision_probability(),
             graph=self._finished_graph(),
             engine=self.engine,
+            stopped_at=dict(self.decided_at),
         )
 
     def _finished_graph(self) -> StateGraph | None:
@@ -194,6 +196,7 @@ class Search:
         return next(bits for pred, bits in zip(self.mark_predicates, self.marks) if pred is predicate)
 
     def _should_stop(self) -> bool:
+        self.note_decided()
         if not self.violations:
             return False
         if self.stop_at_first:
@@ -204,6 +207,17 @@ class Search:
             return False
         self.truncated = self.truncated or "every property violated"
         return True
+
+    def note_decided(self, ended: bool = False) -> None:
+        """Note, for each violation not noted yet, the states found so far: called where a search
+        may stop (after the initial states, after each expansion), that is where a search for
+        that property alone stops ("every property violated"), so that one search for several
+        properties answers for each alone (explorer.sweep shares searches so). ``ended``: the
+        search ended inside an expansion (a bound cut it): a violation found there is noted
+        None, for a search for it alone ends where this one did."""
+        if len(self.decided_at) < len(self.violations):
+            for name in self.violations:
+                self.decided_at.setdefault(name, None if ended else len(self.parent))
 
     def undecided_safety(self) -> set[str]:
         """Safety properties (deadlock included) not violated yet."""

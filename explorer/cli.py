@@ -350,7 +350,7 @@ def cmd_findings(args, out: Console, err: Console) -> int:
     from invariants.grid import DEEP, QUICK
     from rich.progress import Progress
 
-    from invariants.report import grid_line, markdown_report, verdict_table, verdict_to_json
+    from invariants.report import grid_line, markdown_report, shared_points, verdict_table, verdict_to_json
 
     pins = _catalog().PINNED
     jobs = [(f, p) for f in _selected_findings(args.id) for p in _presets(args.preset)]
@@ -392,8 +392,10 @@ def cmd_findings(args, out: Console, err: Console) -> int:
             out.print(f"{v.finding.id} on {v.preset}: {grid_line(v)}", highlight=False, soft_wrap=True)
         out.print(f"[dim]{CLAIM_SCOPE}[/]")
         points = sum(v.sweep.planned - v.sweep.not_widened for v in verdicts)
-        out.print(f"{len(verdicts)} verdicts on the {grid} grid, {points:,} points, "
-                  f"{sum(v.states for v in verdicts):,} states explored in {wall:.1f} s"
+        shared = shared_points(verdicts)
+        out.print(f"{len(verdicts)} verdicts on the {grid} grid, {points:,} points"
+                  + (f" ({shared:,} answered by a search another point started)" if shared else "")
+                  + f", {sum(v.states for v in verdicts):,} states behind them, in {wall:.1f} s"
                   + (f" on {args.workers} processes" if args.workers > 1 else "")
                   + (f"; report written to {args.markdown}" if args.markdown else ""))
         for v in _pin_mismatches(verdicts, pins):

@@ -76,6 +76,9 @@ class Result:
     collision_probability: float = 0.0
     graph: Any = None  # the explored StateGraph, when the search kept it
     engine: str = "one state at a time"  # or "batched[, vectorised model]" (explorer.batched), "N processes"
+    # per property found violated: the distinct states when a search for it alone would have
+    # stopped, None if where this one ended (the one-state search gives it: Search.note_decided)
+    stopped_at: dict[str, int | None] = attrs.field(factory=dict)
 
     @property
     def complete(self) -> bool:

@@ -103,6 +103,7 @@ class OneStateSearch(Search):
                     return
         finally:
             self.generated += generated
+            self.note_decided(ended=True)  # a violation found in an expansion a bound cut short
 
     def _dead_end(self, index: int, state) -> bool:
         """Record a deadlock at a state without successors; True if the search should stop."""

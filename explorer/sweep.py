@@ -19,14 +19,21 @@ point of lower rank is violated) and the same on every run. The points a stopped
 ran are *not widened*. ``depth`` keeps only the points of rank up to it; ``apart`` leaves out
 the points that widen given axes together.
 
-A point is run by a *runner* (``runner(task, max_seconds=, progress=) -> PointRun``) which
-explores it; :func:`run_sweeps` runs many sweeps, on one process or on a pool of processes
-over points (each point is one search, so a liveness property, which needs its whole graph in
-one process, is searched in parallel with other points, not split). Verdicts do not depend on
-the number of processes or on which point finishes first: a sweep decides from whole waves.
-A point cut by its bound is *incomplete*; a point the sweep's time budget did not reach is
-*not reached*, and incomplete too; so is a point whose process died (the OOM killer): its cut is
-*worker died*, and the sweep goes on.
+A point's task is an :class:`Ask`: a property asked of a search (a configuration and its
+bound). A *runner* (``runner(search, props, max_seconds=, progress=) -> {prop: PointRun}``)
+searches once and answers every property asked, each as a search for it alone would (see
+:func:`runs_of`); :func:`run_sweeps` runs many sweeps, on one process or on a pool of processes
+over searches (a liveness property, which needs its whole graph in one process, is searched in
+parallel with other points, not split). Points *share* searches: an ask answered once is not
+searched again (two findings' grids meet at one configuration), and the asks waiting for a
+search at once are answered by one search for all their properties (two checks on one
+configuration). Verdicts do not depend on the number of processes, on which point finishes
+first, or on the sharing: a sweep decides from whole waves, and a shared search answers each
+property with the run, the states and the trace a search for it alone gives. A point cut by
+its bound is *incomplete*; a point the sweep's time budget did not reach is *not reached*, and
+incomplete too; so is a point whose process died (the OOM killer): its cut is *worker died*, and
+the sweep goes on. A search cut by the clock or lost with its process answers only the point
+that started it.
 """
 
 from __future__ import annotations
@@ -131,6 +138,15 @@ def grid_points(bases: Sequence[dict], axes: Sequence[Axis], defaults: dict, *, 
 
 # -- one point's run ---------------------------------------------------------------------------
 @attrs.frozen
+class Ask:
+    """A point's task: property ``prop`` asked of ``search`` (hashable and picklable; points
+    whose searches are equal may share one)."""
+
+    search: Hashable
+    prop: Hashable
+
+
+@attrs.frozen
 class PointRun:
     """What one search of a point found: small and picklable (no graph, no model)."""
 
@@ -140,17 +156,46 @@ class PointRun:
     trace: Trace | None = None
     property_name: str = ""
     cut: str | None = None  # the bound that cut the search, or NOT_REACHED
+    shared: bool = False  # answered by a search another point started (its seconds counted there)
 
 
 def run_of(result: Result, name: str = "") -> PointRun:
     """A search's result as one verdict: violated if any property is (the shortest trace is
     kept), holds if all hold and the search was exhaustive, else incomplete."""
-    violated = [v for v in result.verdicts.values() if v.status == VIOLATED]
+    return _run(list(result.verdicts.values()), result.distinct, result.elapsed, result.truncated, name)
+
+
+def _run(verdicts, states: int, seconds: float, cut: str | None, name) -> PointRun:
+    violated = [v for v in verdicts if v.status == VIOLATED]
     if violated:
         shortest = min(violated, key=lambda v: len(v.trace))
-        return PointRun(VIOLATED, result.distinct, result.elapsed, shortest.trace, shortest.name, result.truncated)
-    held = result.truncated is None and all(v.status == HOLDS for v in result.verdicts.values())
-    return PointRun(HOLDS if held else INCOMPLETE, result.distinct, result.elapsed, None, name, result.truncated)
+        return PointRun(VIOLATED, states, seconds, shortest.trace, shortest.name, cut)
+    held = cut is None and all(v.status == HOLDS for v in verdicts)
+    return PointRun(HOLDS if held else INCOMPLETE, states, seconds, None, name, cut)
+
+
+SAFETY_KINDS = ("invariant", "step", "deadlock")
+
+
+def runs_of(result: Result, asked: dict) -> dict:
+    """Per asked property (``asked``: property -> the names of the verdicts a search for it
+    alone has), the :class:`PointRun` that search gives, read off ``result``, one search for
+    all of them. The search order does not depend on the properties, so each trace is the one
+    a search for it alone finds. A search whose properties are all safety and all violated
+    stops after the expansion that found the last (``result.stopped_at``, which the one-state
+    search gives: a KeyError without it); any other runs to where ``result`` ended. (Where a
+    time budget cut the liveness check of another property, ``result`` is cut, and so is
+    every run read off it: incomplete, never holds.)"""
+    runs = {}
+    for prop, names in asked.items():
+        verdicts = [result.verdicts[name] for name in names]
+        states, cut = result.distinct, result.truncated
+        if all(v.kind in SAFETY_KINDS and v.status == VIOLATED for v in verdicts):
+            stops = [result.stopped_at[v.name] for v in verdicts]
+            if None not in stops:  # else the last was found where ``result`` ended
+                states, cut = max(stops), "every property violated"
+        runs[prop] = _run(verdicts, states, result.elapsed, cut, prop)
+    return runs
 
 
 def not_reached(name: str = "") -> PointRun:
@@ -264,7 +309,7 @@ def compact(n: int) -> str:
 
 # -- running many sweeps -----------------------------------------------------------------------
 class Job:
-    """What :func:`run_sweeps` drives: waves of tasks. ``next_wave()`` gives (key, task) pairs
+    """What :func:`run_sweeps` drives: waves of tasks. ``next_wave()`` gives (key, :class:`Ask`) pairs
     ([] when finished) once the last wave is recorded in full; ``record(key, run)`` takes each
     one's :class:`PointRun`; ``label(key)`` names a point; ``left()`` counts the points it may
     still run."""
@@ -283,12 +328,12 @@ class Job:
 
 
 class GridJob(Job):
-    """One grid as a job: point ``i``'s task is ``task_of(point)``."""
+    """One grid as a job: point ``i``'s task is ``task_of(point)``, an :class:`Ask`."""
 
-    def __init__(self, points: Sequence[Point], task_of: Callable[[Point], Any], name: str = ""):
+    def __init__(self, points: Sequence[Point], task_of: Callable[[Point], Ask], name: str = ""):
         self.sweep, self.task_of, self.name = Sweep(points), task_of, name
 
-    def next_wave(self) -> list[tuple[int, Any]]:
+    def next_wave(self) -> list[tuple[int, Ask]]:
         return [(i, self.task_of(self.sweep.points[i])) for i in self.sweep.next_wave()]
 
     def record(self, key: int, run: PointRun) -> None:
@@ -304,42 +349,93 @@ class GridJob(Job):
         return SweepSummary.of(len(self.sweep.points), self.sweep.outcomes())
 
 
-def run_sweeps(jobs: Sequence[Job], runner: Callable[..., PointRun], *, workers: int = 1,
+def run_sweeps(jobs: Sequence[Job], runner: Callable[..., dict], *, workers: int = 1,
                max_seconds: float | None = None, point_seconds: float | None = None,
-               progress: Callable[[dict], None] | None = None) -> None:
-    """Run every job's waves to the end. ``runner(task, max_seconds=, progress=)`` searches one
-    point (a module-level function: the pool's processes are forked); ``workers`` > 1 runs
-    points on that many processes. ``max_seconds`` bounds the whole run: a point it cuts is
-    incomplete, one it leaves unrun is :data:`NOT_REACHED`; ``point_seconds`` bounds each
-    point. ``progress`` gets ``done`` and ``left`` (points), ``point`` (the label of the point
-    last heard of), its ``states`` and ``rate`` (states per second). Ctrl-C stops the workers
-    and raises KeyboardInterrupt."""
+               progress: Callable[[dict], None] | None = None, share: bool = True) -> None:
+    """Run every job's waves to the end; each task is an :class:`Ask`. ``runner(search, props,
+    max_seconds=, progress=)`` searches ``search`` once for the properties ``props`` and returns
+    {prop: PointRun} (a module-level function: the pool's processes are forked); ``workers`` > 1
+    runs searches on that many processes. ``share`` lets points share searches (see the module
+    docstring); without it every point is searched alone. ``max_seconds`` bounds the whole run:
+    a point it cuts is incomplete, one it leaves unrun is :data:`NOT_REACHED`; ``point_seconds``
+    bounds each search. ``progress`` gets ``done`` and ``left`` (points), ``point`` (the label
+    of the point last heard of), its ``states`` and ``rate`` (states per second). Ctrl-C stops
+    the workers and raises KeyboardInterrupt."""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     tracker = _Progress(jobs, progress)
+    searches = _Searches(share)
     if workers <= 1:
         for job in jobs:
             while wave := job.next_wave():
-                for key, task in wave:
-                    tracker.start(job.label(key))
-                    job.record(key, _run_one(runner, task, deadline, point_seconds, tracker.searching))
+                for i, (key, ask) in enumerate(wave):
+                    run = searches.answer(ask)
+                    if run is None:
+                        tracker.start(job.label(key))
+                        props = searches.start(ask, [other for _, other in wave[i + 1:]])
+                        runs = _run_one(runner, ask.search, props, deadline, point_seconds, tracker.searching)
+                        searches.finish(ask.search, runs)
+                        run = runs[ask.prop]
+                    job.record(key, run)
                     tracker.finish()
         return
-    _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker)
+    _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker, searches)
 
 
-def _run_one(runner, task, deadline, point_seconds, progress) -> PointRun:
-    """One point within the sweep's budget (``deadline``, on the monotonic clock every process
-    of the machine shares) and its own."""
+# the cuts any search of a property meets alike: a run cut by the clock or lost with its process
+# answers only the point that started it (the others search on their own)
+SHARED_CUTS = (None, "every property violated", "max_states", "max_depth")
+
+
+class _Searches:
+    """The searches points share: every run a search gave, by ask, and the asks a running
+    search will answer."""
+
+    def __init__(self, share: bool):
+        self.share = share
+        self.answers: dict[Ask, PointRun] = {}
+        self.running: collections.Counter = collections.Counter()  # ask -> running searches answering it
+
+    def answer(self, ask: Ask) -> PointRun | None:
+        """``ask``'s run from a search that is over, or None (not shared: searched by another point)."""
+        run = self.answers.get(ask)
+        return None if run is None else attrs.evolve(run, seconds=0.0, shared=True)
+
+    def pending(self, ask: Ask) -> bool:
+        """Whether a running search will answer ``ask``."""
+        return self.running[ask] > 0
+
+    def start(self, ask: Ask, waiting: Sequence[Ask]) -> tuple:
+        """The properties a search started for ``ask`` searches: its own, and those of the
+        ``waiting`` asks of the same search that no search has answered or will."""
+        props = [ask.prop]
+        if self.share:
+            props += [other.prop for other in waiting
+                      if other.search == ask.search and other not in self.answers and not self.pending(other)]
+        props = tuple(dict.fromkeys(props))  # each once: two cells may wait with one ask
+        self.running.update(Ask(ask.search, prop) for prop in props)
+        return props
+
+    def finish(self, search, runs: dict) -> None:
+        """A search is over: keep its runs for the points that ask them again."""
+        self.running.subtract(Ask(search, prop) for prop in runs)
+        if self.share:
+            self.answers.update((Ask(search, prop), run) for prop, run in runs.items() if run.cut in SHARED_CUTS)
+
+
+def _run_one(runner, search, props: tuple, deadline, point_seconds, progress) -> dict:
+    """One search within the sweep's budget (``deadline``, on the monotonic clock every process
+    of the machine shares) and its own: {prop: PointRun}."""
     seconds = point_seconds
     if deadline is not None:
         left = deadline - time.monotonic()
         if left <= 0:
-            return not_reached()
+            return {prop: not_reached() for prop in props}
         seconds = left if seconds is None else min(left, seconds)
-    run = runner(task, max_seconds=seconds, progress=progress)
-    if run.cut == "max_seconds" and deadline is not None and time.monotonic() >= deadline:
-        return attrs.evolve(run, cut="the sweep's time budget")
-    return run
+    runs = runner(search, props, max_seconds=seconds, progress=progress)
+    if deadline is not None and time.monotonic() >= deadline:
+        runs = {prop: attrs.evolve(run, cut="the sweep's time budget") if run.cut == "max_seconds" else run
+                for prop, run in runs.items()}
+    return runs
 
 
 class _Progress:
@@ -364,8 +460,8 @@ class _Progress:
                            "states": states, "rate": states / elapsed if elapsed else 0.0})
 
 
-def _point_process(runner, task, tag, deadline, point_seconds, progress_queue, result) -> None:
-    """A pool's process: search one point and send its run (or the exception) on ``result``."""
+def _point_process(runner, search, props, tag, deadline, point_seconds, progress_queue, result) -> None:
+    """A pool's process: search once and send its runs (or the exception) on ``result``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     progress_queue.cancel_join_thread()  # at exit, unsent progress is dropped, never waited for
 
@@ -373,7 +469,7 @@ def _point_process(runner, task, tag, deadline, point_seconds, progress_queue, r
         progress_queue.put((tag, stats["distinct"], stats["elapsed"]))
 
     try:
-        outcome = ("run", _run_one(runner, task, deadline, point_seconds, progress))
+        outcome = ("run", _run_one(runner, search, props, deadline, point_seconds, progress))
     except Exception as exc:  # the parent raises it
         outcome = ("error", exc)
     result.send(outcome)
@@ -385,15 +481,16 @@ def _died(exitcode: int | None) -> PointRun:
     return PointRun(INCOMPLETE, 0, 0.0, cut=f"{WORKER_DIED} ({how})")
 
 
-def _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker: _Progress) -> None:
-    """Each job's waves on up to ``workers`` processes at once, one forked per point: a point
+def _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker: _Progress, searches: _Searches) -> None:
+    """Each job's waves on up to ``workers`` processes at once, one forked per search: a search
     whose process dies (the OOM killer at a deep grid's bound) ends incomplete, cut
     :data:`WORKER_DIED`, and the sweep goes on; a shared pool would lose track of it and wait
-    forever. A job's next wave is submitted once its last is in."""
+    forever. A job's next wave is submitted once its last is in. A point a running search will
+    answer waits for it; one a search has answered is recorded at once."""
     context = multiprocessing.get_context("fork")
     progress_queue = context.Queue()
-    waiting: collections.deque = collections.deque()  # (job, key, task, tag) not started yet
-    running: dict = {}  # the end a point's run arrives at -> (job, key, process)
+    waiting: list = []  # (job, key, ask, tag) not started yet, in submission order
+    running: dict = {}  # the end a search's runs arrive at -> (job, key, ask, props, process)
     left = [0] * len(jobs)  # points of a job's wave not in yet
     labels: dict[int, str] = {}
     tags = itertools.count()
@@ -401,47 +498,71 @@ def _run_pooled(jobs, runner, workers, deadline, point_seconds, tracker: _Progre
     def submit(j: int) -> None:
         wave = jobs[j].next_wave()
         left[j] = len(wave)
-        for key, task in wave:
+        for key, ask in wave:
             tag = next(tags)
             labels[tag] = jobs[j].label(key)
-            waiting.append((j, key, task, tag))
+            waiting.append((j, key, ask, tag))
 
-    def start(j: int, key, task, tag: int) -> None:
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_point_process, daemon=True,
-                                  args=(runner, task, tag, deadline, point_seconds, progress_queue, send))
-        process.start()
-        send.close()  # the child's copy is the only one left: its end reads as the child's end
-        running[receive] = (j, key, process)
-
-    def collect(receive) -> None:
-        j, key, process = running.pop(receive)
-        try:
-            kind, run = receive.recv()
-        except (EOFError, OSError):  # the process ended before it sent a whole run
-            kind, run = "run", None
-        receive.close()
-        process.join()
-        if kind == "error":
-            raise run
-        jobs[j].record(key, run if run is not None else _died(process.exitcode))
+    def record(j: int, key, run: PointRun) -> None:
+        jobs[j].record(key, run)
         tracker.finish()
         left[j] -= 1
         if not left[j]:
             submit(j)
 
+    def answer_waiting() -> None:
+        """Record the waiting points a finished search answered (a wave they end submits the
+        next, whose points may be answered too)."""
+        while answered := [item for item in waiting if item[2] in searches.answers]:
+            for item in answered:
+                waiting.remove(item)
+                record(item[0], item[1], searches.answer(item[2]))
+
+    def start(item) -> None:
+        waiting.remove(item)
+        j, key, ask, tag = item
+        props = searches.start(ask, [other[2] for other in waiting])
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_point_process, daemon=True,
+                                  args=(runner, ask.search, props, tag, deadline, point_seconds, progress_queue,
+                                        send))
+        process.start()
+        send.close()  # the child's copy is the only one left: its end reads as the child's end
+        running[receive] = (j, key, ask, props, process)
+
+    def collect(receive) -> None:
+        j, key, ask, props, process = running.pop(receive)
+        try:
+            kind, runs = receive.recv()
+        except (EOFError, OSError):  # the process ended before it sent its runs
+            kind, runs = "run", None
+        receive.close()
+        process.join()
+        if kind == "error":
+            raise runs
+        if runs is None:
+            runs = {prop: _died(process.exitcode) for prop in props}
+        searches.finish(ask.search, runs)
+        record(j, key, runs[ask.prop])
+
     try:
         for j in range(len(jobs)):
             submit(j)
         while waiting or running:
-            while waiting and len(running) < workers:
-                start(*waiting.popleft())
+            answer_waiting()
+            while len(running) < workers:
+                item = next((item for item in waiting if not searches.pending(item[2])), None)
+                if item is None:
+                    break
+                start(item)
+            if not running:
+                continue
             ready = connection.wait(list(running), timeout=0.1)
             _show_latest(progress_queue, tracker, labels)
             for receive in ready:
                 collect(receive)
     finally:
-        for _, _, process in running.values():  # interrupted, or a point raised
+        for *_, process in running.values():  # interrupted, or a point raised
             process.terminate()
             process.join()
 

@@ -36,7 +36,8 @@ import attrs
 
 from explorer import explore
 from explorer.result import HOLDS, INCOMPLETE, VIOLATED, Trace
-from explorer.sweep import GridJob, Job, Point, PointRun, SweepSummary, grid_points, point_label, run_of, run_sweeps
+from explorer.sweep import (Ask, GridJob, Job, Point, PointRun, SweepSummary, grid_points, point_label, run_sweeps,
+                            runs_of)
 
 from .grid import GRIDS, QUICK, Grid
 from .properties import properties_for
@@ -88,6 +89,7 @@ class CheckOutcome:
     property_name: str = ""  # the (per-dispatcher) property that decided it
     cut: str | None = None  # the bound that cut the search (or the sweep's budget), None if exhaustive
     point: Point | None = attrs.field(default=None, repr=False, eq=False)
+    shared: bool = False  # answered by a search another point started (explorer.sweep)
 
     @property
     def label(self) -> str:
@@ -164,18 +166,29 @@ class FindingVerdict:
         return None
 
 
-def run_point(task, *, max_seconds: float | None = None, progress: Callable[[dict], None] | None = None) -> PointRun:
-    """Search one grid point, ``task`` = (property, preset, config items, max_states): the
-    sweep's runner (module level, so that a forked pool can call it)."""
-    from model import RecoverModel, make_config
+def run_search(search, props: tuple, *, max_seconds: float | None = None,
+               progress: Callable[[dict], None] | None = None) -> dict:
+    """Search one configuration once for several properties, ``search`` = (model config,
+    max_states): {property: the run a search for it alone gives} (the sweep's runner: module
+    level, so that a forked pool can call it)."""
+    from model import RecoverModel
 
-    prop, preset, config, max_states = task
-    model_config = make_config(preset, dict(config))
-    result = explore(RecoverModel(model_config), properties_for(model_config, [prop]), deadlock=False,
-                     max_states=max_states, max_seconds=max_seconds, progress=progress)
+    config, max_states = search
+    asked = {prop: [p.name for p in properties_for(config, [prop])] for prop in props}
+    # the one-state search: it says where a search for each violated property alone stops
+    result = explore(RecoverModel(config), properties_for(config, list(props)), deadlock=False,
+                     max_states=max_states, max_seconds=max_seconds, progress=progress, engine="states")
     if result.interrupted:  # the search caught Ctrl-C to return what it had; a verdict needs all
         raise KeyboardInterrupt
-    return run_of(result, prop)
+    return runs_of(result, asked)
+
+
+def ask_of(prop: str, preset: str, config: dict, max_states: int | None) -> Ask:
+    """A point's ask: ``prop`` on ``preset`` with ``config``; two presets' points whose configs
+    come out equal ask the same search."""
+    from model import make_config
+
+    return Ask((make_config(preset, config), max_states), prop)
 
 
 def outcome_of(check: Check, preset: str, run: PointRun, point: Point | None = None) -> CheckOutcome:
@@ -183,14 +196,14 @@ def outcome_of(check: Check, preset: str, run: PointRun, point: Point | None = N
 
     model = RecoverModel(make_config(preset, check.config))
     return CheckOutcome(check, preset, run.status, run.states, run.seconds, run.trace, model,
-                        run.property_name or check.prop, run.cut, point)
+                        run.property_name or check.prop, run.cut, point, run.shared)
 
 
 def run_check(check: Check, preset: str, *, max_seconds: float | None = None, max_states: int | None = None,
               progress: Callable[[dict], None] | None = None) -> CheckOutcome:
     """One check on its own configuration."""
-    run = run_point((check.prop, preset, tuple(check.config.items()), max_states),
-                    max_seconds=max_seconds, progress=progress)
+    ask = ask_of(check.prop, preset, check.config, max_states)
+    run = run_search(ask.search, (ask.prop,), max_seconds=max_seconds, progress=progress)[ask.prop]
     return outcome_of(check, preset, run)
 
 
@@ -253,8 +266,8 @@ class Cell(Job):
                        DROPPED: (finding.dropped,) if finding.dropped else (), HYPOTHETICAL: finding.hypothetical}
         own = attrs.evolve(grid, axes=())  # a hypothetical check runs on its own configuration
         self.parts = {part: GridJob(grid_of(checks, preset, own if part == HYPOTHETICAL else grid),
-                                    lambda point, checks=checks: (checks[point.base].prop, preset, point.config,
-                                                                  grid.max_states),
+                                    lambda point, checks=checks: ask_of(checks[point.base].prop, preset,
+                                                                        point.overrides, grid.max_states),
                                     f"{finding.id} on {preset}:" + ("" if part == DECIDE else f" ({part})"))
                       for part, checks in self.checks.items()}
         self.outcomes: dict[tuple[str, int], CheckOutcome] = {}
@@ -311,15 +324,17 @@ class Cell(Job):
 
 
 def decide_cells(cells: list[tuple[Finding, str]], grid: str = QUICK, *, workers: int = 1,
-                 max_seconds: float | None = None,
-                 progress: Callable[[dict], None] | None = None) -> tuple[list[FindingVerdict], bool]:
+                 max_seconds: float | None = None, progress: Callable[[dict], None] | None = None,
+                 share: bool = True) -> tuple[list[FindingVerdict], bool]:
     """Every (finding, preset) verdict on ``grid``, in the order given: on one process, or with
     grid points on ``workers`` processes (the same verdicts). ``max_seconds`` bounds the whole
-    sweep (the points it leaves are incomplete). On Ctrl-C the cells not finished have no
-    outcomes (incomplete, not reached) and the second value is True."""
+    sweep (the points it leaves are incomplete). ``share``: points of one configuration share
+    a search, within a cell and across cells (the same verdicts, figures and traces; see
+    ``explorer.sweep``). On Ctrl-C the cells not finished have no outcomes (incomplete, not
+    reached) and the second value is True."""
     jobs = [Cell(finding, preset, grid) for finding, preset in cells]
     try:
-        run_sweeps(jobs, run_point, workers=workers, max_seconds=max_seconds, progress=progress)
+        run_sweeps(jobs, run_search, workers=workers, max_seconds=max_seconds, progress=progress, share=share)
     except KeyboardInterrupt:
         return [job.verdict() if job.finished else FindingVerdict(job.finding, job.preset, INCOMPLETE, (), grid=grid)
                 for job in jobs], True
@@ -329,5 +344,5 @@ def decide_cells(cells: list[tuple[Finding, str]], grid: str = QUICK, *, workers
 def decide(finding: Finding, preset: str, grid: str = QUICK, **options) -> FindingVerdict:
     """One cell's verdict on one process; Ctrl-C is raised on."""
     cell = Cell(finding, preset, grid)
-    run_sweeps([cell], run_point, **options)
+    run_sweeps([cell], run_search, **options)
     return cell.verdict()

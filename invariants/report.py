@@ -68,7 +68,7 @@ def sweep_to_json(summary: SweepSummary | None) -> dict | None:
 
 def _outcome_json(o: CheckOutcome) -> dict:
     return {"property": o.property_name, "point": o.label, "config": o.check.config, "verdict": o.status,
-            "states": o.states, "cut": o.cut, "command": reproduce_command(o)}
+            "states": o.states, "cut": o.cut, "shared": o.shared, "command": reproduce_command(o)}
 
 
 def verdict_to_json(v: FindingVerdict, pinned: str | None, explanation=None) -> dict[str, Any]:
@@ -162,6 +162,17 @@ def isolation_of(finding: Finding) -> dict[str, str]:
     return found
 
 
+def shared_points(verdicts: list[FindingVerdict]) -> int:
+    """Points answered by a search another point started (explorer.sweep: the same run as their own)."""
+    return sum(o.shared for v in verdicts for o in v.all_outcomes)
+
+
+def _shared_text(verdicts: list[FindingVerdict]) -> str:
+    shared = shared_points(verdicts)
+    return (f"; {shared:,} points were answered by a search another point started (the states and trace of "
+            f"a search of their own)") if shared else ""
+
+
 def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: bool = False,
                     run: dict | None = None, explanations: dict | None = None) -> str:
     """The report; ``run`` says how it was produced (command, times, grid); ``explanations`` maps
@@ -176,7 +187,7 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
         lines += [f"Produced by `{run['command']}` on {datetime.date.today().isoformat()}, on a machine with "
                   f"{os.cpu_count()} cores: the {run['grid']} grid (`invariants/grid.py`) in {run['seconds']:.0f} s "
                   f"of wall time" + (f" on {run['workers']} processes" if run["workers"] > 1 else "")
-                  + f", {run['cpu_seconds']:.0f} s of CPU time.", ""]
+                  + f", {run['cpu_seconds']:.0f} s of CPU time" + _shared_text(verdicts) + ".", ""]
         lines += _unfinished(verdicts)
     lines += [f"{CLAIM_SCOPE} A verdict marked **≠ documents** differs from their claim.", ""]
     if interrupted:

@@ -7,16 +7,18 @@ grid keeps its checks' own settings."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from explorer import Invariant, explore
 from explorer.cli import main
 from explorer.result import HOLDS, INCOMPLETE, VIOLATED
-from explorer.sweep import NOT_REACHED, ORDERED, SET, Axis, GridJob, grid_points, run_of, run_sweeps
+from explorer.sweep import NOT_REACHED, ORDERED, SET, Ask, Axis, GridJob, grid_points, run_of, run_sweeps, runs_of
 from invariants.catalog import DECIDE, PRESET_ORDER, Cell, decide, decide_cells, with_one_more_move
 from invariants.findings import BY_ID, FINDINGS
 from invariants.grid import DEEP, GRID_NAMES, GRIDS, QUICK
@@ -37,13 +39,13 @@ class Counter:
         return out + [("jump", 2)] if "jump" in self.extras and x == 0 else out
 
 
-def run_counter(task, *, max_seconds=None, progress=None):
-    """The toy's runner: ``task`` = (config items, max_states); the bug is reaching ``bug``."""
-    config, max_states = task
+def run_counter(search, props, *, max_seconds=None, progress=None):
+    """The toy's runner: ``search`` = (config items, max_states); the bug is reaching ``bug``."""
+    config, max_states = search
     bug = dict(config).get("bug", 2)
     result = explore(Counter(**dict(config)), [Invariant("no_bug", lambda x: x != bug)], deadlock=False,
                      max_states=max_states, max_seconds=max_seconds, progress=progress)
-    return run_of(result, "no_bug")
+    return {prop: run_of(result, "no_bug") for prop in props}
 
 
 LIMIT = Axis("limit", (1, 2))
@@ -52,7 +54,8 @@ DEFAULTS = {"limit": 1, "extras": ()}
 
 
 def sweep(axes, base=None, *, max_states=None, workers=1, progress=None, depth=None):
-    job = GridJob(grid_points([base or {}], axes, DEFAULTS, depth=depth), lambda p: (p.config, max_states), "counter")
+    points = grid_points([base or {}], axes, DEFAULTS, depth=depth)
+    job = GridJob(points, lambda p: Ask((p.config, max_states), "no_bug"), "counter")
     run_sweeps([job], run_counter, workers=workers, progress=progress)
     return job.summary()
 
@@ -208,16 +211,16 @@ def test_a_pool_gives_the_verdicts_of_one_process():
 # raises; run in a child Python with a timeout, so that a sweep that waits forever fails the test.
 DYING_POINT = """
 import json, os, signal, sys
-from explorer.sweep import Axis, GridJob, PointRun, grid_points, run_sweeps
+from explorer.sweep import Ask, Axis, GridJob, PointRun, grid_points, run_sweeps
 
-def runner(task, max_seconds=None, progress=None):
-    if task == 1 and sys.argv[1] == "kill":
+def runner(x, props, max_seconds=None, progress=None):
+    if x == 1 and sys.argv[1] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    if task == 1 and sys.argv[1] == "raise":
+    if x == 1 and sys.argv[1] == "raise":
         raise ValueError("point 1 is broken")
-    return PointRun("holds", 10 + task, 0.0)
+    return {prop: PointRun("holds", 10 + x, 0.0) for prop in props}
 
-job = GridJob(grid_points([{"x": 0}], [Axis("x", (0, 1, 2))], {}), lambda p: dict(p.config)["x"])
+job = GridJob(grid_points([{"x": 0}], [Axis("x", (0, 1, 2))], {}), lambda p: Ask(dict(p.config)["x"], "ok"))
 try:
     run_sweeps([job], runner, workers=int(sys.argv[2]))
 except ValueError as exc:
@@ -257,3 +260,134 @@ def test_table_only_prints_the_generated_table(capsys):
 def test_deep_is_a_grid_of_its_own():
     assert all(len(Cell(f, "proposed", DEEP).parts[DECIDE].sweep.points)
                > len(Cell(f, "proposed", QUICK).parts[DECIDE].sweep.points) for f in FINDINGS)
+
+
+# -- shared searches: one search answers each property as a search for it alone ---------------
+def alone_and_together(search, props, runner):
+    """Each property's run searched alone, and read off one search for all of them (seconds
+    and the shared mark left out: the rest must be equal)."""
+    def figures(run):
+        return attrs.evolve(run, seconds=0.0, shared=False)
+
+    alone = {prop: figures(runner(search, (prop,))[prop]) for prop in props}
+    together = {prop: figures(run) for prop, run in runner(search, tuple(props)).items()}
+    return alone, together
+
+
+def run_toy(search, props, *, max_seconds=None, progress=None):
+    """A toy with several properties: x counts to 6 (0 may jump to 2); ``search`` = max_states."""
+    from explorer import StepProperty, always_eventually
+
+    every = {"not_2": Invariant("not_2", lambda x: x != 2), "not_5": Invariant("not_5", lambda x: x != 5),
+             "no_jump": StepProperty("no_jump", lambda x, action, y: action != "jump"),
+             "not_9": Invariant("not_9", lambda x: x != 9),
+             "ends": always_eventually("ends", lambda x: x == 6)}
+    result = explore(Counter(limit=6, extras=("jump",)), [every[p] for p in props], deadlock=False,
+                     max_states=search, max_seconds=max_seconds, progress=progress)
+    return runs_of(result, {prop: [prop] for prop in props})
+
+
+@pytest.mark.parametrize("max_states", [None, 2, 4])
+def test_one_search_answers_each_property_as_a_search_for_it_alone(max_states):
+    """Safety properties violated at different depths, one that holds, a liveness property: the
+    run of each read off one search is the run of a search for it alone (its stop, states,
+    cut and trace), also where a bound cuts the search (at 2 states, inside the expansion that
+    finds the jump)."""
+    alone, together = alone_and_together(max_states, ["not_2", "not_5", "no_jump", "not_9", "ends"], run_toy)
+    assert together == alone
+    if max_states is None:  # the searches alone stop at different points
+        assert len({run.states for run in alone.values()}) > 2 and alone["not_5"].cut == "every property violated"
+    elif max_states == 2:  # the cut in the expansion of 0, after the jump was found
+        assert alone["no_jump"].status == VIOLATED and alone["no_jump"].cut == "max_states"
+    safety_only = ["not_5", "not_2"]
+    assert alone_and_together(max_states, safety_only, run_toy)[1] == {p: alone[p] for p in safety_only}
+
+
+def test_one_search_of_the_recover_model_answers_each_check_as_alone():
+    """The sweep's runner on one configuration for safety properties (violated at different
+    points, or holding) and a liveness property per dispatcher, with and without a bound."""
+    from invariants.catalog import ask_of, run_search
+
+    props = ["identity_unique", "no_wrong_clear", "no_spurious_restart", "handled_means_progress",
+             "recovers_without_fuse"]
+    for max_states in (None, 400):  # 400: between the stops of the violated safety properties
+        search = ask_of(props[0], "pr4139", {"failures": 2, "restart_budget": 1}, max_states).search
+        alone, together = alone_and_together(search, props, run_search)
+        assert together == alone
+        stops = {run.states for run in alone.values() if run.cut == "every property violated"}
+        assert len(stops) >= 2 and {run.status for run in alone.values()} >= {VIOLATED, HOLDS if max_states is None
+                                                                             else INCOMPLETE}
+
+
+def counting_runner(calls):
+    """``run_counter`` that notes each search's properties in ``calls`` (a list, or a queue
+    from the pool's processes), and refuses a property asked twice of one search."""
+    def counting(search, props, **options):
+        assert len(set(props)) == len(props), props
+        (calls.append if isinstance(calls, list) else calls.put)((search, props))
+        return run_counter(search, props, **options)
+
+    return counting
+
+
+def test_points_share_searches_across_jobs_and_properties():
+    """Two jobs over one grid search each configuration once; two checks of one configuration
+    (bases that differ only in the property asked) are one search for both properties."""
+    calls = []
+    counting = counting_runner(calls)
+
+    def job(name):
+        points = grid_points([{"limit": 1}, {"limit": 1, "bug": 2}], [LIMIT], DEFAULTS,
+                             identity=lambda base, config: (base, tuple(sorted(config.items()))))
+        return GridJob(points, lambda p: Ask((tuple(sorted((k, v) for k, v in p.config if k != "bug")), None),
+                                             f"bug at {dict(p.config).get('bug', 2)} of base {p.base}"), name)
+
+    jobs = [job("one"), job("two")]
+    run_sweeps(jobs, counting, share=True)
+    assert len(calls) == len({search for search, _ in calls}) == 2  # limit 1 and limit 2, once each
+    assert all(len(props) == 2 for _, props in calls)
+    assert all(run.shared for _, run in jobs[1].sweep.outcomes())
+    calls.clear()
+    alone = [job("one"), job("two")]
+    run_sweeps(alone, counting, share=False)
+    assert len(calls) == 8 and not any(run.shared for j in alone for _, run in j.sweep.outcomes())
+    for shared, own in zip(jobs, alone):
+        assert [(p, attrs.evolve(r, seconds=0.0, shared=False)) for p, r in shared.sweep.outcomes()] == \
+            [(p, attrs.evolve(r, seconds=0.0)) for p, r in own.sweep.outcomes()]
+    # on two processes both jobs' first waves wait at once: one search per configuration still
+    queue = multiprocessing.get_context("fork").Queue()
+    pooled = [job("one"), job("two")]
+    run_sweeps(pooled, counting_runner(queue), workers=2)
+    searched = [queue.get(timeout=10) for _ in range(2)]
+    assert queue.empty() and sorted(len(props) for _, props in searched) == [2, 2]
+    assert [[(p, attrs.evolve(r, seconds=0.0, shared=False)) for p, r in j.sweep.outcomes()] for j in pooled] == \
+        [[(p, attrs.evolve(r, seconds=0.0, shared=False)) for p, r in j.sweep.outcomes()] for j in jobs]
+
+
+def test_sharing_gives_the_verdicts_figures_and_traces_of_searching_alone():
+    """Cells whose points meet at one configuration: A2's two checks (one configuration, two
+    properties; violated on pr4139, holding on design), N6 and N8 on proposed (two findings ask
+    one property of one configuration). Every verdict, point, state count, cut and trace is the
+    same with the sharing, on one process and on two, as with every point searched alone; and
+    sharing did happen, across properties and across cells."""
+    cells = [(BY_ID["A2"], p) for p in PRESET_ORDER] + [(BY_ID["N6"], "proposed"), (BY_ID["N8"], "proposed")]
+
+    def shown(verdicts):
+        return [(v.status, v.planned, v.dropped_planned,
+                 [(o.label, o.property_name, o.status, o.states, o.cut, o.trace) for o in v.all_outcomes])
+                for v in verdicts]
+
+    alone, _ = decide_cells(cells, QUICK, share=False)
+    one, _ = decide_cells(cells, QUICK)
+    two, _ = decide_cells(cells, QUICK, workers=2)
+    assert shown(one) == shown(alone) == shown(two)
+    searched = [(v.finding.id, o) for v in alone for o in v.all_outcomes]
+    answered = [(v.finding.id, o) for v in one for o in v.all_outcomes if o.shared]
+
+    def same_search(a, b):
+        return a.preset == b.preset and make_config(a.preset, a.check.config) == make_config(b.preset, b.check.config)
+
+    assert any(same_search(o, other) and o.check.prop != other.check.prop and not other.shared
+               for _, o in answered for _, other in searched)
+    assert any(same_search(o, other) and fid != other_fid for fid, o in answered for other_fid, other in searched)
+    assert all(not o.shared for v in alone for o in v.all_outcomes)
