@@ -38,8 +38,11 @@ def interrupt_at_terminal(args, started: str, timeout: float = 120.0) -> tuple[i
 
     master, slave = pty.openpty()
     env = dict(os.environ, TERM="xterm", COLUMNS="160")
+    # a terminal's Ctrl-C works even where pytest itself was started with SIGINT ignored (a
+    # shell's background job inherits that, and Python then never raises KeyboardInterrupt)
     p = subprocess.Popen(command(*args), cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
-                         start_new_session=True, env=env)
+                         start_new_session=True, env=env,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(slave)
     output, sent, deadline = b"", False, time.monotonic() + timeout
     try:
