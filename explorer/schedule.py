@@ -182,12 +182,12 @@ def choose(moves: Sequence, config: WalkConfig, path_length: int, name_of: Calla
     not hold back, else any. Without that order a walk whose swarm draw left little on would
     take the fuse early in most of its last resorts, and spend a bound the replicas share on
     one out of focus."""
-    preferred = [m for m in moves if config.prefers(name_of(m[0]), path_length) and config.focuses(replicas_of(m[0]))]
+    focused = (lambda m: config.focuses(replicas_of(m[0]))) if config.unfocused else (lambda m: True)
+    preferred = [m for m in moves if config.prefers(name_of(m[0]), path_length) and focused(m)]
     if preferred:
         return pick(preferred), False
     unheld = [m for m in moves if not config.holds(name_of(m[0]), path_length)]
-    focused = [m for m in unheld if config.focuses(replicas_of(m[0]))] if config.unfocused else unheld
-    return pick(focused or unheld or list(moves)), True
+    return pick([m for m in unheld if focused(m)] or unheld or list(moves)), True
 
 
 @attrs.define

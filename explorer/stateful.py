@@ -121,8 +121,8 @@ def make_machine(model_factory: Callable[[], Any], properties, max_steps: int = 
 
         @initialize(data=st.data())
         def start(self, data) -> None:
-            self.config = _draw_config(self.model, strategy, data, max_steps)
             self.replicas = declared_replicas(self.model)
+            self.config = _draw_config(self.model, strategy, data, max_steps, self.replicas)
             inits = list(self.model.init_states())
             k = data.draw(st.integers(0, len(inits) - 1), label="initial state") if len(inits) > 1 else 0
             self._reach(None, inits[k])
@@ -202,7 +202,7 @@ def _name_or_none(action) -> str:
     return "" if action is None else action_name(action)
 
 
-def _draw_config(model, strategy: Strategy, data, max_steps: int) -> WalkConfig:
+def _draw_config(model, strategy: Strategy, data, max_steps: int, replicas: tuple) -> WalkConfig:
     """The run's configuration, drawn from Hypothesis's data (so it shrinks towards every
     action on, every replica in focus and nothing held back): a coin per action name (swarm),
     the replica kept in focus and a coin per other one (focus), a hold point (hold)."""
@@ -212,7 +212,7 @@ def _draw_config(model, strategy: Strategy, data, max_steps: int) -> WalkConfig:
     off = frozenset(n for n, flag in zip(names, flags) if flag)
     unfocused = frozenset()
     if FOCUS in strategy:
-        unfocused = draw_unfocused(declared_replicas(model),
+        unfocused = draw_unfocused(replicas,
                                    lambda n: data.draw(st.integers(0, n - 1), label="kept in focus"),
                                    lambda: data.draw(st.booleans(), label="out of focus"))
     absorbing = declared_absorbing(model) if HOLD in strategy else frozenset()
