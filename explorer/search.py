@@ -11,8 +11,9 @@ which this search keeps (:class:`explorer.base.StateGraph`).
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
 
-from .base import CHECK_EVERY, Search, action_of, count_elements
+from .base import CHECK_EVERY, Search, action_of, count_elements, next_state_of
 from .fingerprint import FP_MASK
 from .properties import DEADLOCK
 from .result import Step, Trace
@@ -57,6 +58,8 @@ class OneStateSearch(Search):
         level_end = self.level_end
         level = self.depth
         expanded = generated = 0
+        violations = self.violations
+        decided = len(violations)  # violations already weighed by _should_stop
         try:
             while queue:
                 if expanded == level_end:  # the queue now holds exactly the next level
@@ -99,8 +102,10 @@ class OneStateSearch(Search):
                 if has_graph:
                     graph.offset.append(len(graph.dst))
                 expanded += 1
-                if self.violations and self._should_stop():
-                    return
+                if len(violations) != decided:  # whether to stop changes only with a new violation
+                    decided = len(violations)
+                    if self._should_stop():
+                        return
         finally:
             self.generated += generated
             self.note_decided(ended=True)  # a violation found in an expansion a bound cut short
@@ -131,13 +136,17 @@ class OneStateSearch(Search):
             bits.append(bool(pred(state)))
 
     def _check_steps(self, source_index, state, succs) -> None:
-        """Each step property not yet violated, on every step out of ``state``."""
+        """Each step property not yet violated, on every step out of ``state``: the steps in
+        one C loop (``all``), walked in Python only to find the first that breaks it."""
+        violations = self.violations
         for prop in self.step_properties:
-            if prop.name in self.violations:
+            if prop.name in violations:
                 continue
             holds = prop.predicate
+            if all(map(holds, repeat(state), map(action_of, succs), map(next_state_of, succs))):
+                continue
             for action, nxt in succs:
                 if not holds(state, action, nxt):
                     trace = self._trace_to(source_index)
-                    self.violations[prop.name] = Trace(trace.steps + (Step(action, nxt),))
+                    violations[prop.name] = Trace(trace.steps + (Step(action, nxt),))
                     break
