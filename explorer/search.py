@@ -47,6 +47,7 @@ class OneStateSearch(Search):
         step_properties = self.step_properties
         fired, new_by_label = self.fired, self.new_by_label
         has_graph = graph is not None
+        add_edge = graph.add_edge if has_graph else None
         checks_new = bool(self.invariants or self.sometimes or self.liveness or has_graph)
         seen_add = None if has_graph else seen.add
         check_step = guard.check_step if guard is not None else None  # see explorer.fingerprint
@@ -79,7 +80,7 @@ class OneStateSearch(Search):
                     f = fingerprint(nxt) & FP_MASK
                     if f in seen:
                         if has_graph:
-                            graph.add_edge(action, index[f])
+                            add_edge(action, index[f])
                         continue
                     if len(parent) >= max_states:
                         self.truncated = "max_states"
@@ -92,7 +93,7 @@ class OneStateSearch(Search):
                     new_by_label[action] = new_by_label.get(action, 0) + 1
                     if checks_new:
                         if has_graph:
-                            graph.add_edge(action, len(parent))
+                            add_edge(action, len(parent))
                         self._discover(seen, f, expanded, k, nxt)
                     else:
                         seen_add(f)
