@@ -82,14 +82,15 @@ def find_lasso(search, prop, deadline: float | None = None, cycles: Cycles | Non
     fair = {lid: prop.fairness_of(action_name(label)) for lid, label in enumerate(graph.labels)}
     fair = {lid: kind for lid, kind in fair.items() if kind}
     on_time(deadline)
-    alone, groups = fair_components(cycles, allowed, fair, deadline)
+    alone, group = fair_components(cycles, allowed, fair, deadline)
     q = search.marks_of(prop.q)
     if prop.shape == "eventually_always":  # the cycle must pass a state where Q is false
-        alone &= _flags(q, len(alone)) == 0
-        groups = [c for c in groups if any(not q[s] for s in c)]
-    ends = alone.copy()
-    for component in groups:
-        ends[list(component)] = True
+        bad = _flags(q, len(alone)) == 0
+        alone &= bad
+        passing = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
+        passing[group[bad & (group >= 0)]] = True
+        group[(group >= 0) & ~_of_group(passing, group)] = -1
+    ends = alone | (group >= 0)
     if not ends.any():
         return None
     found = _shortest_stem(search, allowed.tobytes(), trigger.tobytes(), ends.tobytes(), deadline)
@@ -97,7 +98,7 @@ def find_lasso(search, prop, deadline: float | None = None, cycles: Cycles | Non
         return None
     root, stem = found
     loop_point = stem[-1][1] if stem else root
-    component = {loop_point} if alone[loop_point] else next(c for c in groups if loop_point in c)
+    component = {loop_point} if alone[loop_point] else set(np.flatnonzero(group == group[loop_point]).tolist())
     must_visit_bad = (lambda s: not q[s]) if prop.shape == "eventually_always" else None
     on_time(deadline)
     return root, stem, _fair_cycle(graph, component, loop_point, fair, must_visit_bad)
@@ -133,28 +134,37 @@ class Moves:
     """The explored graph's moves (its edges but the self-loops, which are stutters) as numpy
     arrays in the graph's order, for work on whole regions at once."""
 
-    def __init__(self, graph) -> None:
-        self.graph = graph
-        self.n = n = graph.expanded
+    def __init__(self, n: int, labels: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray) -> None:
+        self.n, self.labels = n, labels  # states, label ids
+        self.src, self.dst, self.label = src, dst, label
+
+    @classmethod
+    def of(cls, graph) -> Moves:
+        n = graph.expanded
         offset = np.array(graph.offset, dtype=np.int64)
         dst = np.array(graph.dst, dtype=np.int64)[:offset[-1]]
         src = np.repeat(np.arange(n, dtype=np.int64), np.diff(offset))
         move = (src != dst) & (dst < n)  # an edge to a state never expanded: no cycle through it
-        self.src, self.dst = src[move], dst[move]
-        self.label = np.array(graph.label, dtype=np.int64)[:offset[-1]][move]
+        label = np.array(graph.label, dtype=np.int64)[:offset[-1]]
+        return cls(n, len(graph.labels), src[move], dst[move], label[move])
+
+    def leaving(self, states: np.ndarray) -> Moves:
+        """The moves out of ``states`` (a mask), wherever they lead."""
+        keep = states[self.src]
+        return Moves(self.n, self.labels, self.src[keep], self.dst[keep], self.label[keep])
 
     def enabling(self, lids) -> np.ndarray:
         """Per state: does a move labelled with one of ``lids`` leave it?"""
-        wanted = np.zeros(len(self.graph.labels), dtype=bool)
+        wanted = np.zeros(self.labels, dtype=bool)
         wanted[list(lids)] = True
         enables = np.zeros(self.n, dtype=bool)
         enables[self.src[wanted[self.label]]] = True
         return enables
 
-    def components(self, inside: np.ndarray, deadline: float | None = None) -> tuple[np.ndarray, list[list[int]]]:
+    def components(self, inside: np.ndarray, deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, int]:
         """The strongly connected components of the graph restricted to the states ``inside``
-        (self-loops left out): a mask of the states that are one on their own, and the larger
-        ones, as lists of states."""
+        (self-loops left out): a mask of the states that are one on their own, and per state
+        the number of its larger component (-1 for none), with how many there are."""
         states = np.flatnonzero(inside)
         local = np.full(self.n, -1, dtype=np.int64)  # a state's index among ``states``
         local[states] = np.arange(len(states))
@@ -163,13 +173,13 @@ class Moves:
         offset = np.zeros(len(states) + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=len(states)), out=offset[1:])
         number = np.array(_tarjan(array("q", offset.tobytes()), array("q", dst.tobytes()), deadline), dtype=np.int64)
-        grouped = np.bincount(number, minlength=1)[number] > 1
+        larger = np.bincount(number, minlength=1) > 1
+        renumbered = np.cumsum(larger) - 1  # the larger components numbered from 0
         alone = np.zeros(self.n, dtype=bool)
-        alone[states[~grouped]] = True
-        members = np.flatnonzero(grouped)
-        members = members[np.argsort(number[members], kind="stable")]
-        bounds = np.flatnonzero(np.diff(number[members])) + 1
-        return alone, [group.tolist() for group in np.split(states[members], bounds)] if len(members) else []
+        alone[states[~larger[number]]] = True
+        group = np.full(self.n, -1, dtype=np.int64)
+        group[states] = np.where(larger[number], renumbered[number], -1)
+        return alone, group, int(larger.sum())
 
 
 def _tarjan(offset: array, dst: array, deadline: float | None) -> list[int]:
@@ -235,7 +245,7 @@ class Cycles:
     fair actions, the states that enable one."""
 
     def __init__(self, search, properties, deadline: float | None = None) -> None:
-        self.moves = Moves(search.graph)
+        self.moves = Moves.of(search.graph)
         union = np.zeros(self.moves.n, dtype=bool)
         for prop in properties:
             union |= _region(search, prop)[0]
@@ -253,52 +263,75 @@ class Cycles:
 def strong_components(graph, region: set[int], deadline: float | None = None) -> list[set[int]]:
     """The strongly connected components of the graph restricted to ``region`` (self-loops
     left out), as sets."""
-    moves = Moves(graph)
+    moves = Moves.of(graph)
     inside = np.zeros(moves.n, dtype=bool)
     inside[list(region)] = True
-    alone, larger = moves.components(inside, deadline)
-    return [{s} for s in np.flatnonzero(alone).tolist()] + [set(c) for c in larger]
+    alone, group, count = moves.components(inside, deadline)
+    larger = [set() for _ in range(count)]
+    for s in np.flatnonzero(group >= 0).tolist():
+        larger[group[s]].add(s)
+    return [{s} for s in np.flatnonzero(alone).tolist()] + larger
 
 
 def fair_components(cycles: Cycles, allowed: np.ndarray, fair: dict[int, str],
-                    deadline: float | None = None) -> tuple[np.ndarray, list[set[int]]]:
+                    deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The maximal sets of allowed states that hold a fair cycle (with stuttering): a mask of
     the states that are one on their own (a state off every cycle may stutter forever, fairly
-    if it enables no fair action), and the larger sets, in a deterministic order."""
+    if it enables no fair action), and per state the number of its larger set (-1 for none)."""
     enabling = cycles.enabling(fair)
     alone = allowed & ~cycles.on_cycle & ~enabling
-    groups: list[set[int]] = []
-    work = [allowed & cycles.on_cycle]
-    while work:
-        single, larger = cycles.moves.components(work.pop(), deadline)
+    kinds = np.zeros(cycles.moves.labels, dtype=np.int8)
+    for lid, kind in fair.items():
+        kinds[lid] = 1 if kind == WEAK else 2
+    work = allowed & cycles.on_cycle
+    moves = cycles.moves.leaving(work)  # where enabledness is read: out of the region too
+    fair_group = np.full(moves.n, -1, dtype=np.int64)
+    numbered = 0
+    while work.any():
+        on_time(deadline)
+        single, group, count = moves.components(work, deadline)
         alone |= single & ~enabling
-        for k, members in enumerate(larger):
-            if k % _CLOCK_EVERY == 0:
-                on_time(deadline)
-            component = set(members)
-            verdict = _component_fairness(cycles.moves.graph, component, fair)
-            if verdict is True:
-                groups.append(component)
-            elif verdict:  # states enabling an untaken strongly fair action: split without them
-                rest = np.zeros(cycles.moves.n, dtype=bool)
-                rest[list(component - verdict)] = True
-                work.append(rest)
-    return alone, groups
+        if not count:
+            break
+        unfair, cut = _unfair_and_cut(moves, group, count, kinds)
+        split = np.zeros(count, dtype=bool)
+        split[group[cut & (group >= 0)]] = True
+        kept = _of_group(~unfair & ~split, group)
+        fair_group[kept] = group[kept] + numbered
+        numbered += count
+        # Emerson-Lei: a component enabling a strongly fair action it never takes is looked
+        # at again without the states that enable it
+        work = _of_group(~unfair & split, group) & ~cut
+    return alone, fair_group
 
 
-def _component_fairness(graph, component: set[int], fair: dict[int, str]):
-    """For a component of two states or more: True if fair; False if no subset can be; else
-    the states to cut (strong fairness)."""
-    taken, enabled_in = _taken_and_enabled(graph, component, fair)
-    cut: set[int] = set()
-    for lid, states in enabled_in.items():
-        if lid in taken:
-            continue
-        if fair[lid] == WEAK and len(states) == len(component):
-            return False
-        if fair[lid] == STRONG:
-            cut |= states
-    return cut or True
+def _of_group(flags: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per state: the flag of its component (``group`` numbers them; False where -1)."""
+    if not len(flags):
+        return np.zeros(len(group), dtype=bool)
+    return (group >= 0) & flags[np.maximum(group, 0)]
+
+
+def _unfair_and_cut(moves: Moves, group: np.ndarray, count: int, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per component (``group`` numbers them, ``count`` of them): is a weakly fair action
+    enabled in each of its states but never taken inside it; and a mask of the states that
+    enable a strongly fair action their component never takes."""
+    g = group[moves.src]
+    kind = kinds[moves.label]
+    sel = (g >= 0) & (kind > 0)
+    g, kind, src, label = g[sel], kind[sel], moves.src[sel], moves.label[sel]
+    key = g * moves.labels + label  # (component, action label)
+    untaken = ~np.isin(key, key[group[moves.dst[sel]] == g])
+    weak = untaken & (kind == 1)
+    enablers = np.unique(src[weak] * moves.labels + label[weak])  # (state, label), once each
+    keys, states = np.unique(group[enablers // moves.labels] * moves.labels + enablers % moves.labels,
+                             return_counts=True)
+    size = np.bincount(group[group >= 0], minlength=count)
+    unfair = np.zeros(count, dtype=bool)
+    unfair[(keys // moves.labels)[states == size[keys // moves.labels]]] = True
+    cut = np.zeros(moves.n, dtype=bool)
+    cut[src[untaken & (kind == 2)]] = True
+    return unfair, cut
 
 
 def _taken_and_enabled(graph, component, fair):
