@@ -15,11 +15,11 @@ somewhere but never taken is split again without the states that enable it (Emer
 The counterexample is rebuilt from real edges: a shortest stem into a fair component and a
 cycle through that component that meets each fairness obligation, back to the loop point.
 
-Most components are one state without a cycle: such a state holds a fair "cycle" (stuttering)
-exactly when it enables no fair action. The properties checked together find once the states
-on a cycle of the union of their regions (:class:`Cycles`); each property then looks for its
-larger components among those few states alone, and judges the one-state ones a whole region
-at a time (numpy).
+Most components are one state off every cycle: such a state holds a fair "cycle" (stuttering)
+exactly when it enables no fair action, which numpy judges for a whole region at once. The
+properties checked together find the components of the union of their regions once
+(:class:`Cycles`): a property keeps those wholly inside its own region and looks for the others
+again among their states alone, which are few; the larger components are judged all at once too.
 
 A search's time budget (``max_seconds``) bounds this phase too: the functions take a
 ``deadline`` (on ``time.perf_counter``, which every process of the machine shares), read the
@@ -239,18 +239,29 @@ def _tarjan(offset: array, dst: array, deadline: float | None) -> list[int]:
 
 
 class Cycles:
-    """What the liveness properties checked together share: the graph's :class:`Moves`, the
-    states on a cycle of the union of their regions (a cycle of one region is one of the union,
-    so each property seeks its larger components among these states alone), and per set of
-    fair actions, the states that enable one."""
+    """What the liveness properties checked together share: the graph's :class:`Moves`; the
+    strongly connected components of the union of their regions, whose larger ones hold every
+    cycle of any one region (a cycle of a region is one of the union); and per set of fair
+    actions, the states that enable one."""
 
     def __init__(self, search, properties, deadline: float | None = None) -> None:
         self.moves = Moves.of(search.graph)
         union = np.zeros(self.moves.n, dtype=bool)
         for prop in properties:
             union |= _region(search, prop)[0]
-        self.on_cycle = union & ~self.moves.components(union, deadline)[0]
+        self.group, self.count = self.moves.components(union, deadline)[1:]
+        self.on_cycle = self.group >= 0
+        self.size = np.bincount(self.group[self.on_cycle], minlength=self.count)
         self._enabling: dict[tuple[int, ...], np.ndarray] = {}
+
+    def components(self, moves: Moves, inside: np.ndarray, deadline: float | None) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`Moves.components` of states on a cycle: a component of the union wholly
+        inside is one of theirs as it is (numbered after the others); the rest are found again."""
+        whole = np.bincount(self.group[inside], minlength=self.count) == self.size
+        kept = inside & _of_group(whole, self.group)
+        alone, group, count = moves.components(inside & ~kept, deadline)
+        group[kept] = self.group[kept] + count
+        return alone, group, count + self.count
 
     def enabling(self, fair: dict[int, str]) -> np.ndarray:
         """Per state: is some fair action enabled there (by a move)?"""
@@ -287,9 +298,8 @@ def fair_components(cycles: Cycles, allowed: np.ndarray, fair: dict[int, str],
     moves = cycles.moves.leaving(work)  # where enabledness is read: out of the region too
     fair_group = np.full(moves.n, -1, dtype=np.int64)
     numbered = 0
-    while work.any():
-        on_time(deadline)
-        single, group, count = moves.components(work, deadline)
+    single, group, count = cycles.components(moves, work, deadline)
+    while True:
         alone |= single & ~enabling
         if not count:
             break
@@ -302,6 +312,10 @@ def fair_components(cycles: Cycles, allowed: np.ndarray, fair: dict[int, str],
         # Emerson-Lei: a component enabling a strongly fair action it never takes is looked
         # at again without the states that enable it
         work = _of_group(~unfair & split, group) & ~cut
+        if not work.any():
+            break
+        on_time(deadline)
+        single, group, count = moves.components(work, deadline)
     return alone, fair_group
 
 
