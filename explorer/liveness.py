@@ -40,7 +40,8 @@ from .result import Step, Trace
 from .trace import action_name
 
 
-_CLOCK_EVERY = 4096  # states (or components) between two looks at the clock
+_CLOCK_EVERY = 4096  # states (or components) between two looks at the clock: a power of two
+_KINDS = {WEAK: 1, STRONG: 2}  # fairness kinds as numpy codes (0: unfair)
 
 
 class OutOfTime(Exception):
@@ -293,7 +294,7 @@ def fair_components(cycles: Cycles, allowed: np.ndarray, fair: dict[int, str],
     alone = allowed & ~cycles.on_cycle & ~enabling
     kinds = np.zeros(cycles.moves.labels, dtype=np.int8)
     for lid, kind in fair.items():
-        kinds[lid] = 1 if kind == WEAK else 2
+        kinds[lid] = _KINDS[kind]
     work = allowed & cycles.on_cycle
     moves = cycles.moves.leaving(work)  # where enabledness is read: out of the region too
     fair_group = np.full(moves.n, -1, dtype=np.int64)
@@ -336,7 +337,7 @@ def _unfair_and_cut(moves: Moves, group: np.ndarray, count: int, kinds: np.ndarr
     g, kind, src, label = g[sel], kind[sel], moves.src[sel], moves.label[sel]
     key = g * moves.labels + label  # (component, action label)
     untaken = ~np.isin(key, key[group[moves.dst[sel]] == g])
-    weak = untaken & (kind == 1)
+    weak = untaken & (kind == _KINDS[WEAK])
     enablers = np.unique(src[weak] * moves.labels + label[weak])  # (state, label), once each
     keys, states = np.unique(group[enablers // moves.labels] * moves.labels + enablers % moves.labels,
                              return_counts=True)
@@ -344,7 +345,7 @@ def _unfair_and_cut(moves: Moves, group: np.ndarray, count: int, kinds: np.ndarr
     unfair = np.zeros(count, dtype=bool)
     unfair[(keys // moves.labels)[states == size[keys // moves.labels]]] = True
     cut = np.zeros(moves.n, dtype=bool)
-    cut[src[untaken & (kind == 2)]] = True
+    cut[src[untaken & (kind == _KINDS[STRONG])]] = True
     return unfair, cut
 
 
