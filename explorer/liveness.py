@@ -15,6 +15,12 @@ somewhere but never taken is split again without the states that enable it (Emer
 The counterexample is rebuilt from real edges: a shortest stem into a fair component and a
 cycle through that component that meets each fairness obligation, back to the loop point.
 
+Most components are one state off every cycle: such a state holds a fair "cycle" (stuttering)
+exactly when it enables no fair action, which numpy judges for a whole region at once. The
+properties checked together find the components of the union of their regions once
+(:class:`Cycles`): a property keeps those wholly inside its own region and looks for the others
+again among their states alone, which are few; the larger components are judged all at once too.
+
 A search's time budget (``max_seconds``) bounds this phase too: the functions take a
 ``deadline`` (on ``time.perf_counter``, which every process of the machine shares), read the
 clock every few thousand states, and raise :class:`OutOfTime` past it; the property is then
@@ -27,12 +33,15 @@ import time
 from array import array
 from collections import deque
 
+import numpy as np
+
 from .properties import STRONG, WEAK
 from .result import Step, Trace
 from .trace import action_name
 
 
 _CLOCK_EVERY = 4096  # states (or components) between two looks at the clock: a power of two
+_KINDS = {WEAK: 1, STRONG: 2}  # fairness kinds as numpy codes (0: unfair)
 
 
 class OutOfTime(Exception):
@@ -47,47 +56,53 @@ def on_time(deadline: float | None) -> None:
 
 def lassos_on_time(search, properties, deadline: float | None) -> dict:
     """Per property, :func:`find_lasso`'s answer; a property whose check the deadline cut is
-    left out."""
+    left out. The properties share the work on their common graph (:class:`Cycles`)."""
     found = {}
+    try:
+        cycles = Cycles(search, properties, deadline)
+    except OutOfTime:
+        return found
     for prop in properties:
         try:
-            found[prop.name] = find_lasso(search, prop, deadline)
+            found[prop.name] = find_lasso(search, prop, deadline, cycles)
         except OutOfTime:
             continue
     return found
 
 
-def find_lasso(search, prop, deadline: float | None = None) -> tuple | None:
+def find_lasso(search, prop, deadline: float | None = None, cycles: Cycles | None = None) -> tuple | None:
     """``(root, stem, cycle)`` of a fair lasso violating ``prop`` on the explored graph, as
     state indices and edges ``(label id, destination)``; None when it holds; :class:`OutOfTime`
-    past ``deadline``. Plain ints: a forked process may find it (:mod:`explorer.parallel`)."""
+    past ``deadline``. Plain ints: a forked process may find it (:mod:`explorer.parallel`).
+    ``cycles``: the work shared with the other properties checked, made here if not given."""
     on_time(deadline)
     graph = search.graph
-    n = graph.expanded
-    q = search.marks_of(prop.q)
+    if cycles is None:
+        cycles = Cycles(search, [prop], deadline)
+    allowed, trigger = _region(search, prop)
     fair = {lid: prop.fairness_of(action_name(label)) for lid, label in enumerate(graph.labels)}
     fair = {lid: kind for lid, kind in fair.items() if kind}
-    if prop.shape == "eventually_always":
-        allowed = bytearray([1]) * n
-        trigger = allowed
-    else:
-        allowed = bytearray(1 - b for b in q)
-        p = search.marks_of(prop.p) if prop.p is not None else bytearray([1]) * n
-        trigger = bytearray(a & b for a, b in zip(p, allowed))
     on_time(deadline)
-    components = [c for c in fair_components(graph, allowed, fair, deadline)
-                  if prop.shape != "eventually_always" or any(not q[s] for s in c)]
-    if not components:
+    alone, group = fair_components(cycles, allowed, fair, deadline)
+    q = search.marks_of(prop.q)
+    if prop.shape == "eventually_always":  # the cycle must pass a state where Q is false
+        bad = _flags(q, len(alone)) == 0
+        alone &= bad
+        passing = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
+        passing[group[bad & (group >= 0)]] = True
+        group[(group >= 0) & ~_of_group(passing, group)] = -1
+    ends = alone | (group >= 0)
+    if not ends.any():
         return None
-    home = {s: k for k, c in enumerate(components) for s in c}
-    found = _shortest_stem(search, allowed, trigger, home, deadline)
+    found = _shortest_stem(search, allowed.tobytes(), trigger.tobytes(), ends.tobytes(), deadline)
     if found is None:
         return None
     root, stem = found
     loop_point = stem[-1][1] if stem else root
+    component = {loop_point} if alone[loop_point] else set(np.flatnonzero(group == group[loop_point]).tolist())
     must_visit_bad = (lambda s: not q[s]) if prop.shape == "eventually_always" else None
     on_time(deadline)
-    return root, stem, _fair_cycle(graph, components[home[loop_point]], loop_point, fair, must_visit_bad)
+    return root, stem, _fair_cycle(graph, component, loop_point, fair, must_visit_bad)
 
 
 def lasso_trace(search, found: tuple) -> Trace:
@@ -98,46 +113,88 @@ def lasso_trace(search, found: tuple) -> Trace:
     return Trace(tuple(steps), loop=len(stem), stutter=not cycle)
 
 
-def _enabled_fair(graph, state: int, fair: dict[int, str]) -> set[int]:
-    return {lid for lid, dst in graph.out_edges(state) if dst != state and lid in fair}
+def _flags(marks, n: int) -> np.ndarray:
+    """A state's marks (one byte each) as numpy bytes, for whole-region work."""
+    return np.frombuffer(bytes(marks[:n]), dtype=np.uint8)
 
 
-def fair_components(graph, allowed: bytearray, fair: dict[int, str], deadline: float | None = None) -> list[set[int]]:
-    """Maximal sets of allowed states that hold a fair cycle (with stuttering)."""
-    result = []
-    work = [{s for s in range(graph.expanded) if allowed[s]}]
-    while work:
-        region = work.pop()
-        for k, component in enumerate(strong_components(graph, region, deadline)):
-            if k % _CLOCK_EVERY == 0:
-                on_time(deadline)
-            verdict = _component_fairness(graph, component, fair)
-            if verdict is True:
-                result.append(component)
-            elif verdict:  # states enabling an untaken strongly fair action: split without them
-                rest = component - verdict
-                if rest:
-                    work.append(rest)
-    # deterministic order whatever the hash seed: by smallest state index
-    return sorted(result, key=min)
+def _region(search, prop) -> tuple[np.ndarray, np.ndarray]:
+    """Per state (numpy booleans): may a violation of ``prop`` stay there (``allowed``), and
+    may it start its stay there (``trigger``)?"""
+    n = search.graph.expanded
+    if prop.shape == "eventually_always":
+        everywhere = np.ones(n, dtype=bool)
+        return everywhere, everywhere
+    allowed = _flags(search.marks_of(prop.q), n) == 0
+    if prop.p is None:
+        return allowed, allowed
+    return allowed, allowed & (_flags(search.marks_of(prop.p), n) != 0)
 
 
-def strong_components(graph, region: set[int], deadline: float | None = None) -> list[set[int]]:
-    """The strongly connected components of the graph restricted to ``region`` (self-loops
-    left out): Tarjan's algorithm, iterative, over the graph's compressed rows. (networkx
-    needed a graph built per region: building it took 4x as long as finding the components.)
-    The clock is read at every few thousandth state numbered (a root or a descent)."""
-    offset, dst = graph.offset, graph.dst
-    inside = bytearray(graph.expanded)
-    for v in region:
-        inside[v] = 1
-    number = array("l", [-1]) * graph.expanded  # DFS order, -1 while unvisited
-    low = array("l", [0]) * graph.expanded
-    on_stack = bytearray(graph.expanded)
+class Moves:
+    """The explored graph's moves (its edges but the self-loops, which are stutters) as numpy
+    arrays in the graph's order, for work on whole regions at once."""
+
+    def __init__(self, n: int, labels: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray) -> None:
+        self.n, self.labels = n, labels  # states, label ids
+        self.src, self.dst, self.label = src, dst, label
+
+    @classmethod
+    def of(cls, graph) -> Moves:
+        n = graph.expanded
+        offset = np.array(graph.offset, dtype=np.int64)
+        dst = np.array(graph.dst, dtype=np.int64)[:offset[-1]]
+        src = np.repeat(np.arange(n, dtype=np.int64), np.diff(offset))
+        move = (src != dst) & (dst < n)  # an edge to a state never expanded: no cycle through it
+        label = np.array(graph.label, dtype=np.int64)[:offset[-1]]
+        return cls(n, len(graph.labels), src[move], dst[move], label[move])
+
+    def leaving(self, states: np.ndarray) -> Moves:
+        """The moves out of ``states`` (a mask), wherever they lead."""
+        keep = states[self.src]
+        return Moves(self.n, self.labels, self.src[keep], self.dst[keep], self.label[keep])
+
+    def enabling(self, lids) -> np.ndarray:
+        """Per state: does a move labelled with one of ``lids`` leave it?"""
+        wanted = np.zeros(self.labels, dtype=bool)
+        wanted[list(lids)] = True
+        enables = np.zeros(self.n, dtype=bool)
+        enables[self.src[wanted[self.label]]] = True
+        return enables
+
+    def components(self, inside: np.ndarray, deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+        """The strongly connected components of the graph restricted to the states ``inside``
+        (self-loops left out): a mask of the states that are one on their own, and per state
+        the number of its larger component (-1 for none), with how many there are."""
+        states = np.flatnonzero(inside)
+        local = np.full(self.n, -1, dtype=np.int64)  # a state's index among ``states``
+        local[states] = np.arange(len(states))
+        keep = inside[self.src] & inside[self.dst]
+        src, dst = local[self.src[keep]], local[self.dst[keep]]
+        offset = np.zeros(len(states) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=len(states)), out=offset[1:])
+        number = np.array(_tarjan(array("q", offset.tobytes()), array("q", dst.tobytes()), deadline), dtype=np.int64)
+        larger = np.bincount(number, minlength=1) > 1
+        renumbered = np.cumsum(larger) - 1  # the larger components numbered from 0
+        alone = np.zeros(self.n, dtype=bool)
+        alone[states[~larger[number]]] = True
+        group = np.full(self.n, -1, dtype=np.int64)
+        group[states] = np.where(larger[number], renumbered[number], -1)
+        return alone, group, int(larger.sum())
+
+
+def _tarjan(offset: array, dst: array, deadline: float | None) -> list[int]:
+    """Per state of a graph in compressed rows (no self-loops), the number of its strongly
+    connected component: Tarjan's algorithm, iterative (no recursion limit), roots in state
+    order. The clock is read at every few thousandth state numbered (a root or a descent)."""
+    m = len(offset) - 1
+    number = [-1] * m  # DFS order, -1 while unvisited, m once in a component (above any number)
+    low = [0] * m
+    component = [0] * m
+    follow = offset[:-1]  # a state's next edge to follow
     stack: list[int] = []
-    components: list[set[int]] = []
-    count = 0
-    for root in sorted(region):
+    count = found = 0
+    for root in range(m):
         if number[root] >= 0:
             continue
         if count % _CLOCK_EVERY == 0:
@@ -145,59 +202,151 @@ def strong_components(graph, region: set[int], deadline: float | None = None) ->
         number[root] = low[root] = count
         count += 1
         stack.append(root)
-        on_stack[root] = 1
-        work = [(root, offset[root])]  # (state, next edge to follow)
-        while work:
-            v, i = work[-1]
-            end = offset[v + 1]
+        path = [root]
+        while path:
+            v = path[-1]
+            i, end, lowest = follow[v], offset[v + 1], low[v]
             while i < end:
                 w = dst[i]
                 i += 1
-                if w == v or w >= len(inside) or not inside[w]:
-                    continue
-                if number[w] < 0:  # a tree edge: descend, and come back to edge i
-                    if count % _CLOCK_EVERY == 0:
-                        on_time(deadline)
-                    work[-1] = (v, i)
-                    number[w] = low[w] = count
-                    count += 1
-                    stack.append(w)
-                    on_stack[w] = 1
-                    work.append((w, offset[w]))
+                seen = number[w]
+                if seen < 0:  # a tree edge: descend, and come back to edge i
                     break
-                if on_stack[w] and number[w] < low[v]:
-                    low[v] = number[w]
+                if seen < lowest:  # on the stack (a state in a component has m)
+                    lowest = seen
             else:  # every edge of v followed
-                work.pop()
-                if low[v] == number[v]:
-                    component = set()
+                path.pop()
+                if lowest == number[v]:  # v is the root of a component: the stack down to v
                     while True:
                         w = stack.pop()
-                        on_stack[w] = 0
-                        component.add(w)
+                        number[w] = m
+                        component[w] = found
                         if w == v:
                             break
-                    components.append(component)
-                if work and low[v] < low[work[-1][0]]:
-                    low[work[-1][0]] = low[v]
-    return components
+                    found += 1
+                else:  # not a root, so not the DFS root: it has a parent
+                    low[v] = lowest
+                    if lowest < low[path[-1]]:
+                        low[path[-1]] = lowest
+                continue
+            follow[v], low[v] = i, lowest
+            if count % _CLOCK_EVERY == 0:
+                on_time(deadline)
+            number[w] = low[w] = count
+            count += 1
+            stack.append(w)
+            path.append(w)
+    return component
 
 
-def _component_fairness(graph, component: set[int], fair: dict[int, str]):
-    """True if fair; False if no subset can be; else the states to cut (strong fairness)."""
-    if len(component) == 1:  # most components: fair unless it enables a fair action it cannot take
-        (u,) = component
-        return not any(lid in fair for lid, v in graph.out_edges(u) if v != u)
-    taken, enabled_in = _taken_and_enabled(graph, component, fair)
-    cut: set[int] = set()
-    for lid, states in enabled_in.items():
-        if lid in taken:
-            continue
-        if fair[lid] == WEAK and len(states) == len(component):
-            return False
-        if fair[lid] == STRONG:
-            cut |= states
-    return cut or True
+class Cycles:
+    """What the liveness properties checked together share: the graph's :class:`Moves`; the
+    strongly connected components of the union of their regions, whose larger ones hold every
+    cycle of any one region (a cycle of a region is one of the union); and per set of fair
+    actions, the states that enable one."""
+
+    def __init__(self, search, properties, deadline: float | None = None) -> None:
+        self.moves = Moves.of(search.graph)
+        union = np.zeros(self.moves.n, dtype=bool)
+        for prop in properties:
+            union |= _region(search, prop)[0]
+        self.group, self.count = self.moves.components(union, deadline)[1:]
+        self.on_cycle = self.group >= 0
+        self.size = np.bincount(self.group[self.on_cycle], minlength=self.count)
+        self._enabling: dict[tuple[int, ...], np.ndarray] = {}
+
+    def components(self, moves: Moves, inside: np.ndarray, deadline: float | None) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`Moves.components` of states on a cycle: a component of the union wholly
+        inside is one of theirs as it is (numbered after the others); the rest are found again."""
+        whole = np.bincount(self.group[inside], minlength=self.count) == self.size
+        kept = inside & _of_group(whole, self.group)
+        alone, group, count = moves.components(inside & ~kept, deadline)
+        group[kept] = self.group[kept] + count
+        return alone, group, count + self.count
+
+    def enabling(self, fair: dict[int, str]) -> np.ndarray:
+        """Per state: is some fair action enabled there (by a move)?"""
+        key = tuple(sorted(fair))
+        if key not in self._enabling:
+            self._enabling[key] = self.moves.enabling(key)
+        return self._enabling[key]
+
+
+def strong_components(graph, region: set[int], deadline: float | None = None) -> list[set[int]]:
+    """The strongly connected components of the graph restricted to ``region`` (self-loops
+    left out), as sets."""
+    moves = Moves.of(graph)
+    inside = np.zeros(moves.n, dtype=bool)
+    inside[list(region)] = True
+    alone, group, count = moves.components(inside, deadline)
+    larger = [set() for _ in range(count)]
+    for s in np.flatnonzero(group >= 0).tolist():
+        larger[group[s]].add(s)
+    return [{s} for s in np.flatnonzero(alone).tolist()] + larger
+
+
+def fair_components(cycles: Cycles, allowed: np.ndarray, fair: dict[int, str],
+                    deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The maximal sets of allowed states that hold a fair cycle (with stuttering): a mask of
+    the states that are one on their own (a state off every cycle may stutter forever, fairly
+    if it enables no fair action), and per state the number of its larger set (-1 for none)."""
+    enabling = cycles.enabling(fair)
+    alone = allowed & ~cycles.on_cycle & ~enabling
+    kinds = np.zeros(cycles.moves.labels, dtype=np.int8)
+    for lid, kind in fair.items():
+        kinds[lid] = _KINDS[kind]
+    work = allowed & cycles.on_cycle
+    moves = cycles.moves.leaving(work)  # where enabledness is read: out of the region too
+    fair_group = np.full(moves.n, -1, dtype=np.int64)
+    numbered = 0
+    single, group, count = cycles.components(moves, work, deadline)
+    while True:
+        alone |= single & ~enabling
+        if not count:
+            break
+        unfair, cut = _unfair_and_cut(moves, group, count, kinds)
+        split = np.zeros(count, dtype=bool)
+        split[group[cut & (group >= 0)]] = True
+        kept = _of_group(~unfair & ~split, group)
+        fair_group[kept] = group[kept] + numbered
+        numbered += count
+        # Emerson-Lei: a component enabling a strongly fair action it never takes is looked
+        # at again without the states that enable it
+        work = _of_group(~unfair & split, group) & ~cut
+        if not work.any():
+            break
+        on_time(deadline)
+        single, group, count = moves.components(work, deadline)
+    return alone, fair_group
+
+
+def _of_group(flags: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per state: the flag of its component (``group`` numbers them; False where -1)."""
+    if not len(flags):
+        return np.zeros(len(group), dtype=bool)
+    return (group >= 0) & flags[np.maximum(group, 0)]
+
+
+def _unfair_and_cut(moves: Moves, group: np.ndarray, count: int, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per component (``group`` numbers them, ``count`` of them): is a weakly fair action
+    enabled in each of its states but never taken inside it; and a mask of the states that
+    enable a strongly fair action their component never takes."""
+    g = group[moves.src]
+    kind = kinds[moves.label]
+    sel = (g >= 0) & (kind > 0)
+    g, kind, src, label = g[sel], kind[sel], moves.src[sel], moves.label[sel]
+    key = g * moves.labels + label  # (component, action label)
+    untaken = ~np.isin(key, key[group[moves.dst[sel]] == g])
+    weak = untaken & (kind == _KINDS[WEAK])
+    enablers = np.unique(src[weak] * moves.labels + label[weak])  # (state, label), once each
+    keys, states = np.unique(group[enablers // moves.labels] * moves.labels + enablers % moves.labels,
+                             return_counts=True)
+    size = np.bincount(group[group >= 0], minlength=count)
+    unfair = np.zeros(count, dtype=bool)
+    unfair[(keys // moves.labels)[states == size[keys // moves.labels]]] = True
+    cut = np.zeros(moves.n, dtype=bool)
+    cut[src[untaken & (kind == _KINDS[STRONG])]] = True
+    return unfair, cut
 
 
 def _taken_and_enabled(graph, component, fair):
@@ -213,46 +362,51 @@ def _taken_and_enabled(graph, component, fair):
     return taken, enabled_in
 
 
-def _shortest_stem(search, allowed, trigger, home, deadline):
+def _shortest_stem(search, allowed: bytes, trigger: bytes, ends: bytes, deadline):
     """0-1 BFS over (state, phase): phase 0 roams the graph, phase 1 (entered at a trigger
-    state, at no cost) may stay only in allowed states and ends in a fair component."""
+    state, at no cost) may stay only in allowed states and ends in a state of ``ends``.
+    A node is ``2 * state + phase``; arrays, not dicts of tuples: it runs on the whole graph."""
     graph = search.graph
-    roots = [s for s in range(graph.expanded) if search.parent[s] < 0]
-    came: dict[tuple[int, int], tuple[tuple[int, int], int] | None] = {}
+    offset, dst, label = graph.offset, graph.dst, graph.label
+    n = graph.expanded
+    came = [-2] * (2 * n)  # the node a node was reached from: -1 for a root, -2 while unreached
+    via = [-1] * (2 * n)  # the label id of the edge it was reached by, -1 for the phase change
     queue: deque = deque()
-    for r in roots:
-        came[(r, 0)] = None
-        queue.append((r, 0))
+    for r in np.flatnonzero(np.array(search.parent[:n], dtype=np.int64) < 0).tolist():
+        came[2 * r] = -1
+        queue.append(2 * r)
     popped = 0
     while queue:
         popped += 1
         if popped % _CLOCK_EVERY == 0:
             on_time(deadline)
         node = queue.popleft()
-        s, phase = node
-        if phase == 1 and s in home:
-            return _unwind(came, node)
-        if phase == 0 and trigger[s] and (s, 1) not in came:
-            came[(s, 1)] = (node, -1)
-            queue.appendleft((s, 1))
-        for lid, v in graph.out_edges(s):
-            nxt = (v, phase)
-            if nxt in came or v == s or (phase == 1 and not allowed[v]):
+        s, phase = node >> 1, node & 1
+        if phase:
+            if ends[s]:
+                return _unwind(came, via, node)
+        elif trigger[s] and came[node + 1] == -2:
+            came[node + 1] = node
+            queue.appendleft(node + 1)
+        for i in range(offset[s], offset[s + 1]):
+            v = dst[i]
+            nxt = 2 * v + phase
+            if came[nxt] != -2 or v == s or (phase and not allowed[v]):
                 continue
-            came[nxt] = (node, lid)
+            came[nxt] = node
+            via[nxt] = label[i]
             queue.append(nxt)
     return None
 
 
-def _unwind(came, node):
+def _unwind(came, via, node):
     edges = []
-    while came[node] is not None:
-        prev, lid = came[node]
-        if lid >= 0:
-            edges.append((lid, node[0]))
-        node = prev
+    while came[node] != -1:
+        if via[node] >= 0:
+            edges.append((via[node], node >> 1))
+        node = came[node]
     edges.reverse()
-    return node[0], edges
+    return node >> 1, edges
 
 
 def _fair_cycle(graph, component, start, fair, must_visit_bad):

@@ -170,3 +170,49 @@ def test_a_negated_trigger_is_read_off_its_predicates_marks():
         assert result.verdicts["p"].status == "violated"
     assert [s.state for s in negated.verdicts["p"].trace.steps] == [s.state for s in written.verdicts["p"].trace.steps]
     assert negated.verdicts["p"].trace.loop == written.verdicts["p"].trace.loop
+
+
+# --- the work the properties checked together share (explorer.liveness.Cycles) ------------------
+
+def test_a_state_on_a_cycle_of_the_union_but_alone_in_its_region():
+    """0 <-> 1 is a cycle of the union of the two regions, but ``lt``'s region is {0} alone:
+    there 0 is a one-state component, fair exactly when it enables no fair action (the move to
+    1 counts, though 1 lies outside the region; the self-loop does not)."""
+    model = ExplicitGraph([0], [(0, "go", 1), (1, "back", 0), (0, "spin", 0)])
+    stay_0 = always_eventually("visits_1", lambda s: s == 1)  # region {0}
+    stay_anywhere = eventually_always("settles_at_2", lambda s: s == 2)  # region {0, 1}
+    unfair = explore(model, [stay_0, stay_anywhere], deadlock=False).verdicts
+    assert unfair["visits_1"].status == "violated" and unfair["visits_1"].trace.stutter
+    assert [s.state for s in unfair["visits_1"].trace.steps] == [0]
+    fair = {"go": "weak", "spin": "weak"}
+    stay_0 = always_eventually("visits_1", lambda s: s == 1, fair)
+    verdicts = explore(model, [stay_0, stay_anywhere], deadlock=False).verdicts
+    assert verdicts["visits_1"].status == "holds"
+    assert verdicts["settles_at_2"].status == "violated"
+
+
+def outcomes(verdicts):
+    return {name: (v.status, v.trace) for name, v in verdicts.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 7).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)), max_size=3 * n, unique=True),
+    st.lists(st.tuples(st.sets(st.integers(0, n - 1)), st.sets(st.integers(0, n - 1)),
+                       st.dictionaries(st.sampled_from("abc"), st.sampled_from(["weak", "strong"]))),
+             min_size=2, max_size=4))))
+def test_properties_checked_together_match_each_checked_alone(case):
+    """Verdicts and lassos do not depend on which properties share the liveness check (their
+    regions' union finds the cycles); each alone is checked against a brute force in
+    test_engine_reference."""
+    n, edges, specs = case
+    model = ExplicitGraph([0], edges)
+    props = []
+    for k, (p_set, q_set, fairness) in enumerate(specs):
+        p, q = (lambda s, p_set=p_set: s in p_set), (lambda s, q_set=q_set: s in q_set)
+        props += [leads_to(f"lt{k}", p, q, fairness), eventually_always(f"ea{k}", q, fairness),
+                  always_eventually(f"ae{k}", q, fairness)]
+    together = outcomes(explore(model, props, deadlock=False).verdicts)
+    for prop in props:
+        assert together[prop.name] == outcomes(explore(model, [prop], deadlock=False).verdicts)[prop.name]
