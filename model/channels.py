@@ -61,11 +61,14 @@ def has_room(channels: tuple, c: int, cfg) -> bool:
     return len(channels[c]) < capacity(c, cfg)
 
 
+_BOUNDED = _CAPPED | {EVENTS}  # the channels ``capacity`` bounds
+
+
 def send(channels: tuple, c: int, message, cfg):
     """``channels`` with ``message`` appended to channel ``c``, or ``None`` when ``c`` is full:
     the sender waits, so the step that sends is not enabled yet."""
     queue = channels[c]
-    if len(queue) >= capacity(c, cfg):
+    if c in _BOUNDED and len(queue) >= capacity(c, cfg):
         return None
     return put(channels, c, queue + (message,))
 
@@ -134,9 +137,10 @@ def channel_indices(names: tuple) -> tuple:
 
 def lose_args(s, cfg):
     channels = s.channels
-    for c in channel_indices(cfg.lossy):
-        if ready(channels[c]):
-            yield (c,)
+    return [(c,) for c in channel_indices(cfg.lossy) if ready(channels[c])]
+
+
+_RESPONSES = (RESP_A, RESP_B)
 
 
 def lose(s, cfg, c):
@@ -148,7 +152,7 @@ def lose(s, cfg, c):
     time before that was never even offered, and the fair search took "every re-send lost" as a
     fair stall."""
     channels = pop(s.channels, c)
-    if c in (RESP_A, RESP_B):
+    if c in _RESPONSES:
         channels = response_gone(channels, c - RESP_A)
     return with_channels(s, channels)
 
@@ -158,17 +162,15 @@ def lose(s, cfg, c):
 
 def duplicate_args(s, cfg):
     if s.budget.duplicates >= cfg.max_duplicates:
-        return
+        return ()
     channels = s.channels
-    for c in channel_indices(cfg.duplicating):
-        if channels[c] and has_room(channels, c, cfg):
-            yield (c,)
+    return [(c,) for c in channel_indices(cfg.duplicating) if channels[c] and has_room(channels, c, cfg)]
 
 
 def duplicate(s, cfg, c):
     """The head delivered twice (no Go function: a retried send whose first copy arrived)."""
     queue = s.channels[c]
     channels = put(s.channels, c, queue[:1] + queue)
-    if c in (RESP_A, RESP_B):
+    if c in _RESPONSES:
         channels = response_doubled(channels, c - RESP_A)
     return with_channels_budget(s, channels, spend(s.budget, "duplicates"))

@@ -31,6 +31,7 @@ from .state import (
     TO_B,
     Identity,
     Request,
+    build,
     maintainer_args,
     responses_of,
     with_channels,
@@ -52,10 +53,19 @@ def is_local(s, d: int) -> bool:
 
 def clear_recover_state(s, d: int):
     """``clearRecoverState``: drop the pending entry and the reporter's memory of D."""
-    pending = tracker.remove(s.dm.pending, d)
-    if pending is not s.dm.pending:  # what did not change is not rebuilt
+    pending, reported = cleared(s.dm.pending, s.reported, d)
+    return with_recover_state(s, pending, reported)
+
+
+def cleared(pending: tuple, reported: tuple, d: int) -> tuple:
+    """``clearRecoverState`` on the tracker's entries and the reporter's memory: both, after."""
+    return tracker.remove(pending, d), sink.clear(reported, d)
+
+
+def with_recover_state(s, pending: tuple, reported: tuple):
+    """``s`` with these tracker entries and reporter memory (what did not change is not rebuilt)."""
+    if pending is not s.dm.pending:
         s = with_dm(s, with_pending(s.dm, pending))
-    reported = sink.clear(s.reported, d)
     return s if reported is s.reported else with_reported(s, reported)
 
 
@@ -68,7 +78,7 @@ def from_known_maintainer(s, cfg, m: int, incarnation: int) -> bool:
 def enqueue(s, cfg, identities: tuple):
     """``enqueueRecoverDispatcherRequest``: one request to the maintainer ID the DM knows now;
     ``None`` while ``requests`` is full (the loop blocks on the send)."""
-    channels = send(s.channels, REQUESTS, Request(target=s.dm.maintainer, identities=identities), cfg)
+    channels = send(s.channels, REQUESTS, build(Request, (s.dm.maintainer, identities)), cfg)  # (target, identities)
     return None if channels is None else with_channels(s, channels)
 
 
@@ -167,9 +177,13 @@ def dm_resend_tick(s, cfg, order=None):
         if entry and entry.removed and not is_local(s, d):
             s = clear_recover_state(s, d)
     pending = s.dm.pending
-    resend = tuple(Identity(d=d, de=pending[d].de, me=pending[d].me, lifecycle=pending[d].lifecycle)
-                   for d in (resendable(s) if order is None else order))
+    resend = tuple([identity_of(pending[d], d) for d in (resendable(s) if order is None else order)])
     return enqueue(s, cfg, resend) if resend else s
+
+
+def identity_of(entry, d: int):
+    """The identity a pending entry of D is resent with."""
+    return build(Identity, (d, entry.de, entry.me, entry.lifecycle))  # (d, de, me, lifecycle)
 
 
 # --- dm_timeout_tick -------------------------------------------------------------------------
@@ -216,13 +230,12 @@ def dm_recv_response(s, cfg, m):
     s = with_channels(s, response_gone(pop(s.channels, c), m))
     if cfg.check_source and not from_known_maintainer(s, cfg, response.sender, response.incarnation):
         return s
+    pending, reported = s.dm.pending, s.reported  # (the state is built once, after the loop)
     for answer in response.answers:
         identity = answer.identity
         if answer.state == FAILED:
-            if tracker.removable_by(s.dm.pending, identity):
-                s = clear_recover_state(s, identity.d)
+            if tracker.removable_by(pending, identity):
+                pending, reported = cleared(pending, reported, identity.d)
         elif answer.state == ACCEPTED or cfg.handled_on == "any_answer":
-            pending = tracker.mark_handled(s.dm.pending, identity)
-            if pending is not s.dm.pending:
-                s = with_dm(s, with_pending(s.dm, pending))
-    return s
+            pending = tracker.mark_handled(pending, identity)
+    return with_recover_state(s, pending, reported)
