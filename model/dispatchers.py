@@ -20,6 +20,8 @@ from .state import (
     HEARTBEAT,
     PHASE_ADD,
     RESTART,
+    SCHED_A,
+    SCHED_B,
     SPAN_LOCAL,
     STATUSES,
     Beat,
@@ -59,8 +61,11 @@ def status_beat(s, d: int, working: bool) -> Beat:
 
 
 def first_event_args(s, cfg):
-    return [(d,) for d, instance in enumerate(s.instances)
-            if instance and not instance.working and not instance.removing]
+    out = []
+    for d, instance in enumerate(s.instances):
+        if instance and not instance.working and not instance.removing:
+            out.append((d,))
+    return out
 
 
 def push_working(s, cfg, d: int, channels: tuple) -> tuple:
@@ -90,7 +95,8 @@ def first_event(s, cfg, d):
 
 def dm_recv_schedule_args(s, cfg):
     channels = s.channels
-    return maintainer_args(ready(channels[schedule_of(0)]), ready(channels[schedule_of(1)]))
+    a, b = channels[SCHED_A], channels[SCHED_B]  # schedule_of(0), schedule_of(1)
+    return maintainer_args(ready(a), ready(b)) if a or b else ()  # (mostly both empty)
 
 
 def next_de(s, cfg, d: int) -> int:
@@ -148,8 +154,11 @@ def dm_recv_schedule(s, cfg, m):
 
 
 def dispatcher_close_args(s, cfg):
-    return [(d,) for d, instance in enumerate(s.instances)
-            if instance and instance.removing and (not instance.blocked or s.dm.pending[d])]
+    out = []
+    for d, instance in enumerate(s.instances):
+        if instance and instance.removing and (not instance.blocked or s.dm.pending[d]):
+            out.append((d,))
+    return out
 
 
 def dispatcher_close(s, cfg, d):
@@ -190,10 +199,20 @@ def heartbeat_news(s, cfg, d: int):
     there; with ``absent_on_stopped``, that D is not in the DM's map (it is not listed), when
     that maintainer holds D's span as replicating here with no operator. Every other status
     drives nothing the model holds, so the model does not send it."""
+    maintainer = listener(s)
+    return None if maintainer is None else news_of(s, cfg, d, maintainer.operators[d])
+
+
+def listener(s):
+    """The maintainer the DM knows, when it reads statuses (it handles events and is
+    initialized), else ``None``."""
     maintainer = s.maintainers[s.dm.maintainer]
-    if not handles_events(maintainer) or not maintainer.initialized:
-        return None
-    instance, operator = s.instances[d], maintainer.operators[d]
+    return maintainer if handles_events(maintainer) and maintainer.initialized else None
+
+
+def news_of(s, cfg, d: int, operator):
+    """``heartbeat_news`` about D, the listener's operator for D being ``operator``."""
+    instance = s.instances[d]
     if instance:
         useful = instance.working and operator and waits_for_working(operator)
         return status_beat(s, d, True) if useful else None
@@ -203,18 +222,19 @@ def heartbeat_news(s, cfg, d: int):
 
 
 def dm_heartbeat_args(s, cfg):
-    # heartbeat_news needs an operator for D at the maintainer the DM knows, or
-    # absent_on_stopped: without either (most dispatchers of most states) this test is far
-    # cheaper than asking it
+    # news needs an operator for D at the maintainer the DM knows, or absent_on_stopped:
+    # without either (most dispatchers of most states) this test is far cheaper than asking
     absent_on_stopped = cfg.absent_on_stopped
-    operators = s.maintainers[s.dm.maintainer].operators
-    if not absent_on_stopped and not any(operators):
+    maintainer = s.maintainers[s.dm.maintainer]
+    if not absent_on_stopped and not any(maintainer.operators):
+        return ()
+    if listener(s) is None:
         return ()
     queued = s.channels[HEARTBEAT]
     out = []
-    for d, operator in enumerate(operators):
+    for d, operator in enumerate(maintainer.operators):
         if operator or absent_on_stopped:
-            beat = heartbeat_news(s, cfg, d)
+            beat = news_of(s, cfg, d, operator)
             if beat is not None and beat not in queued:
                 out.append((d,))
     return out

@@ -36,6 +36,7 @@ from .state import (
     responses_of,
     with_channels,
     with_dm,
+    with_dm_reported_channels,
     with_fallback,
     with_held,
     with_pending,
@@ -216,7 +217,7 @@ def dm_timeout_tick(s, cfg):
 
 def dm_recv_response_args(s, cfg):
     channels = s.channels
-    return maintainer_args(channels[responses_of(0)], channels[responses_of(1)])
+    return maintainer_args(channels[RESP_A], channels[RESP_B])  # responses_of(0), responses_of(1)
 
 
 def dm_recv_response(s, cfg, m):
@@ -227,10 +228,11 @@ def dm_recv_response(s, cfg, m):
     (``HeartBeatCollector.RecvMessages``, ``onRecoverDispatcherResponse``)"""
     c = responses_of(m)
     response = s.channels[c][0]
-    s = with_channels(s, response_gone(pop(s.channels, c), m))
+    channels = response_gone(pop(s.channels, c), m)
     if cfg.check_source and not from_known_maintainer(s, cfg, response.sender, response.incarnation):
-        return s
-    pending, reported = s.dm.pending, s.reported  # (the state is built once, after the loop)
+        return with_channels(s, channels)
+    dm = s.dm
+    pending, reported = dm.pending, s.reported  # (the state is built once, after the loop)
     for answer in response.answers:
         identity = answer.identity
         if answer.state == FAILED:
@@ -238,4 +240,4 @@ def dm_recv_response(s, cfg, m):
                 pending, reported = cleared(pending, reported, identity.d)
         elif answer.state == ACCEPTED or cfg.handled_on == "any_answer":
             pending = tracker.mark_handled(pending, identity)
-    return with_recover_state(s, pending, reported)
+    return with_dm_reported_channels(s, dm if pending is dm.pending else with_pending(dm, pending), reported, channels)

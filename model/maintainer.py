@@ -47,6 +47,8 @@ from .state import (
     SPAN_READDED,
     STOPPED,
     SUPERSEDED,
+    TO_A,
+    TO_B,
     Answer,
     Bootstrap,
     Command,
@@ -305,8 +307,10 @@ def answer_on_its_way(s, m: int, d: int, command) -> bool:
     outlasts the DM's answer (a heartbeat within 200 ms), so a re-send never overtakes it (see
     ``model.abstractions``); without this, a DM that knows another maintainer would let ``m``
     re-send without end."""
-    channels = s.channels
-    return status_of_queued(channels[HEARTBEAT], d) or (command.op == CMD_MERGE and status_of_queued(channels[STATUSES], d))
+    heartbeat = s.channels[HEARTBEAT]  # (mostly empty: tested before the call)
+    if heartbeat and status_of_queued(heartbeat, d):
+        return True
+    return command.op == CMD_MERGE and status_of_queued(s.channels[STATUSES], d)
 
 
 def status_of_queued(queue: tuple, d: int) -> bool:
@@ -338,7 +342,7 @@ def operator_send_args(s, cfg):
             if operator:
                 command = operator_command(operator, d, incarnation)
                 # a re-send while the same command is still on its way changes nothing
-                if (command is not None and not on_its_way(queued, command)
+                if (command is not None and not (queued and on_its_way(queued, command))
                         and not answer_on_its_way(s, m, d, command)):
                     out.append((m, d))
     return out
@@ -358,7 +362,7 @@ def operator_send(s, cfg, m, d):
 
 def maintainer_recv_request_args(s, cfg):
     channels = s.channels
-    return maintainer_args(channels[to_maintainer(0)], channels[to_maintainer(1)])
+    return maintainer_args(channels[TO_A], channels[TO_B])  # to_maintainer(0), to_maintainer(1)
 
 
 def decide(s, cfg, m: int, identity):
