@@ -10,6 +10,8 @@ heartbeat (``downstreamadapter/dispatcher/basic_dispatcher.go``,
 
 from __future__ import annotations
 
+from functools import cache
+
 from . import tracker
 from .channels import pop, ready, send
 from .dm import clear_recover_state, from_known_maintainer
@@ -221,22 +223,25 @@ def news_of(s, cfg, d: int, operator):
     return None
 
 
+@cache  # per operators tuple: the states share a few dozen
+def finishing_on_working(operators: tuple) -> tuple:
+    """The dispatchers whose operator here a Working status would finish."""
+    return tuple(d for d, operator in enumerate(operators) if operator and waits_for_working(operator))
+
+
 def dm_heartbeat_args(s, cfg):
-    # news needs an operator for D at the maintainer the DM knows, or absent_on_stopped:
-    # without either (most dispatchers of most states) this test is far cheaper than asking
-    absent_on_stopped = cfg.absent_on_stopped
-    maintainer = s.maintainers[s.dm.maintainer]
-    if not absent_on_stopped and not any(maintainer.operators):
-        return ()
-    if listener(s) is None:
+    operators = s.maintainers[s.dm.maintainer].operators
+    # without absent_on_stopped, only a Working of D that finishes D's operator is news: most
+    # states have no such operator, and this test is far cheaper than asking news_of
+    candidates = range(len(operators)) if cfg.absent_on_stopped else finishing_on_working(operators)
+    if not candidates or listener(s) is None:
         return ()
     queued = s.channels[HEARTBEAT]
     out = []
-    for d, operator in enumerate(maintainer.operators):
-        if operator or absent_on_stopped:
-            beat = news_of(s, cfg, d, operator)
-            if beat is not None and beat not in queued:
-                out.append((d,))
+    for d in candidates:
+        beat = news_of(s, cfg, d, operators[d])
+        if beat is not None and beat not in queued:
+            out.append((d,))
     return out
 
 

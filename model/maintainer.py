@@ -46,6 +46,8 @@ from .state import (
     SPAN_MISSING,
     SPAN_READDED,
     STOPPED,
+    SCHED_A,
+    SCHED_B,
     SUPERSEDED,
     TO_A,
     TO_B,
@@ -57,6 +59,7 @@ from .state import (
     Response,
     build,
     maintainer_args,
+    memo,
     put,
     responses_of,
     schedule_of,
@@ -300,17 +303,14 @@ def operator_command(operator, d: int, incarnation: int):
     return Command(op=CMD_CREATE, d=d, by_restart=False, incarnation=incarnation)  # add, move_dest
 
 
-def answer_on_its_way(s, m: int, d: int, command) -> bool:
-    """A status of D is still queued (for a merge request, also a Working of D on the status
-    loop's channel, where the DM pushes its answer): the DM's answer to a command sent before,
-    addressed to the maintainer the DM knows, which need not be ``m``. The 10 s send throttle
-    outlasts the DM's answer (a heartbeat within 200 ms), so a re-send never overtakes it (see
-    ``model.abstractions``); without this, a DM that knows another maintainer would let ``m``
-    re-send without end."""
-    heartbeat = s.channels[HEARTBEAT]  # (mostly empty: tested before the call)
-    if heartbeat and status_of_queued(heartbeat, d):
-        return True
-    return command.op == CMD_MERGE and status_of_queued(s.channels[STATUSES], d)
+def answer_on_its_way(heartbeat: tuple, statuses: tuple, d: int, command) -> bool:
+    """A status of D is still queued on ``heartbeat`` (for a merge request, also a Working of D
+    on ``statuses``, the status loop's channel, where the DM pushes its answer): the DM's answer
+    to a command sent before, addressed to the maintainer the DM knows, which need not be the
+    sender. The 10 s send throttle outlasts the DM's answer (a heartbeat within 200 ms), so a
+    re-send never overtakes it (see ``model.abstractions``); without this, a DM that knows
+    another maintainer would let the sender re-send without end."""
+    return status_of_queued(heartbeat, d) or (command.op == CMD_MERGE and status_of_queued(statuses, d))
 
 
 def status_of_queued(queue: tuple, d: int) -> bool:
@@ -330,22 +330,28 @@ def on_its_way(queue: tuple, command) -> bool:
 
 
 def operator_send_args(s, cfg):
+    channels = s.channels
+    return sendable(s.maintainers, channels[SCHED_A], channels[SCHED_B], channels[HEARTBEAT], channels[STATUSES])
+
+
+@memo  # the states share few of these values, and hashing them is cheaper than the scan
+def sendable(maintainers: tuple, schedule_a: tuple, schedule_b: tuple, heartbeat: tuple, statuses: tuple) -> tuple:
+    """``operator_send``'s enabled args, from the maintainers and the queues it reads."""
     out = []
-    for m, maintainer in enumerate(s.maintainers):
+    for m, maintainer in enumerate(maintainers):
         operators = maintainer.operators
         # most states hold no operator: that test comes first (it is the cheapest)
         if not any(operators) or maintainer.status not in LIVE or not maintainer.initialized:
             continue
-        queued = s.channels[schedule_of(m)]
-        incarnation = maintainer.incarnation
+        queued = schedule_b if m else schedule_a  # schedule_of(m)
         for d, operator in enumerate(operators):
             if operator:
-                command = operator_command(operator, d, incarnation)
+                command = operator_command(operator, d, maintainer.incarnation)
                 # a re-send while the same command is still on its way changes nothing
-                if (command is not None and not (queued and on_its_way(queued, command))
-                        and not answer_on_its_way(s, m, d, command)):
+                if (command is not None and not on_its_way(queued, command)
+                        and not answer_on_its_way(heartbeat, statuses, d, command)):
                     out.append((m, d))
-    return out
+    return tuple(out)
 
 
 def operator_send(s, cfg, m, d):

@@ -29,6 +29,7 @@ idealised check that compares the lifecycle of a Working status with the pending
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 # --- names of the encoded values ------------------------------------------------------------
@@ -347,6 +348,11 @@ def initial_state(cfg) -> State:
         ghost=Ghost(lifecycles=(1,) * n, restarts=zeros, remote_restarts=0, accepted=zeros, accepted_de=zeros),
     )
 
+
+# A value-keyed cache for a pure function of records (no config: its hash is slow): hashing
+# a record is C code, while a Python scan or rebuild of one is not, and a search's states share
+# few values of each part. Bounded, as a deep sweep meets many values.
+memo = lru_cache(maxsize=1 << 16)
 
 # ``build(Cls, (field, ...))``: a record from all its fields in order, without the keyword
 # constructor's argument parsing (a third of its cost), for the records hot steps make
