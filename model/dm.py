@@ -33,6 +33,7 @@ from .state import (
     Request,
     build,
     maintainer_args,
+    memo,
     responses_of,
     with_channels,
     with_dm,
@@ -65,9 +66,9 @@ def cleared(pending: tuple, reported: tuple, d: int) -> tuple:
 
 def with_recover_state(s, pending: tuple, reported: tuple):
     """``s`` with these tracker entries and reporter memory (what did not change is not rebuilt)."""
-    if pending is not s.dm.pending:
+    if pending != s.dm.pending:  # (not ``is``: a cached result may be an equal copy)
         s = with_dm(s, with_pending(s.dm, pending))
-    return s if reported is s.reported else with_reported(s, reported)
+    return s if reported == s.reported else with_reported(s, reported)
 
 
 def from_known_maintainer(s, cfg, m: int, incarnation: int) -> bool:
@@ -150,16 +151,17 @@ def round_trip_in_flight(s) -> bool:
     return bool(channels[REQUESTS] or channels[TO_A] or channels[TO_B] or channels[RESP_A] or channels[RESP_B])
 
 
-def resendable(s) -> list:
-    """The dispatchers whose entry ``dm_resend_tick`` resends: local and not ``handled``."""
-    return [d for d, entry in enumerate(s.dm.pending) if entry and not entry.handled and is_local(s, d)]
+def resendable(pending: tuple, instances: tuple) -> list:
+    """The dispatchers whose entry ``dm_resend_tick`` resends: local (in ``instances``) and
+    not ``handled``."""
+    return [d for d, entry in enumerate(pending) if entry and not entry.handled and instances[d]]
 
 
 def dm_resend_tick_args(s, cfg):
     # slow_ticks: the 5 s resend interval is taken to be longer than a round trip
     if s.dm.held or (cfg.slow_ticks and round_trip_in_flight(s)):
         return ()
-    batch = resendable(s) if cfg.resend_order == "any" else ()
+    batch = resendable(s.dm.pending, s.instances) if cfg.resend_order == "any" else ()
     if len(batch) < 2:
         return ((),)  # ascending dispatcher order (resend_order=sorted, or nothing to order)
     return [(order,) for order in permutations(batch)]  # Go ranges over a map: any order may come out
@@ -174,12 +176,20 @@ def dm_resend_tick(s, cfg, order=None):
     request; by default it is ascending.
     (``resendPendingRecoverRequests``, ``reconcileRecoverIdentities``,
     ``clearSupersededRecoverState``, ``filterResendableIdentities``)"""
-    for d, entry in enumerate(s.dm.pending):
-        if entry and entry.removed and not is_local(s, d):
-            s = clear_recover_state(s, d)
-    pending = s.dm.pending
-    resend = tuple([identity_of(pending[d], d) for d in (resendable(s) if order is None else order)])
+    pending, reported, resend = resend_plan(s.dm.pending, s.reported, s.instances, order)
+    s = with_recover_state(s, pending, reported)
     return enqueue(s, cfg, resend) if resend else s
+
+
+@memo  # the states share few of these values: hashing them is cheaper than the loops
+def resend_plan(pending: tuple, reported: tuple, instances: tuple, order) -> tuple:
+    """``dm_resend_tick`` on the tracker's entries and the reporter's memory: both after the
+    tick, and the identities it resends."""
+    for d, entry in enumerate(pending):
+        if entry and entry.removed and not instances[d]:  # not is_local
+            pending, reported = cleared(pending, reported, d)
+    resend = tuple([identity_of(pending[d], d) for d in (resendable(pending, instances) if order is None else order)])
+    return pending, reported, resend
 
 
 def identity_of(entry, d: int):
@@ -232,12 +242,18 @@ def dm_recv_response(s, cfg, m):
     if cfg.check_source and not from_known_maintainer(s, cfg, response.sender, response.incarnation):
         return with_channels(s, channels)
     dm = s.dm
-    pending, reported = dm.pending, s.reported  # (the state is built once, after the loop)
-    for answer in response.answers:
+    pending, reported = answered(dm.pending, s.reported, response.answers, cfg.handled_on)
+    return with_dm_reported_channels(s, dm if pending == dm.pending else with_pending(dm, pending), reported, channels)
+
+
+@memo  # the states share few of these values: hashing them is cheaper than the loop
+def answered(pending: tuple, reported: tuple, answers: tuple, handled_on: str) -> tuple:
+    """The tracker's entries and the reporter's memory after the DM applies ``answers``."""
+    for answer in answers:
         identity = answer.identity
         if answer.state == FAILED:
             if tracker.removable_by(pending, identity):
                 pending, reported = cleared(pending, reported, identity.d)
-        elif answer.state == ACCEPTED or cfg.handled_on == "any_answer":
+        elif answer.state == ACCEPTED or handled_on == "any_answer":
             pending = tracker.mark_handled(pending, identity)
-    return with_dm_reported_channels(s, dm if pending is dm.pending else with_pending(dm, pending), reported, channels)
+    return pending, reported
