@@ -112,8 +112,8 @@ def create(s, cfg, d: int):
     ``onDispatcherRecreatedForRecover``, ``recoverTracker.ack``)"""
     lifecycle = s.ghost.lifecycles[d] + 1
     de = next_de(s, cfg, d)
-    instance = Instance(de=de, first_de=de, working=False, blocked=False, removing=False, lifecycle=lifecycle,
-                        restarted=False)
+    # Instance(de, first_de, working, blocked, removing, lifecycle, restarted)
+    instance = build(Instance, (de, de, False, False, False, lifecycle, False))
     s = with_instances_epoch_base_ghost(s, put(s.instances, d, instance), put(s.epoch_base, d, de),
                                         with_lifecycles(s.ghost, put(s.ghost.lifecycles, d, lifecycle)))
     entry = s.dm.pending[d]

@@ -111,7 +111,7 @@ def dm_take_event(s, cfg):
     to_recover = [entry for entry in sink.normalize(tuple(local)) if not s.dm.pending[entry.d]]
     if not to_recover:
         return s
-    identities = tuple(Identity(d=e.d, de=e.de, me=s.dm.epoch, lifecycle=e.lifecycle) for e in to_recover)
+    identities = tuple([build(Identity, (e.d, e.de, s.dm.epoch, e.lifecycle)) for e in to_recover])  # (d, de, me, lifecycle)
     if not cfg.pending_before_enqueue:
         s = enqueue(s, cfg, identities)
         if s is None:

@@ -7,7 +7,7 @@ pending), see ``model.abstractions``.
 
 from __future__ import annotations
 
-from .state import Identity, Pending, build, put, with_handled, with_removed
+from .state import Identity, Pending, build, put, with_handled, with_me_handled, with_removed
 
 
 def same_identity(entry: Pending, identity: Identity) -> bool:
@@ -51,4 +51,4 @@ def removable_by(pending: tuple, identity: Identity) -> bool:
 
 def rebind(pending: tuple, me: int) -> tuple:
     """The design's ``rebindMaintainerEpoch``: every entry takes ``me`` and may be resent."""
-    return tuple(entry._replace(me=me, handled=False) if entry else () for entry in pending)
+    return tuple([with_me_handled(entry, me, False) if entry else () for entry in pending])
