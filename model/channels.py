@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, Bootstrap, Command, put,
-                    responses_of, schedule_of, spend, with_channels, with_channels_budget)
+from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, Bootstrap, Command, memo,
+                    put, responses_of, schedule_of, spend, with_channels, with_channels_budget)
 
 
 def push(channels: tuple, c: int, message) -> tuple:
@@ -102,13 +102,24 @@ def _recount(channels: tuple, m: int, step: int) -> tuple:
     """Add ``step`` to the waits of every message of ``m`` still waiting for a response."""
     c = schedule_of(m)
     waiting = channels[c]
-    if waiting and any(k.waits for k in waiting):  # (the channels are mostly empty: test that first)
-        channels = put(channels, c, tuple([with_waits(k, k.waits + step) if k.waits else k for k in waiting]))
+    if waiting:  # (the channels are mostly empty: test that first)
+        recounted = _rewaited(waiting, step, None)
+        if recounted != waiting:
+            channels = put(channels, c, recounted)
     boots = channels[BOOTSTRAP]
-    if boots and any(b.waits and b.sender == m for b in boots):
-        channels = put(channels, BOOTSTRAP, tuple([with_waits(b, b.waits + step) if b.waits and b.sender == m else b
-                                                   for b in boots]))
+    if boots:
+        recounted = _rewaited(boots, step, m)
+        if recounted != boots:
+            channels = put(channels, BOOTSTRAP, recounted)
     return channels
+
+
+@memo  # the states share few queues: hashing one is cheaper than rebuilding it
+def _rewaited(queue: tuple, step: int, sender) -> tuple:
+    """``queue`` with ``step`` added to the waits of each message that waits (and, unless
+    ``sender`` is ``None``, that ``sender`` sent)."""
+    return tuple([with_waits(k, k.waits + step) if k.waits and (sender is None or k.sender == sender) else k
+                  for k in queue])
 
 
 def response_gone(channels: tuple, m: int) -> tuple:
