@@ -10,8 +10,6 @@ heartbeat (``downstreamadapter/dispatcher/basic_dispatcher.go``,
 
 from __future__ import annotations
 
-from functools import cache
-
 from . import tracker
 from .channels import pop, ready, send
 from .dm import clear_recover_state, from_known_maintainer
@@ -32,6 +30,7 @@ from .state import (
     Working,
     build,
     maintainer_args,
+    memo,
     put,
     schedule_of,
     spend,
@@ -223,7 +222,7 @@ def news_of(s, cfg, d: int, operator):
     return None
 
 
-@cache  # per operators tuple: the states share a few dozen
+@memo  # per operators tuple: the states share a few dozen
 def finishing_on_working(operators: tuple) -> tuple:
     """The dispatchers whose operator here a Working status would finish."""
     return tuple(d for d, operator in enumerate(operators) if operator and waits_for_working(operator))

@@ -111,7 +111,8 @@ def dm_take_event(s, cfg):
     to_recover = [entry for entry in sink.normalize(tuple(local)) if not s.dm.pending[entry.d]]
     if not to_recover:
         return s
-    identities = tuple([build(Identity, (e.d, e.de, s.dm.epoch, e.lifecycle)) for e in to_recover])  # (d, de, me, lifecycle)
+    # Identity(d, de, me, lifecycle)
+    identities = tuple([build(Identity, (e.d, e.de, s.dm.epoch, e.lifecycle)) for e in to_recover])
     if not cfg.pending_before_enqueue:
         s = enqueue(s, cfg, identities)
         if s is None:
