@@ -487,22 +487,31 @@ def maintainer_recv_status(s, cfg, m):
             # scheduler adds it back (here, on the DM's node)
             maintainer = with_operators(maintainer, put(maintainer.operators, d, ADDED))
     else:
-        finished = False
-        if operator.kind == RESTART:
-            if operator.phase == PHASE_REMOVE and not beat.working:
-                operator = RESTART_ADDING
-            elif operator.phase == PHASE_ADD and beat.working:
-                finished = True
-        elif operator.kind in REMOVING_KINDS:
-            if not beat.working:
-                finished = True
-                spans = put(spans, d, SPAN_ELSEWHERE if OPERATOR_KINDS[operator.kind] == "move" else SPAN_MISSING)
-        elif beat.working:
-            finished = True
-        if finished or operator is not maintainer.operators[d]:  # one the status does not move stays as it is
-            maintainer = with_operators(maintainer, put(maintainer.operators, d, () if finished else operator))
-    maintainers = s.maintainers if maintainer is s.maintainers[m] else put(s.maintainers, m, maintainer)
+        maintainer, spans = driven(maintainer, spans, d, beat.working)
+    maintainers = s.maintainers if maintainer == s.maintainers[m] else put(s.maintainers, m, maintainer)
     return with_maintainers_spans_channels(s, maintainers, spans, channels)
+
+
+@memo  # the states share few of these values: hashing them is cheaper than rebuilding them
+def driven(maintainer, spans: tuple, d: int, working: bool) -> tuple:
+    """The maintainer and the span places after a status of D, working or not, drives the
+    maintainer's operator for D (``Controller.HandleStatus``, ``MoveDispatcherOperator.Check``)."""
+    operator = maintainer.operators[d]
+    finished = False
+    if operator.kind == RESTART:
+        if operator.phase == PHASE_REMOVE and not working:
+            operator = RESTART_ADDING
+        elif operator.phase == PHASE_ADD and working:
+            finished = True
+    elif operator.kind in REMOVING_KINDS:
+        if not working:
+            finished = True
+            spans = put(spans, d, SPAN_ELSEWHERE if OPERATOR_KINDS[operator.kind] == "move" else SPAN_MISSING)
+    elif working:
+        finished = True
+    if finished or operator is not maintainer.operators[d]:  # one the status does not move stays as it is
+        maintainer = with_operators(maintainer, put(maintainer.operators, d, () if finished else operator))
+    return maintainer, spans
 
 
 # --- the bootstrap answer (read by the orchestrator's step) ----------------------------------
