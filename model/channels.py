@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, Bootstrap, Command, put,
-                    responses_of, schedule_of, spend, with_channels, with_channels_budget)
+from .state import (BOOTSTRAP, CHANNEL_NAMES, EVENTS, REQUESTS, RESP_A, RESP_B, TO_A, TO_B, Bootstrap, Command, memo,
+                    put, responses_of, schedule_of, spend, with_channels, with_channels_budget)
 
 
 def push(channels: tuple, c: int, message) -> tuple:
@@ -61,11 +61,14 @@ def has_room(channels: tuple, c: int, cfg) -> bool:
     return len(channels[c]) < capacity(c, cfg)
 
 
+_BOUNDED = _CAPPED | {EVENTS}  # the channels ``capacity`` bounds
+
+
 def send(channels: tuple, c: int, message, cfg):
     """``channels`` with ``message`` appended to channel ``c``, or ``None`` when ``c`` is full:
     the sender waits, so the step that sends is not enabled yet."""
     queue = channels[c]
-    if len(queue) >= capacity(c, cfg):
+    if c in _BOUNDED and len(queue) >= capacity(c, cfg):
         return None
     return put(channels, c, queue + (message,))
 
@@ -99,13 +102,24 @@ def _recount(channels: tuple, m: int, step: int) -> tuple:
     """Add ``step`` to the waits of every message of ``m`` still waiting for a response."""
     c = schedule_of(m)
     waiting = channels[c]
-    if waiting and any(k.waits for k in waiting):  # (the channels are mostly empty: test that first)
-        channels = put(channels, c, tuple([with_waits(k, k.waits + step) if k.waits else k for k in waiting]))
+    if waiting:  # (the channels are mostly empty: test that first)
+        recounted = _rewaited(waiting, step, None)
+        if recounted != waiting:
+            channels = put(channels, c, recounted)
     boots = channels[BOOTSTRAP]
-    if boots and any(b.waits and b.sender == m for b in boots):
-        channels = put(channels, BOOTSTRAP, tuple([with_waits(b, b.waits + step) if b.waits and b.sender == m else b
-                                                   for b in boots]))
+    if boots:
+        recounted = _rewaited(boots, step, m)
+        if recounted != boots:
+            channels = put(channels, BOOTSTRAP, recounted)
     return channels
+
+
+@memo  # the states share few queues: hashing one is cheaper than rebuilding it
+def _rewaited(queue: tuple, step: int, sender) -> tuple:
+    """``queue`` with ``step`` added to the waits of each message that waits (and, unless
+    ``sender`` is ``None``, that ``sender`` sent)."""
+    return tuple([with_waits(k, k.waits + step) if k.waits and (sender is None or k.sender == sender) else k
+                  for k in queue])
 
 
 def response_gone(channels: tuple, m: int) -> tuple:
@@ -134,9 +148,14 @@ def channel_indices(names: tuple) -> tuple:
 
 def lose_args(s, cfg):
     channels = s.channels
+    out = []
     for c in channel_indices(cfg.lossy):
-        if ready(channels[c]):
-            yield (c,)
+        if channels[c] and ready(channels[c]):  # (mostly empty: tested before the call)
+            out.append((c,))
+    return out
+
+
+_RESPONSES = (RESP_A, RESP_B)
 
 
 def lose(s, cfg, c):
@@ -148,7 +167,7 @@ def lose(s, cfg, c):
     time before that was never even offered, and the fair search took "every re-send lost" as a
     fair stall."""
     channels = pop(s.channels, c)
-    if c in (RESP_A, RESP_B):
+    if c in _RESPONSES:
         channels = response_gone(channels, c - RESP_A)
     return with_channels(s, channels)
 
@@ -158,17 +177,15 @@ def lose(s, cfg, c):
 
 def duplicate_args(s, cfg):
     if s.budget.duplicates >= cfg.max_duplicates:
-        return
+        return ()
     channels = s.channels
-    for c in channel_indices(cfg.duplicating):
-        if channels[c] and has_room(channels, c, cfg):
-            yield (c,)
+    return [(c,) for c in channel_indices(cfg.duplicating) if channels[c] and has_room(channels, c, cfg)]
 
 
 def duplicate(s, cfg, c):
     """The head delivered twice (no Go function: a retried send whose first copy arrived)."""
     queue = s.channels[c]
     channels = put(s.channels, c, queue[:1] + queue)
-    if c in (RESP_A, RESP_B):
+    if c in _RESPONSES:
         channels = response_doubled(channels, c - RESP_A)
     return with_channels_budget(s, channels, spend(s.budget, "duplicates"))

@@ -20,23 +20,30 @@ from .state import (
     HEARTBEAT,
     PHASE_ADD,
     RESTART,
+    SCHED_A,
+    SCHED_B,
     SPAN_LOCAL,
     STATUSES,
     Beat,
     Instance,
     Message,
     Working,
+    build,
     maintainer_args,
+    memo,
     put,
     schedule_of,
     spend,
     with_channels,
     with_dm,
-    with_instances,
+    with_de,
+    with_instances_channels,
+    with_instances_epoch_base_ghost,
+    with_instances_epoch_base_producer_budget,
     with_instances_producer_channels,
+    with_lifecycles,
     with_live,
     with_pending,
-    with_producer,
     with_removing_restarted,
     with_working,
 )
@@ -46,25 +53,28 @@ def status_beat(s, d: int, working: bool) -> Beat:
     """A status of D for the maintainer the DM knows now (a Working one carries the epoch its
     instance was created with: a field Go's TableSpanStatus lacks, read only by
     ``maintainer_dedup``)."""
-    return Beat(target=s.dm.maintainer, working=working, d=d, de=s.instances[d].first_de if working else 0,
-                incarnation=s.dm.incarnation)
+    dm = s.dm
+    # Beat(target, working, d, de, incarnation)
+    return build(Beat, (dm.maintainer, working, d, s.instances[d].first_de if working else 0, dm.incarnation))
 
 
 # --- first_event(d) --------------------------------------------------------------------------
 
 
 def first_event_args(s, cfg):
+    out = []
     for d, instance in enumerate(s.instances):
         if instance and not instance.working and not instance.removing:
-            yield (d,)
+            out.append((d,))
+    return out
 
 
-def push_working(s, cfg, d: int) -> tuple:
-    """The channels with a Working status of D's instance on ``statuses`` (for the status loop,
+def push_working(s, cfg, d: int, channels: tuple) -> tuple:
+    """``channels`` with a Working status of D's instance on ``statuses`` (for the status loop,
     which clears the recover state and forwards it) and on ``heartbeat`` (see
     ``model.abstractions`` for why both at once)."""
     instance = s.instances[d]
-    channels = send(s.channels, STATUSES, Working(d=d, de=instance.first_de, lifecycle=instance.lifecycle), cfg)
+    channels = send(channels, STATUSES, Working(d=d, de=instance.first_de, lifecycle=instance.lifecycle), cfg)
     return send(channels, HEARTBEAT, status_beat(s, d, True), cfg)
 
 
@@ -73,7 +83,7 @@ def first_event(s, cfg, d):
     ``statuses`` and ``heartbeat``, and from now on its DML is in the producer and may fail.
     (``BasicDispatcher.updateDispatcherStatusToWorking``)"""
     instance = s.instances[d]
-    channels = push_working(s, cfg, d)
+    channels = push_working(s, cfg, d, s.channels)
     producer = s.producer
     if cfg.messages_per_instance:
         message = Message(de=instance.de, fails_left=cfg.messages_per_instance, live=True, lifecycle=instance.lifecycle)
@@ -86,7 +96,8 @@ def first_event(s, cfg, d):
 
 def dm_recv_schedule_args(s, cfg):
     channels = s.channels
-    return maintainer_args(ready(channels[schedule_of(0)]), ready(channels[schedule_of(1)]))
+    a, b = channels[SCHED_A], channels[SCHED_B]  # schedule_of(0), schedule_of(1)
+    return maintainer_args(ready(a), ready(b)) if a or b else ()  # (mostly both empty)
 
 
 def next_de(s, cfg, d: int) -> int:
@@ -100,13 +111,10 @@ def create(s, cfg, d: int):
     ``onDispatcherRecreatedForRecover``, ``recoverTracker.ack``)"""
     lifecycle = s.ghost.lifecycles[d] + 1
     de = next_de(s, cfg, d)
-    instance = Instance(de=de, first_de=de, working=False, blocked=False, removing=False, lifecycle=lifecycle,
-                        restarted=False)
-    s = s._replace(
-        instances=put(s.instances, d, instance),
-        epoch_base=put(s.epoch_base, d, de),
-        ghost=s.ghost._replace(lifecycles=put(s.ghost.lifecycles, d, lifecycle)),
-    )
+    # Instance(de, first_de, working, blocked, removing, lifecycle, restarted)
+    instance = build(Instance, (de, de, False, False, False, lifecycle, False))
+    s = with_instances_epoch_base_ghost(s, put(s.instances, d, instance), put(s.epoch_base, d, de),
+                                        with_lifecycles(s.ghost, put(s.ghost.lifecycles, d, lifecycle)))
     entry = s.dm.pending[d]
     if entry and entry.removed:
         s = clear_recover_state(s, d)
@@ -124,32 +132,34 @@ def dm_recv_schedule(s, cfg, m):
     ``prepareCreateDispatcher``, ``newEventDispatchers``, ``prepareMergeDispatcher``)"""
     c = schedule_of(m)
     command = s.channels[c][0]
-    s = with_channels(s, pop(s.channels, c))
+    channels = pop(s.channels, c)  # (the state is built once, below, with what else changes)
     if cfg.schedule_checks_source and not from_known_maintainer(s, cfg, m, command.incarnation):
-        return s
+        return with_channels(s, channels)
     d = command.d
     instance = s.instances[d]
     if command.op == CMD_REMOVE:
         if not instance:
-            return with_channels(s, send(s.channels, HEARTBEAT, status_beat(s, d, False), cfg))
+            return with_channels(s, send(channels, HEARTBEAT, status_beat(s, d, False), cfg))
         if instance.removing:
-            return s
+            return with_channels(s, channels)
         marked = with_removing_restarted(instance, True, instance.restarted or command.by_restart)
-        return with_instances(s, put(s.instances, d, marked))
+        return with_instances_channels(s, put(s.instances, d, marked), channels)
     if command.op == CMD_CREATE:
-        return s if instance else create(s, cfg, d)
+        return with_channels(s, channels) if instance else create(with_channels(s, channels), cfg, d)
     if instance and instance.working and not instance.removing:  # the merge is outdated: report Working
-        return with_channels(s, push_working(s, cfg, d))
-    return s
+        return with_channels(s, push_working(s, cfg, d, channels))
+    return with_channels(s, channels)
 
 
 # --- dispatcher_close(d) ---------------------------------------------------------------------
 
 
 def dispatcher_close_args(s, cfg):
+    out = []
     for d, instance in enumerate(s.instances):
         if instance and instance.removing and (not instance.blocked or s.dm.pending[d]):
-            yield (d,)
+            out.append((d,))
+    return out
 
 
 def dispatcher_close(s, cfg, d):
@@ -166,11 +176,12 @@ def dispatcher_close(s, cfg, d):
         s = with_dm(s, with_pending(s.dm, tracker.mark_removed(s.dm.pending, d)))
     else:
         s = clear_recover_state(s, d)
-    messages = s.producer[d]
+    producer = s.producer
+    messages = producer[d]
     if any(message.live for message in messages):  # its messages can no longer block an instance
         messages = tuple([with_live(message, False) if message.live else message for message in messages])
-        s = with_producer(s, put(s.producer, d, messages))
-    return with_channels(with_instances(s, put(s.instances, d, ())), channels)
+        producer = put(producer, d, messages)
+    return with_instances_producer_channels(s, put(s.instances, d, ()), producer, channels)
 
 
 # --- dm_heartbeat(d) -------------------------------------------------------------------------
@@ -189,10 +200,20 @@ def heartbeat_news(s, cfg, d: int):
     there; with ``absent_on_stopped``, that D is not in the DM's map (it is not listed), when
     that maintainer holds D's span as replicating here with no operator. Every other status
     drives nothing the model holds, so the model does not send it."""
+    maintainer = listener(s)
+    return None if maintainer is None else news_of(s, cfg, d, maintainer.operators[d])
+
+
+def listener(s):
+    """The maintainer the DM knows, when it reads statuses (it handles events and is
+    initialized), else ``None``."""
     maintainer = s.maintainers[s.dm.maintainer]
-    if not handles_events(maintainer) or not maintainer.initialized:
-        return None
-    instance, operator = s.instances[d], maintainer.operators[d]
+    return maintainer if handles_events(maintainer) and maintainer.initialized else None
+
+
+def news_of(s, cfg, d: int, operator):
+    """``heartbeat_news`` about D, the listener's operator for D being ``operator``."""
+    instance = s.instances[d]
     if instance:
         useful = instance.working and operator and waits_for_working(operator)
         return status_beat(s, d, True) if useful else None
@@ -201,15 +222,26 @@ def heartbeat_news(s, cfg, d: int):
     return None
 
 
+@memo  # per operators tuple: the states share a few dozen
+def finishing_on_working(operators: tuple) -> tuple:
+    """The dispatchers whose operator here a Working status would finish."""
+    return tuple(d for d, operator in enumerate(operators) if operator and waits_for_working(operator))
+
+
 def dm_heartbeat_args(s, cfg):
-    # heartbeat_news needs an operator at the maintainer the DM knows, or absent_on_stopped:
-    # without either (a third of the states) this test is far cheaper than asking per dispatcher
-    if cfg.absent_on_stopped or any(s.maintainers[s.dm.maintainer].operators):
-        queued = s.channels[HEARTBEAT]
-        for d in range(len(s.instances)):
-            beat = heartbeat_news(s, cfg, d)
-            if beat is not None and beat not in queued:
-                yield (d,)
+    operators = s.maintainers[s.dm.maintainer].operators
+    # without absent_on_stopped, only a Working of D that finishes D's operator is news: most
+    # states have no such operator, and this test is far cheaper than asking news_of
+    candidates = range(len(operators)) if cfg.absent_on_stopped else finishing_on_working(operators)
+    if not candidates or listener(s) is None:
+        return ()
+    queued = s.channels[HEARTBEAT]
+    out = []
+    for d in candidates:
+        beat = news_of(s, cfg, d, operators[d])
+        if beat is not None and beat not in queued:
+            out.append((d,))
+    return out
 
 
 def dm_heartbeat(s, cfg, d):
@@ -226,10 +258,8 @@ def dm_heartbeat(s, cfg, d):
 
 def reset_args(s, cfg):
     if s.budget.resets >= cfg.resets:
-        return
-    for d, instance in enumerate(s.instances):
-        if instance and instance.working and not instance.removing:
-            yield (d,)
+        return ()
+    return [(d,) for d, instance in enumerate(s.instances) if instance and instance.working and not instance.removing]
 
 
 def reset(s, cfg, d):
@@ -243,9 +273,5 @@ def reset(s, cfg, d):
     if cfg.messages_per_instance:
         message = Message(de=de, fails_left=cfg.messages_per_instance, live=True, lifecycle=instance.lifecycle)
         producer = put(producer, d, producer[d] + (message,))
-    return s._replace(
-        instances=put(s.instances, d, instance._replace(de=de)),
-        epoch_base=put(s.epoch_base, d, de),
-        producer=producer,
-        budget=spend(s.budget, "resets"),
-    )
+    return with_instances_epoch_base_producer_budget(s, put(s.instances, d, with_de(instance, de)),
+                                                     put(s.epoch_base, d, de), producer, spend(s.budget, "resets"))

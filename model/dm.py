@@ -31,10 +31,13 @@ from .state import (
     TO_B,
     Identity,
     Request,
+    build,
     maintainer_args,
+    memo,
     responses_of,
     with_channels,
     with_dm,
+    with_dm_reported_channels,
     with_fallback,
     with_held,
     with_pending,
@@ -52,11 +55,20 @@ def is_local(s, d: int) -> bool:
 
 def clear_recover_state(s, d: int):
     """``clearRecoverState``: drop the pending entry and the reporter's memory of D."""
-    pending = tracker.remove(s.dm.pending, d)
-    if pending is not s.dm.pending:  # what did not change is not rebuilt
+    pending, reported = cleared(s.dm.pending, s.reported, d)
+    return with_recover_state(s, pending, reported)
+
+
+def cleared(pending: tuple, reported: tuple, d: int) -> tuple:
+    """``clearRecoverState`` on the tracker's entries and the reporter's memory: both, after."""
+    return tracker.remove(pending, d), sink.clear(reported, d)
+
+
+def with_recover_state(s, pending: tuple, reported: tuple):
+    """``s`` with these tracker entries and reporter memory (what did not change is not rebuilt)."""
+    if pending != s.dm.pending:  # (not ``is``: a cached result may be an equal copy)
         s = with_dm(s, with_pending(s.dm, pending))
-    reported = sink.clear(s.reported, d)
-    return s if reported is s.reported else with_reported(s, reported)
+    return s if reported == s.reported else with_reported(s, reported)
 
 
 def from_known_maintainer(s, cfg, m: int, incarnation: int) -> bool:
@@ -68,7 +80,7 @@ def from_known_maintainer(s, cfg, m: int, incarnation: int) -> bool:
 def enqueue(s, cfg, identities: tuple):
     """``enqueueRecoverDispatcherRequest``: one request to the maintainer ID the DM knows now;
     ``None`` while ``requests`` is full (the loop blocks on the send)."""
-    channels = send(s.channels, REQUESTS, Request(target=s.dm.maintainer, identities=identities), cfg)
+    channels = send(s.channels, REQUESTS, build(Request, (s.dm.maintainer, identities)), cfg)  # (target, identities)
     return None if channels is None else with_channels(s, channels)
 
 
@@ -99,7 +111,8 @@ def dm_take_event(s, cfg):
     to_recover = [entry for entry in sink.normalize(tuple(local)) if not s.dm.pending[entry.d]]
     if not to_recover:
         return s
-    identities = tuple(Identity(d=e.d, de=e.de, me=s.dm.epoch, lifecycle=e.lifecycle) for e in to_recover)
+    # Identity(d, de, me, lifecycle)
+    identities = tuple([build(Identity, (e.d, e.de, s.dm.epoch, e.lifecycle)) for e in to_recover])
     if not cfg.pending_before_enqueue:
         s = enqueue(s, cfg, identities)
         if s is None:
@@ -139,16 +152,17 @@ def round_trip_in_flight(s) -> bool:
     return bool(channels[REQUESTS] or channels[TO_A] or channels[TO_B] or channels[RESP_A] or channels[RESP_B])
 
 
-def resendable(s) -> list:
-    """The dispatchers whose entry ``dm_resend_tick`` resends: local and not ``handled``."""
-    return [d for d, entry in enumerate(s.dm.pending) if entry and not entry.handled and is_local(s, d)]
+def resendable(pending: tuple, instances: tuple) -> list:
+    """The dispatchers whose entry ``dm_resend_tick`` resends: local (in ``instances``) and
+    not ``handled``."""
+    return [d for d, entry in enumerate(pending) if entry and not entry.handled and instances[d]]
 
 
 def dm_resend_tick_args(s, cfg):
     # slow_ticks: the 5 s resend interval is taken to be longer than a round trip
     if s.dm.held or (cfg.slow_ticks and round_trip_in_flight(s)):
         return ()
-    batch = resendable(s) if cfg.resend_order == "any" else ()
+    batch = resendable(s.dm.pending, s.instances) if cfg.resend_order == "any" else ()
     if len(batch) < 2:
         return ((),)  # ascending dispatcher order (resend_order=sorted, or nothing to order)
     return [(order,) for order in permutations(batch)]  # Go ranges over a map: any order may come out
@@ -163,13 +177,25 @@ def dm_resend_tick(s, cfg, order=None):
     request; by default it is ascending.
     (``resendPendingRecoverRequests``, ``reconcileRecoverIdentities``,
     ``clearSupersededRecoverState``, ``filterResendableIdentities``)"""
-    for d, entry in enumerate(s.dm.pending):
-        if entry and entry.removed and not is_local(s, d):
-            s = clear_recover_state(s, d)
-    pending = s.dm.pending
-    resend = tuple(Identity(d=d, de=pending[d].de, me=pending[d].me, lifecycle=pending[d].lifecycle)
-                   for d in (resendable(s) if order is None else order))
+    pending, reported, resend = resend_plan(s.dm.pending, s.reported, s.instances, order)
+    s = with_recover_state(s, pending, reported)
     return enqueue(s, cfg, resend) if resend else s
+
+
+@memo  # the states share few of these values: hashing them is cheaper than the loops
+def resend_plan(pending: tuple, reported: tuple, instances: tuple, order) -> tuple:
+    """``dm_resend_tick`` on the tracker's entries and the reporter's memory: both after the
+    tick, and the identities it resends."""
+    for d, entry in enumerate(pending):
+        if entry and entry.removed and not instances[d]:  # not is_local
+            pending, reported = cleared(pending, reported, d)
+    resend = tuple([identity_of(pending[d], d) for d in (resendable(pending, instances) if order is None else order)])
+    return pending, reported, resend
+
+
+def identity_of(entry, d: int):
+    """The identity a pending entry of D is resent with."""
+    return build(Identity, (d, entry.de, entry.me, entry.lifecycle))  # (d, de, me, lifecycle)
 
 
 # --- dm_timeout_tick -------------------------------------------------------------------------
@@ -202,7 +228,7 @@ def dm_timeout_tick(s, cfg):
 
 def dm_recv_response_args(s, cfg):
     channels = s.channels
-    return maintainer_args(channels[responses_of(0)], channels[responses_of(1)])
+    return maintainer_args(channels[RESP_A], channels[RESP_B])  # responses_of(0), responses_of(1)
 
 
 def dm_recv_response(s, cfg, m):
@@ -213,16 +239,22 @@ def dm_recv_response(s, cfg, m):
     (``HeartBeatCollector.RecvMessages``, ``onRecoverDispatcherResponse``)"""
     c = responses_of(m)
     response = s.channels[c][0]
-    s = with_channels(s, response_gone(pop(s.channels, c), m))
+    channels = response_gone(pop(s.channels, c), m)
     if cfg.check_source and not from_known_maintainer(s, cfg, response.sender, response.incarnation):
-        return s
-    for answer in response.answers:
+        return with_channels(s, channels)
+    dm = s.dm
+    pending, reported = answered(dm.pending, s.reported, response.answers, cfg.handled_on)
+    return with_dm_reported_channels(s, dm if pending == dm.pending else with_pending(dm, pending), reported, channels)
+
+
+@memo  # the states share few of these values: hashing them is cheaper than the loop
+def answered(pending: tuple, reported: tuple, answers: tuple, handled_on: str) -> tuple:
+    """The tracker's entries and the reporter's memory after the DM applies ``answers``."""
+    for answer in answers:
         identity = answer.identity
         if answer.state == FAILED:
-            if tracker.removable_by(s.dm.pending, identity):
-                s = clear_recover_state(s, identity.d)
-        elif answer.state == ACCEPTED or cfg.handled_on == "any_answer":
-            pending = tracker.mark_handled(s.dm.pending, identity)
-            if pending is not s.dm.pending:
-                s = with_dm(s, with_pending(s.dm, pending))
-    return s
+            if tracker.removable_by(pending, identity):
+                pending, reported = cleared(pending, reported, identity.d)
+        elif answer.state == ACCEPTED or handled_on == "any_answer":
+            pending = tracker.mark_handled(pending, identity)
+    return pending, reported

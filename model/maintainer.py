@@ -46,14 +46,20 @@ from .state import (
     SPAN_MISSING,
     SPAN_READDED,
     STOPPED,
+    SCHED_A,
+    SCHED_B,
     SUPERSEDED,
+    TO_A,
+    TO_B,
     Answer,
     Bootstrap,
     Command,
     Maintainer,
     Operator,
     Response,
+    build,
     maintainer_args,
+    memo,
     put,
     responses_of,
     schedule_of,
@@ -62,14 +68,17 @@ from .state import (
     with_channels,
     with_fallback,
     with_initialized,
-    with_maintainers,
     with_maintainers_budget,
+    with_maintainers_channels,
+    with_maintainers_channels_budget,
     with_maintainers_ghost,
     with_maintainers_spans,
+    with_maintainers_spans_channels,
     with_operators,
     with_operators_attempts,
+    with_remote_restarts,
+    with_restarted_de,
     with_restarts,
-    with_spans,
     with_status,
 )
 
@@ -80,6 +89,7 @@ ADD = OPERATOR_KINDS.index("add")
 WAITS_FOR_WORKING = frozenset(OPERATOR_KINDS.index(k) for k in ("add", "move_dest", "merge_target"))
 LIVE = (ALIVE, REMOVING)  # an incarnation that handles events
 RESTART_ADDING = Operator(kind=RESTART, phase=PHASE_ADD)
+ADDED = Operator(kind=ADD, phase=0)  # what the basic scheduler adds for an absent span
 
 
 def alive(s) -> int | None:
@@ -107,18 +117,18 @@ def start(s, cfg, m: int, epoch: int):
     """A new incarnation on node ``m``, uninitialized, sends its bootstrap to the DM's node.
     (``Manager.onAddMaintainerRequest``, ``NewMaintainer``, ``Bootstrapper.HandleNodesChange``)"""
     incarnation = s.maintainers[m].incarnation + 1
-    s = with_maintainers(s, put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation)))
-    bootstrap = behind(s.channels, m, Bootstrap(sender=m, epoch=epoch, incarnation=incarnation,
-                                                term=bootstrap_term(s, cfg)))
-    channels = send(s.channels, BOOTSTRAP, bootstrap, cfg)
-    return with_channels(s, channels)
+    maintainers = put(s.maintainers, m, blank(ALIVE, epoch, cfg.dispatchers, incarnation))
+    # Bootstrap(sender, epoch, incarnation, waits, term), its term counting this start
+    bootstrap = build(Bootstrap, (m, epoch, incarnation, 0, bootstrap_term(maintainers, cfg)))
+    channels = send(s.channels, BOOTSTRAP, behind(s.channels, m, bootstrap), cfg)
+    return with_maintainers_channels(s, maintainers, channels)
 
 
-def bootstrap_term(s, cfg) -> int:
+def bootstrap_term(maintainers: tuple, cfg) -> int:
     """Under ``bootstrap_term``, the changefeed's maintainer starts so far (every start adds one
     incarnation on some node, and no other starts while a maintainer is alive, so it is the same
     for a start and its re-sends); 0 otherwise, so the field adds no states."""
-    return sum(maintainer.incarnation for maintainer in s.maintainers) if cfg.bootstrap_term else 0
+    return sum(maintainer.incarnation for maintainer in maintainers) if cfg.bootstrap_term else 0
 
 
 def start_successor(s, cfg, gone: int):
@@ -181,8 +191,8 @@ def stop_maintainer(s, cfg, m):
     order), unless ``maintainer_overlap`` started it already. (``tryCloseChangefeed``,
     ``scheduleState=Stopped``, ``HandleEvent``'s stopped check, ``Manager.Run`` closing it,
     ``MoveMaintainerOperator.Check`` seeing the origin not working)"""
-    s = with_channels(with_maintainers(s, put(s.maintainers, m, stopped_record(s, cfg, m, STOPPED))),
-                      put(s.channels, to_maintainer(m), ()))
+    s = with_maintainers_channels(s, put(s.maintainers, m, stopped_record(s, cfg, m, STOPPED)),
+                                  put(s.channels, to_maintainer(m), ()))
     return start_successor(s, cfg, m)
 
 
@@ -201,9 +211,8 @@ def crash_maintainer(s, cfg, m):
     vanish, and sends to it now fail (the message center drops the node). The coordinator
     fails over to the other node. (``MoveMaintainerOperator.OnNodeRemove`` on the node's removal;
     ``messageCenter.SendCommand`` returning target-not-found)"""
-    s = with_channels(with_maintainers(s, put(s.maintainers, m, stopped_record(s, cfg, m, DOWN))),
-                      put(s.channels, to_maintainer(m), ()))
-    s = s._replace(budget=spend(s.budget, "crashes"))
+    s = with_maintainers_channels_budget(s, put(s.maintainers, m, stopped_record(s, cfg, m, DOWN)),
+                                         put(s.channels, to_maintainer(m), ()), spend(s.budget, "crashes"))
     return start_successor(s, cfg, m)
 
 
@@ -227,7 +236,7 @@ def bootstrap_resend(s, cfg, m):
     their way). (``Bootstrapper.handleResendMessage``)"""
     maintainer = s.maintainers[m]
     bootstrap = Bootstrap(sender=m, epoch=maintainer.epoch, incarnation=maintainer.incarnation,
-                          term=bootstrap_term(s, cfg))
+                          term=bootstrap_term(s.maintainers, cfg))
     channels = send(s.channels, BOOTSTRAP, behind(s.channels, m, bootstrap), cfg)
     return with_channels(s, channels)
 
@@ -294,34 +303,55 @@ def operator_command(operator, d: int, incarnation: int):
     return Command(op=CMD_CREATE, d=d, by_restart=False, incarnation=incarnation)  # add, move_dest
 
 
-def answer_on_its_way(s, m: int, d: int, command) -> bool:
-    """A status of D is still queued (for a merge request, also a Working of D on the status
-    loop's channel, where the DM pushes its answer): the DM's answer to a command sent before,
-    addressed to the maintainer the DM knows, which need not be ``m``. The 10 s send throttle
-    outlasts the DM's answer (a heartbeat within 200 ms), so a re-send never overtakes it (see
-    ``model.abstractions``); without this, a DM that knows another maintainer would let ``m``
-    re-send without end."""
-    heartbeat = s.channels[HEARTBEAT]
-    if heartbeat and any(beat.d == d for beat in heartbeat):
-        return True
-    return command.op == CMD_MERGE and any(status.d == d for status in s.channels[STATUSES])
+def answer_on_its_way(heartbeat: tuple, statuses: tuple, d: int, command) -> bool:
+    """A status of D is still queued on ``heartbeat`` (for a merge request, also a Working of D
+    on ``statuses``, the status loop's channel, where the DM pushes its answer): the DM's answer
+    to a command sent before, addressed to the maintainer the DM knows, which need not be the
+    sender. The 10 s send throttle outlasts the DM's answer (a heartbeat within 200 ms), so a
+    re-send never overtakes it (see ``model.abstractions``); without this, a DM that knows
+    another maintainer would let the sender re-send without end."""
+    return status_of_queued(heartbeat, d) or (command.op == CMD_MERGE and status_of_queued(statuses, d))
+
+
+def status_of_queued(queue: tuple, d: int) -> bool:
+    """A status of D is in ``queue`` (a loop: cheaper than ``any`` over a generator)."""
+    for status in queue:
+        if status.d == d:
+            return True
+    return False
+
+
+def on_its_way(queue: tuple, command) -> bool:
+    """``command`` (or a copy of it at another place on the wire) is in ``queue``."""
+    for k in queue:
+        if same_command(command, k):
+            return True
+    return False
 
 
 def operator_send_args(s, cfg):
+    channels = s.channels
+    return sendable(s.maintainers, channels[SCHED_A], channels[SCHED_B], channels[HEARTBEAT], channels[STATUSES])
+
+
+@memo  # the states share few of these values, and hashing them is cheaper than the scan
+def sendable(maintainers: tuple, schedule_a: tuple, schedule_b: tuple, heartbeat: tuple, statuses: tuple) -> tuple:
+    """``operator_send``'s enabled args, from the maintainers and the queues it reads."""
     out = []
-    for m, maintainer in enumerate(s.maintainers):
+    for m, maintainer in enumerate(maintainers):
+        operators = maintainer.operators
         # most states hold no operator: that test comes first (it is the cheapest)
-        if not any(maintainer.operators) or maintainer.status not in LIVE or not maintainer.initialized:
+        if not any(operators) or maintainer.status not in LIVE or not maintainer.initialized:
             continue
-        queued = s.channels[schedule_of(m)]
-        for d, operator in enumerate(maintainer.operators):
+        queued = schedule_b if m else schedule_a  # schedule_of(m)
+        for d, operator in enumerate(operators):
             if operator:
                 command = operator_command(operator, d, maintainer.incarnation)
                 # a re-send while the same command is still on its way changes nothing
-                if (command is not None and not (queued and any(same_command(command, k) for k in queued))
-                        and not answer_on_its_way(s, m, d, command)):
+                if (command is not None and not on_its_way(queued, command)
+                        and not answer_on_its_way(heartbeat, statuses, d, command)):
                     out.append((m, d))
-    return out
+    return tuple(out)
 
 
 def operator_send(s, cfg, m, d):
@@ -338,7 +368,7 @@ def operator_send(s, cfg, m, d):
 
 def maintainer_recv_request_args(s, cfg):
     channels = s.channels
-    return maintainer_args(channels[to_maintainer(0)], channels[to_maintainer(1)])
+    return maintainer_args(channels[TO_A], channels[TO_B])  # to_maintainer(0), to_maintainer(1)
 
 
 def decide(s, cfg, m: int, identity):
@@ -367,7 +397,7 @@ def start_restart(s, cfg, m: int, identity):
     ghost = with_restarts(s.ghost, put(s.ghost.restarts, d, s.ghost.restarts[d] + 1))
     if s.spans[d] == SPAN_ELSEWHERE:
         phase = PHASE_REMOTE
-        ghost = ghost._replace(remote_restarts=ghost.remote_restarts + 1)
+        ghost = with_remote_restarts(ghost, ghost.remote_restarts + 1)
     else:
         phase = PHASE_REMOVE
     operator = Operator(kind=RESTART, phase=phase)
@@ -375,7 +405,7 @@ def start_restart(s, cfg, m: int, identity):
     maintainer = with_operators_attempts(maintainer, put(maintainer.operators, d, operator),
                                          put(maintainer.attempts, d, maintainer.attempts[d] + 1))
     if cfg.maintainer_dedup:
-        maintainer = maintainer._replace(restarted_de=put(maintainer.restarted_de, d, identity.de))
+        maintainer = with_restarted_de(maintainer, put(maintainer.restarted_de, d, identity.de))
     return with_maintainers_ghost(s, put(s.maintainers, m, maintainer), ghost)
 
 
@@ -391,9 +421,9 @@ def maintainer_recv_request(s, cfg, m):
     ``validateRequest``, ``tryRecoverDispatcher``, ``makeDecision``)"""
     c = to_maintainer(m)
     request = s.channels[c][0]
-    s = with_channels(s, pop(s.channels, c))
+    channels = pop(s.channels, c)  # (the state takes the channels once, at the end)
     if not s.maintainers[m].initialized:
-        return s
+        return with_channels(s, channels)
     answers = []
     seen = set()
     for identity in request.identities:
@@ -401,14 +431,14 @@ def maintainer_recv_request(s, cfg, m):
             continue
         seen.add(identity.d)
         state = decide(s, cfg, m, identity)
-        answers.append(Answer(identity=identity, state=state))
+        answers.append(build(Answer, (identity, state)))  # (identity, state)
         if state == FAILED:
             s = with_fallback(s, BUDGET_EXHAUSTED)
             break
         if state == ACCEPTED:
             s = start_restart(s, cfg, m, identity)
-    response = Response(sender=m, answers=tuple(answers), incarnation=s.maintainers[m].incarnation)
-    channels = send(s.channels, responses_of(m), response, cfg)
+    response = build(Response, (m, tuple(answers), s.maintainers[m].incarnation))  # (sender, answers, incarnation)
+    channels = send(channels, responses_of(m), response, cfg)
     return None if channels is None else with_channels(s, channels)
 
 
@@ -435,48 +465,53 @@ def maintainer_recv_status(s, cfg, m):
     ``MoveDispatcherOperator.Check``; the knob: ``span.Controller.UpdateStatus``,
     ``MarkSpanAbsent``, ``BasicScheduler``)"""
     beat = s.channels[HEARTBEAT][0]
-    s = with_channels(s, pop(s.channels, HEARTBEAT))
+    channels = pop(s.channels, HEARTBEAT)  # (the state is built once, at the end)
     maintainer = s.maintainers[m]
     if not handles_events(maintainer) or not maintainer.initialized:
-        return s
+        return with_channels(s, channels)
     if cfg.incarnation_ids and beat.incarnation != maintainer.incarnation:
-        return s  # addressed to an earlier incarnation on this node
+        return with_channels(s, channels)  # addressed to an earlier incarnation on this node
     d = beat.d
     if cfg.maintainer_dedup and beat.working and beat.de - 1 > maintainer.restarted_de[d]:
         # an instance created at epoch de works: every failure below de is an older instance's
-        maintainer = maintainer._replace(restarted_de=put(maintainer.restarted_de, d, beat.de - 1))
-        s = with_maintainers(s, put(s.maintainers, m, maintainer))
+        maintainer = with_restarted_de(maintainer, put(maintainer.restarted_de, d, beat.de - 1))
     operator = maintainer.operators[d]
+    spans = s.spans
     if not operator:
-        if beat.working and s.spans[d] in (SPAN_MISSING, SPAN_READDED):
+        if beat.working and spans[d] in (SPAN_MISSING, SPAN_READDED):
             bare = Command(op=CMD_REMOVE, d=d, by_restart=False, incarnation=maintainer.incarnation)
-            if not any(same_command(bare, k) for k in s.channels[schedule_of(m)]):
-                s = with_channels(s, send(s.channels, schedule_of(m), behind(s.channels, m, bare), cfg))
-        elif not beat.working and cfg.absent_on_stopped and s.spans[d] == SPAN_LOCAL:
+            if not on_its_way(channels[schedule_of(m)], bare):
+                channels = send(channels, schedule_of(m), behind(channels, m, bare), cfg)
+        elif not beat.working and cfg.absent_on_stopped and spans[d] == SPAN_LOCAL:
             # the replicating span's dispatcher stopped with no operator: absent, and the basic
             # scheduler adds it back (here, on the DM's node)
-            added = Operator(kind=ADD, phase=0)
-            s = with_maintainers(s, put(s.maintainers, m, with_operators(maintainer, put(maintainer.operators, d, added))))
-        return s
+            maintainer = with_operators(maintainer, put(maintainer.operators, d, ADDED))
+    else:
+        maintainer, spans = driven(maintainer, spans, d, beat.working)
+    maintainers = s.maintainers if maintainer == s.maintainers[m] else put(s.maintainers, m, maintainer)
+    return with_maintainers_spans_channels(s, maintainers, spans, channels)
+
+
+@memo  # the states share few of these values: hashing them is cheaper than rebuilding them
+def driven(maintainer, spans: tuple, d: int, working: bool) -> tuple:
+    """The maintainer and the span places after a status of D, working or not, drives the
+    maintainer's operator for D (``Controller.HandleStatus``, ``MoveDispatcherOperator.Check``)."""
+    operator = maintainer.operators[d]
     finished = False
-    spans = s.spans
     if operator.kind == RESTART:
-        if operator.phase == PHASE_REMOVE and not beat.working:
+        if operator.phase == PHASE_REMOVE and not working:
             operator = RESTART_ADDING
-        elif operator.phase == PHASE_ADD and beat.working:
+        elif operator.phase == PHASE_ADD and working:
             finished = True
     elif operator.kind in REMOVING_KINDS:
-        if not beat.working:
+        if not working:
             finished = True
             spans = put(spans, d, SPAN_ELSEWHERE if OPERATOR_KINDS[operator.kind] == "move" else SPAN_MISSING)
-    elif beat.working:
+    elif working:
         finished = True
     if finished or operator is not maintainer.operators[d]:  # one the status does not move stays as it is
         maintainer = with_operators(maintainer, put(maintainer.operators, d, () if finished else operator))
-        s = with_maintainers(s, put(s.maintainers, m, maintainer))
-    if spans is not s.spans:
-        s = with_spans(s, spans)
-    return s
+    return maintainer, spans
 
 
 # --- the bootstrap answer (read by the orchestrator's step) ----------------------------------
@@ -493,7 +528,7 @@ def finish_bootstrap(s, cfg, m: int):
                   for place, instance in zip(s.spans, s.instances))
     maintainer = with_initialized(s.maintainers[m], True)
     if cfg.maintainer_dedup:
-        maintainer = maintainer._replace(restarted_de=tuple(
+        maintainer = with_restarted_de(maintainer, tuple(
             max(known, instance.first_de - 1) if instance else known
             for known, instance in zip(maintainer.restarted_de, s.instances)))
     return with_maintainers_spans(s, put(s.maintainers, m, maintainer), spans)

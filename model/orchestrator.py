@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from . import tracker
 from .maintainer import finish_bootstrap, handles_events
-from .state import BOOTSTRAP, put, with_channels, with_dm, with_maintainer_incarnation_term
+from .state import (BOOTSTRAP, put, with_channels, with_dm, with_epoch_pending, with_held,
+                    with_maintainer_incarnation_term, with_me)
 
 
 def should_rebind(cfg, dm, bootstrap) -> bool:
@@ -58,9 +59,9 @@ def dm_recv_bootstrap(s, cfg, m):
         return s  # a copy from a maintainer that an earlier-answered one has replaced
     dm = s.dm
     if should_rebind(cfg, dm, bootstrap):
-        dm = dm._replace(epoch=bootstrap.epoch, pending=tracker.rebind(dm.pending, bootstrap.epoch))
+        dm = with_epoch_pending(dm, bootstrap.epoch, tracker.rebind(dm.pending, bootstrap.epoch))
         if cfg.rebind_held:  # identities built but not yet added: they would be added stale
-            dm = dm._replace(held=tuple(identity._replace(me=bootstrap.epoch) for identity in dm.held))
+            dm = with_held(dm, tuple([with_me(identity, bootstrap.epoch) for identity in dm.held]))
     s = with_dm(s, with_maintainer_incarnation_term(dm, bootstrap.sender, bootstrap.incarnation, bootstrap.term))
     sender = s.maintainers[bootstrap.sender]
     if handles_events(sender) and not sender.initialized:

@@ -11,7 +11,8 @@ closed instance's message can still fail later (finding N5).
 from __future__ import annotations
 
 from .channels import has_room, push
-from .state import EVENTS, SINK_ERROR, Report, put, spend
+from .state import (EVENTS, SINK_ERROR, Report, put, spend, with_accepted_accepted_de, with_blocked, with_fails_left,
+                    with_fallback, with_producer_instances_budget, with_reported_channels_ghost)
 
 
 def normalize(batch: tuple) -> tuple:
@@ -55,13 +56,13 @@ def report(s, cfg, batch: tuple):
     if not accepted:
         return s
     if not has_room(s.channels, EVENTS, cfg):
-        return s._replace(fallback=SINK_ERROR)
+        return with_fallback(s, SINK_ERROR)
     accepted_by, accepted_de = s.ghost.accepted, s.ghost.accepted_de
     for entry in accepted:
         accepted_by = put(accepted_by, entry.d, entry.lifecycle)
         accepted_de = put(accepted_de, entry.d, entry.de)
-    return s._replace(reported=record(s.reported, accepted), channels=push(s.channels, EVENTS, accepted),
-                      ghost=s.ghost._replace(accepted=accepted_by, accepted_de=accepted_de))
+    return with_reported_channels_ghost(s, record(s.reported, accepted), push(s.channels, EVENTS, accepted),
+                                        with_accepted_accepted_de(s.ghost, accepted_by, accepted_de))
 
 
 # --- dml_fail(d, lifecycle) ------------------------------------------------------------------
@@ -71,10 +72,8 @@ def dml_fail_args(s, cfg):
     """Internal args ``(d, i)``: message ``i`` of ``producer[d]`` (the label shows its
     lifecycle), while the behaviour's ``failures`` bound is not used up."""
     if s.budget.failures >= cfg.failures:
-        return
-    for d, messages in enumerate(s.producer):
-        for i in range(len(messages)):
-            yield (d, i)
+        return ()
+    return [(d, i) for d, messages in enumerate(s.producer) for i in range(len(messages))]
 
 
 def dml_fail(s, cfg, d, i):
@@ -84,10 +83,10 @@ def dml_fail(s, cfg, d, i):
     message = s.producer[d][i]
     left = message.fails_left - 1
     messages = s.producer[d]
-    messages = put(messages, i, message._replace(fails_left=left)) if left else messages[:i] + messages[i + 1 :]
+    messages = put(messages, i, with_fails_left(message, left)) if left else messages[:i] + messages[i + 1 :]
     instances = s.instances
     if message.live:
-        instances = put(instances, d, instances[d]._replace(blocked=True))
+        instances = put(instances, d, with_blocked(instances[d], True))
     budget = spend(s.budget, "failures")
-    s = s._replace(producer=put(s.producer, d, messages), instances=instances, budget=budget)
+    s = with_producer_instances_budget(s, put(s.producer, d, messages), instances, budget)
     return report(s, cfg, (Report(d=d, de=message.de, lifecycle=message.lifecycle),))

@@ -29,6 +29,7 @@ idealised check that compares the lifecycle of a Working status with the pending
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 # --- names of the encoded values ------------------------------------------------------------
@@ -348,6 +349,17 @@ def initial_state(cfg) -> State:
     )
 
 
+# A value-keyed cache for a pure function of records (no config: its hash is slow): hashing
+# a record is C code, while a Python scan or rebuild of one is not, and a search's states share
+# few values of each part (100,000 states of the reference configuration: 60 maintainers
+# tuples, 88 DM records, under 10,000 channel tuples). Bounded, as a deep sweep meets many.
+memo = lru_cache(maxsize=1 << 15)
+
+# ``build(Cls, (field, ...))``: a record from all its fields in order, without the keyword
+# constructor's argument parsing (a third of its cost), for the records hot steps make
+build = tuple.__new__
+
+
 def put(items: tuple, i: int, value) -> tuple:
     """``items`` with position ``i`` replaced by ``value``."""
     items = list(items)  # (one list and one tuple: cheaper than slicing and joining three tuples)
@@ -363,22 +375,43 @@ def put(items: tuple, i: int, value) -> tuple:
 
 def setter(cls, *fields: str):
     """A function ``(record, value, ...) -> record`` of type ``cls`` with ``fields`` replaced
-    by the values, in that order."""
+    by the values, in that order. One to four fields, each count written out: a loop over
+    ``zip(indices, values)`` would double the cost of a two-field update."""
     new = tuple.__new__
+    indices = [cls._fields.index(field) for field in fields]
     if len(fields) == 1:
-        i = cls._fields.index(fields[0])
+        (i,) = indices
 
         def set_fields(record, value):
             items = list(record)
             items[i] = value
             return new(cls, items)
-    else:
-        indices = tuple(cls._fields.index(field) for field in fields)
+    elif len(fields) == 2:
+        i, j = indices
 
-        def set_fields(record, *values):
+        def set_fields(record, a, b):
             items = list(record)
-            for i, value in zip(indices, values):
-                items[i] = value
+            items[i] = a
+            items[j] = b
+            return new(cls, items)
+    elif len(fields) == 3:
+        i, j, k = indices
+
+        def set_fields(record, a, b, c):
+            items = list(record)
+            items[i] = a
+            items[j] = b
+            items[k] = c
+            return new(cls, items)
+    else:
+        i, j, k, m = indices
+
+        def set_fields(record, a, b, c, d):
+            items = list(record)
+            items[i] = a
+            items[j] = b
+            items[k] = c
+            items[m] = d
             return new(cls, items)
 
     set_fields.__name__ = set_fields.__qualname__ = f"with_{'_'.join(fields)}"
@@ -399,20 +432,39 @@ with_maintainers_ghost = setter(State, "maintainers", "ghost")
 with_maintainers_spans = setter(State, "maintainers", "spans")
 with_channels_budget = setter(State, "channels", "budget")
 with_channels_fallback = setter(State, "channels", "fallback")
+with_instances_channels = setter(State, "instances", "channels")
+with_dm_reported_channels = setter(State, "dm", "reported", "channels")
+with_maintainers_channels = setter(State, "maintainers", "channels")
+with_maintainers_channels_budget = setter(State, "maintainers", "channels", "budget")
+with_maintainers_spans_channels = setter(State, "maintainers", "spans", "channels")
+with_producer_instances_budget = setter(State, "producer", "instances", "budget")
+with_reported_channels_ghost = setter(State, "reported", "channels", "ghost")
+with_instances_epoch_base_ghost = setter(State, "instances", "epoch_base", "ghost")
+with_instances_epoch_base_producer_budget = setter(State, "instances", "epoch_base", "producer", "budget")
 with_pending = setter(Dm, "pending")
 with_held = setter(Dm, "held")
 with_pending_held = setter(Dm, "pending", "held")
 with_maintainer_incarnation_term = setter(Dm, "maintainer", "incarnation", "term")
+with_epoch_pending = setter(Dm, "epoch", "pending")
+with_me = setter(Identity, "me")
+with_me_handled = setter(Pending, "me", "handled")
 with_operators = setter(Maintainer, "operators")
 with_operators_attempts = setter(Maintainer, "operators", "attempts")
 with_status = setter(Maintainer, "status")
 with_initialized = setter(Maintainer, "initialized")
+with_restarted_de = setter(Maintainer, "restarted_de")
 with_removing_restarted = setter(Instance, "removing", "restarted")
 with_working = setter(Instance, "working")
+with_de = setter(Instance, "de")
+with_blocked = setter(Instance, "blocked")
+with_fails_left = setter(Message, "fails_left")
 with_live = setter(Message, "live")
 with_handled = setter(Pending, "handled")
 with_removed = setter(Pending, "removed")
 with_restarts = setter(Ghost, "restarts")
+with_lifecycles = setter(Ghost, "lifecycles")
+with_remote_restarts = setter(Ghost, "remote_restarts")
+with_accepted_accepted_de = setter(Ghost, "accepted", "accepted_de")
 
 _BUDGET_INDEX = {field: i for i, field in enumerate(Budget._fields)}
 

@@ -7,7 +7,7 @@ pending), see ``model.abstractions``.
 
 from __future__ import annotations
 
-from .state import Identity, Pending, put, with_handled, with_removed
+from .state import Identity, Pending, build, put, with_handled, with_me_handled, with_removed
 
 
 def same_identity(entry: Pending, identity: Identity) -> bool:
@@ -19,7 +19,8 @@ def add(pending: tuple, identities: tuple) -> tuple:
     """``recoverTracker.add``: a new entry per identity whose D is not pending yet."""
     for identity in identities:
         if not pending[identity.d]:
-            entry = Pending(de=identity.de, me=identity.me, removed=False, handled=False, lifecycle=identity.lifecycle)
+            # Pending(de, me, removed, handled, lifecycle)
+            entry = build(Pending, (identity.de, identity.me, False, False, identity.lifecycle))
             pending = put(pending, identity.d, entry)
     return pending
 
@@ -50,4 +51,4 @@ def removable_by(pending: tuple, identity: Identity) -> bool:
 
 def rebind(pending: tuple, me: int) -> tuple:
     """The design's ``rebindMaintainerEpoch``: every entry takes ``me`` and may be resent."""
-    return tuple(entry._replace(me=me, handled=False) if entry else () for entry in pending)
+    return tuple([with_me_handled(entry, me, False) if entry else () for entry in pending])

@@ -176,3 +176,19 @@ def test_wire_order_holds_a_command_and_a_bootstrap_behind_the_responses_sent_be
     # a command sent later than the response waits for nothing; the same command again is queued already
     later = channels.behind(handled.channels, 0, command._replace(waits=0))
     assert later.waits == 0 and channels.same_command(later, command)
+
+
+def test_a_setter_is_replace_by_position():
+    """``state.setter`` writes each field count out by hand (speed): every count must still be
+    ``_replace`` of those fields, with the record's own type."""
+    from model.state import Dm, Instance, setter
+
+    instance = Instance(de=1, first_de=1, working=True, blocked=False, removing=False, lifecycle=1, restarted=False)
+    fields = ("de", "blocked", "lifecycle", "restarted")
+    values = (4, True, 3, True)
+    for count in range(1, len(fields) + 1):
+        updated = setter(Instance, *fields[:count])(instance, *values[:count])
+        assert type(updated) is Instance
+        assert updated == instance._replace(**dict(zip(fields[:count], values[:count])))
+    dm_record = Dm(maintainer=0, epoch=1, pending=((),), held=(), incarnation=1)
+    assert setter(Dm, "term", "maintainer")(dm_record, 2, 1) == dm_record._replace(term=2, maintainer=1)
