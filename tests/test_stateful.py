@@ -156,7 +156,7 @@ def test_hypothesis_finds_pr4139_violations_with_the_fuse_on(name):
 def visited_outside(reachable: set):
     """An ``on_state`` hook that fails a walk at a state outside ``reachable``."""
     def check(state):
-        if RecoverModel.fingerprint(None, state) & FP_MASK not in reachable:
+        if RecoverModel.fingerprint(state) & FP_MASK not in reachable:
             raise AssertionError("a Hypothesis walk reached a state the BFS did not")
     return check
 
@@ -170,7 +170,7 @@ def test_hypothesis_walks_stay_in_the_bfs_reachable_set(preset, overrides):
     machine = make_machine(factory, [], 40, seed=1,
                            on_state=lambda s: (visited_outside(reachable)(s), seen.append(s)))
     run(machine, max_examples=100)
-    distinct = {RecoverModel.fingerprint(None, s) & FP_MASK for s in seen}
+    distinct = {RecoverModel.fingerprint(s) & FP_MASK for s in seen}
     assert len(distinct) > len(reachable) // 10  # the walks went somewhere
 
 
