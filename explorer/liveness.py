@@ -143,10 +143,11 @@ class Moves:
     def of(cls, graph) -> Moves:
         n = graph.expanded
         offset = np.array(graph.offset, dtype=np.int64)
-        dst = np.array(graph.dst, dtype=np.int64)[:offset[-1]]
-        src = np.repeat(np.arange(n, dtype=np.int64), np.diff(offset))
+        index = _index_type(max(len(graph.dst), n, len(graph.labels)))
+        dst = np.array(graph.dst, dtype=index)[:offset[-1]]
+        src = np.repeat(np.arange(n, dtype=index), np.diff(offset))
         move = (src != dst) & (dst < n)  # an edge to a state never expanded: no cycle through it
-        label = np.array(graph.label, dtype=np.int64)[:offset[-1]]
+        label = np.array(graph.label, dtype=index)[:offset[-1]]
         return cls(n, len(graph.labels), src[move], dst[move], label[move])
 
     def leaving(self, states: np.ndarray) -> Moves:
@@ -167,13 +168,14 @@ class Moves:
         (self-loops left out): a mask of the states that are one on their own, and per state
         the number of its larger component (-1 for none), with how many there are."""
         states = np.flatnonzero(inside)
-        local = np.full(self.n, -1, dtype=np.int64)  # a state's index among ``states``
+        local = np.full(self.n, -1, dtype=self.src.dtype)  # a state's index among ``states``
         local[states] = np.arange(len(states))
         keep = inside[self.src] & inside[self.dst]
         src, dst = local[self.src[keep]], local[self.dst[keep]]
         offset = np.zeros(len(states) + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=len(states)), out=offset[1:])
-        number = np.array(_tarjan(array("q", offset.tobytes()), array("q", dst.tobytes()), deadline), dtype=np.int64)
+        rows = array(_ARRAY_CODES[dst.dtype.itemsize], dst.tobytes())
+        number = np.array(_tarjan(array("q", offset.tobytes()), rows, deadline), dtype=np.int64)
         larger = np.bincount(number, minlength=1) > 1
         renumbered = np.cumsum(larger) - 1  # the larger components numbered from 0
         alone = np.zeros(self.n, dtype=bool)
@@ -181,6 +183,15 @@ class Moves:
         group = np.full(self.n, -1, dtype=np.int64)
         group[states] = np.where(larger[number], renumbered[number], -1)
         return alone, group, int(larger.sum())
+
+
+_ARRAY_CODES = {4: "i", 8: "q"}  # an array's type code for a numpy int of that many bytes
+
+
+def _index_type(count: int) -> type:
+    """The numpy type of state numbers, edge positions and label ids below ``count``: 4 bytes
+    where they fit (half the memory of the edge arrays a check holds), else 8."""
+    return np.int32 if count < 2**31 else np.int64
 
 
 def _tarjan(offset: array, dst: array, deadline: float | None) -> list[int]:
