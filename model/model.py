@@ -63,8 +63,8 @@ class RecoverModel:
     def observe(self, state) -> dict:
         return observe(state)
 
-    # every leaf is an int (none negative) or a bool and every node a tuple: hash() is
-    # process-independent and faithful; the built-in itself, so a search calls no Python frame
+    # every leaf is an int or a bool and every node a tuple: hash() is process-independent;
+    # the built-in itself, so a search calls no Python frame a transition
     fingerprint = staticmethod(hash)
 
     # the state in parts, for the batched search's frontier (explorer/batched.py); plain
