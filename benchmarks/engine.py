@@ -119,6 +119,11 @@ def median_runs(spec: dict, configs: list[tuple[str, int]], runs: int) -> list[d
     return medians([lambda config=config: run_once(spec, *config) for config in configs], runs)
 
 
+def load() -> str:
+    """The machine's load average (1, 5 and 15 minutes), for a benchmark's report."""
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
 def medians(runners: list, runs: int) -> list[dict]:
     """Per runner (a function that runs once), the median of ``runs`` runs' seconds, bytes and
     CPU seconds if given (the other fields are the first run's); the runners take turns run by

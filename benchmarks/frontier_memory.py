@@ -50,7 +50,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from engine import RECOVER_2D, medians  # noqa: E402
+from engine import RECOVER_2D, load, medians  # noqa: E402
 
 ONE_RUN = r"""
 import json, resource, sys, time
@@ -172,7 +172,7 @@ def main() -> None:
     parser.add_argument("--only", help="the configurations whose name contains this")
     args = parser.parse_args()
     cases = [(name, spec) for name, spec in CASES if not args.only or args.only in name]
-    print(f"load {'{:.2f} {:.2f} {:.2f}'.format(*os.getloadavg())}; median of {args.runs} fresh processes")
+    print(f"load {load()}; median of {args.runs} fresh processes")
     print(f"{'configuration':<40} {'frontier':<14} {'states':>10} {'seconds':>8} {'CPU s':>7} {'B/state':>8} "
           f"{'time ratio (CPU) against as before':>36}")
     for name, spec in cases:
@@ -186,7 +186,7 @@ def main() -> None:
             for i, variant in enumerate(VARIANTS):
                 print(split_row(name, variant, {**run_once(spec, variant, split=True),
                                                 **({"bytes": rows[i]["bytes"]} if rows else {})}))
-    print(f"load {'{:.2f} {:.2f} {:.2f}'.format(*os.getloadavg())}")
+    print(f"load {load()}")
 
 
 if __name__ == "__main__":

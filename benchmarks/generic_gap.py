@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -40,6 +40,9 @@ from explorer import explore  # noqa: E402
 from explorer.base import action_of, count_elements  # noqa: E402
 from explorer.examples import EXAMPLES  # noqa: E402
 from explorer.fingerprint import FP_MASK  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine import load  # noqa: E402  (the machine's load, as every benchmark reports it)
 
 MODELS = [
     ("two-phase commit, 7 RMs", "two_phase_naive", {"rms": 7}),
@@ -129,7 +132,7 @@ def main() -> None:
         return run_one(args.one[0], int(args.one[1]))
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    print(f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}; CPU seconds, median of {args.runs}")
+    print(f"load {load()}; CPU seconds, median of {args.runs}")
     for index, (title, _, _) in enumerate(MODELS):
         times: dict[str, list[float]] = {v: [] for v in VARIANTS}
         counts = set()

@@ -28,7 +28,7 @@ from collections import deque
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from engine import RECOVER_2D as REFERENCE  # noqa: E402
+from engine import RECOVER_2D as REFERENCE, load  # noqa: E402
 from explorer import explore  # noqa: E402
 from invariants.properties import properties_for  # noqa: E402
 from model import RecoverModel, make_config  # noqa: E402
@@ -143,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=40_000)
     args = parser.parse_args()
-    print(f"load {'{:.2f} {:.2f} {:.2f}'.format(*os.getloadavg())}")
+    print(f"load {load()}")
     where_a_run_goes()
     primitives(args.states)
 

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from engine import PLAIN_BFS, medians  # noqa: E402  (the plain BFS and the interleaved medians)
+from engine import PLAIN_BFS, load, medians  # noqa: E402  (the plain BFS, the load, the interleaved medians)
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -108,10 +108,6 @@ def same_search(a: dict, b: dict, what: str) -> None:
         raise SystemExit(f"{what}: {a['distinct']}/{a['generated']} states against {b['distinct']}/{b['generated']}")
     if a["verdicts"] is not None and b["verdicts"] is not None and a["verdicts"] != b["verdicts"]:
         raise SystemExit(f"{what}: verdicts differ")
-
-
-def load() -> str:
-    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def row(what: str, states: str, this: str, against: str, ratio: str, note: str = "") -> str:

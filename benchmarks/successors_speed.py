@@ -20,6 +20,10 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from engine import load  # noqa: E402  (the machine's load, as every benchmark reports it)
+
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CASES = [
@@ -63,10 +67,6 @@ def run_in(tree: str, preset: str, config: dict, limit: int) -> dict:
     out = subprocess.run([sys.executable, "-c", TIMING, json.dumps([preset, config, limit])], cwd=tree, env=env,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
-
-
-def load() -> str:
-    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def main() -> None:
