@@ -14,7 +14,10 @@ time (``time.process_time``), the median of ``--runs``:
   states, a parent index and a successor position per state (for traces); no checks;
 * ``floor+coverage``: and the coverage counts (fired per label, new states per label);
 * ``engine, no guard``: ``explore()`` with ``hash`` trusted (the :class:`HashGuard` left out);
-* ``engine``: ``explore()`` as a user runs it.
+* ``engine, Python guard``: ``explore()`` with the guard's per-state fast path in pure Python
+  (as where the install found no C compiler);
+* ``engine``: ``explore()`` as a user runs it (the fast path in C, ``explorer/_guard.c``, where
+  the install built it: the script says which).
 
 Each is printed as a ratio against ``plain`` (above 1: faster than the plain BFS), with the
 guard's cost per new state (engine against engine without the guard).
@@ -36,6 +39,7 @@ from collections import Counter, deque
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import explorer.base  # noqa: E402
+import explorer.fingerprint  # noqa: E402
 from explorer import explore  # noqa: E402
 from explorer.base import action_of, count_elements  # noqa: E402
 from explorer.examples import EXAMPLES  # noqa: E402
@@ -96,11 +100,17 @@ def engine(model, guard: bool = True) -> int:
         explorer.base.fingerprint_of = trusting
 
 
+def engine_python_guard(model) -> int:
+    explorer.fingerprint.step_passes = explorer.fingerprint._step_passes
+    return engine(model)
+
+
 VARIANTS = {
     "plain": plain,
     "floor": floor,
     "floor+coverage": lambda m: floor(m, coverage=True),
     "engine, no guard": lambda m: engine(m, guard=False),
+    "engine, Python guard": engine_python_guard,
     "engine": engine,
 }
 
@@ -132,7 +142,9 @@ def main() -> None:
         return run_one(args.one[0], int(args.one[1]))
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    print(f"load {load()}; CPU seconds, median of {args.runs}")
+    in_c = explorer.fingerprint.step_passes is not explorer.fingerprint._step_passes
+    fast_path = "in C" if in_c else "in Python (explorer._guard not built)"
+    print(f"load {load()}; CPU seconds, median of {args.runs}; the guard's fast path {fast_path}")
     for index, (title, _, _) in enumerate(MODELS):
         times: dict[str, list[float]] = {v: [] for v in VARIANTS}
         counts = set()
@@ -146,8 +158,10 @@ def main() -> None:
         median = {v: statistics.median(t) for v, t in times.items()}
         distinct = counts.pop()
         cells = ", ".join(f"{v} {median[v]:.3f} s ({median['plain'] / median[v]:.2f}x)" for v in VARIANTS)
-        guard_ns = (median["engine"] - median["engine, no guard"]) / distinct * 1e9
-        print(f"{title}, {distinct:,} states: {cells}; the guard {guard_ns:.0f} ns a new state")
+        guard_ns = {v: (median[v] - median["engine, no guard"]) / distinct * 1e9
+                    for v in ("engine, Python guard", "engine")}
+        print(f"{title}, {distinct:,} states: {cells}; the guard {guard_ns['engine']:.0f} ns a new state"
+              f" ({guard_ns['engine, Python guard']:.0f} ns in Python)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from collections import namedtuple
 
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,20 @@ from hypothesis import strategies as st
 from engine_helpers import outcome
 from explorer import Invariant, explore
 from explorer.examples import Chameneos, Klotski, TwoPhaseNaive
+from explorer import fingerprint
 from explorer.fingerprint import HashGuard, UnfaithfulHash, stable_fingerprint
+
+try:
+    from explorer._guard import step_passes as c_step_passes
+except ImportError:  # the install found no C compiler: the pure-Python fast path runs alone
+    c_step_passes = None
+
+# each test that takes ``step_passes`` runs the guard's fast path in pure Python and in C
+FAST_PATHS = pytest.mark.parametrize("step_passes", [
+    pytest.param(fingerprint._step_passes, id="python"),
+    pytest.param(c_step_passes, id="c", marks=pytest.mark.skipif(
+        c_step_passes is None, reason="explorer._guard was not built (no C compiler at install)")),
+])
 
 ENGINES = ({"engine": "states"}, {"engine": "batched"}, {"engine": "states", "workers": 2})
 
@@ -127,22 +142,26 @@ def _same(a, b) -> bool:
         return a is b
 
 
+@FAST_PATHS
 @pytest.mark.parametrize("parent, child", STEPS, ids=repr)
-def test_a_successor_is_refused_where_it_differs_from_its_parent(parent, child):
+def test_a_successor_is_refused_where_it_differs_from_its_parent(parent, child, step_passes):
     """The fast path for a successor skips only the members it shares with its parent (the same objects)."""
     guard = HashGuard()
     guard.check(parent)
     shared = tuple(p if _same(p, c) else c for p, c in zip(parent, child))  # the parent's objects where it can
     assert not _same(shared, parent)
-    with pytest.raises(UnfaithfulHash, match="a state holds"):
+    with mock.patch.object(fingerprint, "step_passes", step_passes), \
+            pytest.raises(UnfaithfulHash, match="a state holds"):
         guard.check_step(shared, parent)
 
 
+@FAST_PATHS
 @pytest.mark.parametrize("first, twin", TWINS, ids=repr)
-def test_a_successor_equal_to_a_passed_state_but_of_other_types_is_refused(first, twin):
+def test_a_successor_equal_to_a_passed_state_but_of_other_types_is_refused(first, twin, step_passes):
     guard = HashGuard()
     guard.check(first)
-    with pytest.raises(UnfaithfulHash, match="a state holds"):
+    with mock.patch.object(fingerprint, "step_passes", step_passes), \
+            pytest.raises(UnfaithfulHash, match="a state holds"):
         guard.check_step(twin, first)
 
 
@@ -178,14 +197,20 @@ def _verdict(check, state) -> str | None:
 STATES = st.one_of(st.lists(VALUES, min_size=1, max_size=4).map(tuple), st.frozensets(VALUES, max_size=4))
 
 
+@FAST_PATHS
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(STATES, st.lists(st.booleans(), min_size=1, max_size=4),
                           st.lists(VALUES, min_size=1, max_size=4)), min_size=1, max_size=4))
-def test_the_fast_paths_agree_with_the_full_check(steps):
+def test_the_fast_paths_agree_with_the_full_check(step_passes, steps):
     """Two guards see the same states, each a successor of the last passed one (sharing some of
     its members) or a state of its own: one checks as the search does (``check_step``, which
     falls back on ``check``, which has a fast path of its own), the other by ``_parts`` alone,
     member by member. They refuse the same states."""
+    with mock.patch.object(fingerprint, "step_passes", step_passes):
+        _agree_with_the_full_check(steps)
+
+
+def _agree_with_the_full_check(steps) -> None:
     fast, full = HashGuard(), HashGuard()
     parent = None
     for state, keep, fresh in steps:
@@ -197,6 +222,26 @@ def test_the_fast_paths_agree_with_the_full_check(steps):
         if verdict is not None:
             return
         parent = state
+
+
+def _members_two_levels_down(state) -> set:
+    parts = set(state) if type(state) in (tuple, frozenset) else {state}
+    return parts | {m for p in parts if type(p) in (tuple, frozenset) for m in p}
+
+
+@pytest.mark.skipif(c_step_passes is None, reason="explorer._guard was not built (no C compiler at install)")
+@settings(max_examples=400, deadline=None)
+@given(STATES, st.lists(st.booleans(), min_size=1, max_size=4), st.lists(VALUES, min_size=1, max_size=4),
+       st.lists(st.booleans(), max_size=12), st.lists(VALUES, max_size=4),
+       st.sets(st.sampled_from([int, bool, str, float, tuple, frozenset, type(None), bytes, Pair])))
+def test_the_c_fast_path_answers_as_the_python_one(parent, keep, fresh, known, others, set_members):
+    """``explorer/_guard.c`` against ``_step_passes`` on a successor of a random state, with
+    ``verified`` some of the values the two hold (two levels down) and some others."""
+    state = _successor(parent, keep, fresh) if type(parent) is tuple else fresh[0]
+    values = sorted(_members_two_levels_down(state) | _members_two_levels_down(parent), key=repr)
+    verified = {v for v, k in zip(values, known) if k} | set(others)
+    assert c_step_passes(state, parent, verified, set_members) is \
+        fingerprint._step_passes(state, parent, verified, set_members)
 
 
 def test_a_bool_and_an_int_at_one_place_clash_across_guards():
