@@ -76,6 +76,13 @@ class Finding:
     dropped: Check | None = None  # the check with that assumption taken away
     hypothetical: tuple[Check, ...] = ()  # what-if checks Go cannot produce: reported, never decisive
 
+    @property
+    def assumption_knobs(self) -> tuple[str, ...]:
+        """The config keys only the assumption-dropped check sets: the assumption it drops."""
+        if self.dropped is None:
+            return ()
+        return tuple(k for k in self.dropped.config if all(k not in c.config for c in self.checks))
+
 
 @attrs.frozen
 class CheckOutcome:

@@ -11,7 +11,11 @@ findings table says whether one does).
 
 from __future__ import annotations
 
+import attrs
+
+from explorer.evidence import evidence
 from explorer.explain import MAX_NODES, Explanation, Variant, explain
+from explorer.trace import TraceError, replay_trace, trace_to_json
 from model import PRESETS, RecoverModel, make_config
 from model.config import KNOBS, value_text
 from model.scenario import matches
@@ -83,3 +87,67 @@ def explain_outcome(outcome: CheckOutcome, max_nodes: int = MAX_NODES) -> Explan
     check = outcome.check
     prop = property_named(outcome.model.config, check.prop, outcome.property_name)
     return explain_trace(outcome.preset, dict(check.config), check.prop, outcome.model, prop, outcome.trace, max_nodes)
+
+
+# A knob a check sets that asks its property's question rather than isolating a neighbour's
+# mechanism: `recovers_without_fuse` asks what happens with the fuse off, on any preset. (A
+# finding's dropped assumption is its question too: :attr:`Finding.assumption_knobs`.)
+FRAMING = ("timeout_fuse",)
+
+
+@attrs.frozen
+class OnPreset:
+    """Whether a counterexample is a run of its preset itself. ``isolation`` (knob -> the
+    check's value) are the knobs the check changes to keep another finding's mechanism out,
+    ``framing`` those that ask its own question (the fuse off, a dropped assumption). With the
+    isolation knobs at the preset's values the trace is replayed field for field: ``shows`` is
+    what it still shows there (:func:`explorer.evidence.evidence`), or ``failure`` why it is no
+    such run (the first step that goes otherwise, or what it no longer shows)."""
+
+    preset: str
+    isolation: dict
+    framing: dict
+    shows: str | None = None
+    failure: str | None = None
+
+    @property
+    def replays(self) -> bool:
+        return self.failure is None
+
+    def text(self) -> str:
+        preset = f"`{self.preset}`"
+        framing = f" It also changes {_knobs(self.framing)}: its question, not an isolation." if self.framing else ""
+        if not self.isolation:
+            return f"A run of {preset} with no isolation knob.{framing}"
+        ours, theirs = _knobs(self.isolation), _knobs({k: PRESETS[self.preset][k] for k in self.isolation})
+        if self.replays:
+            return (f"A run of {preset} without the check's isolation too: with {theirs} instead of {ours}, it "
+                    f"replays field for field and shows {self.shows}.{framing}")
+        return (f"**Not a run of {preset} without the check's isolation**: with {theirs} instead of {ours}, "
+                f"{self.failure}. This trace needs the isolation: the verdict on {preset} rests on the check's "
+                f"configuration, isolation included.{framing}")
+
+
+def _knobs(values: dict) -> str:
+    return ", ".join(f"`{k}={value_text(v)}`" for k, v in values.items())
+
+
+def on_preset_itself(outcome: CheckOutcome, framing: tuple[str, ...] = FRAMING) -> OnPreset:
+    """Replay ``outcome``'s counterexample on its preset with the check's isolation knobs (every
+    knob it changes from the preset's value but those in ``framing``) at the preset's values. On
+    ``pr4139`` this asks whether the Go code can take the trace as printed: an isolation knob
+    may remove a behaviour of Go's that the trace's order depends on."""
+    fixed, preset = dict(outcome.check.config), outcome.preset
+    changed = {k: v for k, v in fixed.items() if k in KNOBS and v != PRESETS[preset][k]}
+    isolation = {k: v for k, v in changed.items() if k not in framing}
+    framed = {k: v for k, v in changed.items() if k in framing}
+    if not isolation:
+        return OnPreset(preset, {}, framed)
+    config = make_config(preset, {k: v for k, v in fixed.items() if k not in isolation})
+    model = RecoverModel(config)
+    prop = property_named(config, outcome.check.prop, outcome.property_name)
+    try:
+        replayed = replay_trace(model, trace_to_json(outcome.model, outcome.trace))
+        return OnPreset(preset, isolation, framed, shows=evidence(model, prop, replayed))
+    except TraceError as exc:
+        return OnPreset(preset, isolation, framed, failure=str(exc))

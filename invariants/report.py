@@ -11,6 +11,7 @@ from explorer.report import explanation_markdown, explanation_to_json, markdown_
 from explorer.trace import mermaid_sequence, trace_rows, trace_to_json
 
 from .catalog import CLAIM_SCOPE, PRESET_ORDER, CheckOutcome, Finding, FindingVerdict, grid_checks
+from .explain import FRAMING, on_preset_itself
 from .grid import GRIDS
 
 
@@ -96,10 +97,23 @@ def verdict_to_json(v: FindingVerdict, pinned: str | None, explanation=None) -> 
             "point": shown.label,
             "command": reproduce_command(shown),
             "trace": trace_to_json(shown.model, shown.trace),
+            "on_preset_itself": _on_preset_json(v, shown),
             "mermaid": mermaid_sequence(shown.model, shown.trace),
             "explanation": None if explanation is None else explanation_to_json(shown.model, shown.trace, explanation),
         },
     }
+
+
+def shown_on_preset(v: FindingVerdict, shown: CheckOutcome):
+    """Whether the cell's counterexample is a run of its preset itself (:func:`on_preset_itself`),
+    the finding's dropped assumption counted as its question, not as an isolation."""
+    return on_preset_itself(shown, FRAMING + v.finding.assumption_knobs)
+
+
+def _on_preset_json(v: FindingVerdict, shown: CheckOutcome) -> dict:
+    seen = shown_on_preset(v, shown)
+    return {"isolation": seen.isolation, "framing": seen.framing, "replays": seen.replays, "shows": seen.shows,
+            "failure": seen.failure}
 
 
 def table_cell(v: FindingVerdict) -> str:
@@ -224,6 +238,7 @@ def markdown_report(verdicts: list[FindingVerdict], pins: dict, interrupted: boo
         legend = " Essential steps in bold, with their role." if explanation else ""
         lines += ["", f"Counterexample to `{shown.property_name}` at {shown.label} ({len(shown.trace)} steps"
                   + (", a lasso" if shown.trace.is_lasso else "") + f"): `{reproduce_command(shown)}`.{legend}", "",
+                  shown_on_preset(v, shown).text(), "",
                   "| # | action | role | actor | Go function | changed fields |", "|---|---|---|---|---|---|"]
         for row in step_rows(shown.model, shown.trace):
             loop = " ⟲" if row["loop"] else ""

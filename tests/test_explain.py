@@ -262,3 +262,45 @@ def test_explanations_do_not_depend_on_the_hash_seed():
         assert done.returncode == 1, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+# -- is a counterexample a run of its preset itself (the check's isolation knobs dropped)? -----
+def _base_outcome(finding_id: str, preset: str, check: int = 0, dropped: bool = False):
+    from invariants.catalog import run_check
+    from invariants.findings import FINDINGS
+
+    finding = next(f for f in FINDINGS if f.id == finding_id)
+    outcome = run_check(finding.dropped if dropped else finding.checks[check], preset, max_states=200_000)
+    assert outcome.trace is not None, f"{finding_id}'s check found no counterexample on {preset}"
+    return finding, outcome
+
+
+def test_a_trace_that_needs_its_isolation_is_not_a_run_of_its_preset():
+    """A6's second check keeps N3 out with ``working_clears=never``; its trace handles a Working
+    status after the failure, which on pr4139 itself (any Working clears) goes otherwise."""
+    from invariants.explain import on_preset_itself
+
+    _, outcome = _base_outcome("A6", "pr4139", check=1)
+    seen = on_preset_itself(outcome)
+    assert seen.isolation == {"working_clears": "never"} and seen.framing == {"timeout_fuse": False}
+    assert not seen.replays and seen.failure.startswith("step ") and "dm_status" in seen.failure
+    assert "**Not a run of `pr4139`" in seen.text() and "`working_clears=any`" in seen.text()
+
+
+def test_a_trace_its_isolation_does_not_touch_is_a_run_of_its_preset():
+    """A3's check switches six neighbours' fixes on; its trace never reaches a step they change."""
+    from invariants.explain import on_preset_itself
+
+    _, outcome = _base_outcome("A3", "pr4139")
+    seen = on_preset_itself(outcome)
+    assert len(seen.isolation) == 6 and seen.replays and seen.shows == "a fair lasso that violates it"
+
+
+def test_a_dropped_assumption_is_the_question_not_an_isolation():
+    from invariants.explain import FRAMING, on_preset_itself
+
+    finding, outcome = _base_outcome("A2", "design", dropped=True)
+    assert finding.assumption_knobs == ("epoch_policy",)
+    seen = on_preset_itself(outcome, FRAMING + finding.assumption_knobs)
+    assert seen.isolation == {} and seen.framing == {"epoch_policy": "per_instance"} and seen.replays
+    assert on_preset_itself(outcome).isolation == {"epoch_policy": "per_instance"}  # were it not named
