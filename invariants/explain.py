@@ -7,6 +7,10 @@ that knob, and each other preset whole. The knobs a check sets itself (the fuse,
 such as ``working_clears=never``) define the scenario and are kept; so are the bounds. Blocking
 this trace is not closing the finding: another trace may still violate under that knob (the
 findings table says whether one does).
+
+Whether a counterexample is a run of its preset itself (:func:`on_preset_itself`): replayed with
+the check's isolation knobs at the preset's values. On ``pr4139`` a trace that is not may hold a
+step the Go code takes otherwise (docs/trace_audit.md).
 """
 
 from __future__ import annotations
