@@ -24,8 +24,13 @@ bootstrap before a stopped one's ACCEPTED from the same node, which Go cannot do
 Faults, only on the channels the config names:
 
 - ``lose(channel)`` drops the head (Go: a message lost in transit, or a send that gave up).
-- ``duplicate(channel)`` repeats the head (Go: a retried send whose first copy arrived too);
-  bounded by ``max_duplicates`` per behaviour and by the capacity.
+- ``duplicate(channel)`` repeats the head; bounded by ``max_duplicates`` per behaviour and by
+  the capacity. Not a behaviour of Go's transport: a sender retries only a send that returned an
+  error, which ``remoteMessageTarget.sendCommand`` returns only when it did not queue the
+  message, and its send loop never queues a message twice (docs/trace_audit.md, N4). What a
+  duplicate on ``requests`` delivers, a second identical request, Go gets from a DM resend
+  (``dm_resend_tick``); on other channels it is a what-if. So a violation that needs a duplicate
+  is the model's until a trace without one shows it (N4's does).
 """
 
 from __future__ import annotations
