@@ -1,6 +1,6 @@
 /* The hash guard's per-state fast path in C (explorer.fingerprint.HashGuard.check_step).
  *
- * step_passes(state, parent, verified, set_members) answers what the pure-Python
+ * step_passes(verified, set_members, state, parent) answers what the pure-Python
  * _step_passes in explorer/fingerprint.py answers, by the same rules in the same order:
  * True when the state passes without learning anything, False when the full check
  * (HashGuard.check) must decide. It never refuses a state itself, so it cannot refuse one
@@ -68,10 +68,10 @@ static PyObject *
 step_passes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "step_passes(state, parent, verified, set_members)");
+        PyErr_SetString(PyExc_TypeError, "step_passes(verified, set_members, state, parent)");
         return NULL;
     }
-    PyObject *state = args[0], *parent = args[1], *verified = args[2], *set_members = args[3];
+    PyObject *verified = args[0], *set_members = args[1], *state = args[2], *parent = args[3];
     if (!PyAnySet_Check(verified) || !PyAnySet_Check(set_members)) {
         PyErr_SetString(PyExc_TypeError, "step_passes: verified and set_members must be sets");
         return NULL;
@@ -105,7 +105,7 @@ step_passes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"step_passes", (PyCFunction)(void (*)(void))step_passes, METH_FASTCALL,
-     "step_passes(state, parent, verified, set_members) -> bool: HashGuard.check_step's fast path."},
+     "step_passes(verified, set_members, state, parent) -> bool: HashGuard.check_step's fast path."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -50,7 +50,7 @@ class OneStateSearch(Search):
         add_edge = graph.add_edge if has_graph else None
         checks_new = bool(self.invariants or self.sometimes or self.liveness or has_graph)
         seen_add = None if has_graph else seen.add
-        check_step = guard.check_step if guard is not None else None  # see explorer.fingerprint
+        passes_step = guard.passes_step if guard is not None else None  # see explorer.fingerprint
         parent = self.parent
         parent_append, ordinal_append, push = parent.append, self.ordinal.append, queue.append
         pop = queue.popleft
@@ -88,8 +88,8 @@ class OneStateSearch(Search):
                     if level >= depth_cut:  # a new state beyond the depth bound: not kept
                         self.truncated = "max_depth"
                         continue
-                    if check_step is not None:
-                        check_step(nxt, state)
+                    if passes_step is not None and not passes_step(nxt, state):
+                        guard.check(nxt)  # HashGuard.check_step, its fast path inlined
                     new_by_label[action] = new_by_label.get(action, 0) + 1
                     if checks_new:
                         if has_graph:
