@@ -23,9 +23,9 @@ of two:
   of value is refused at its first sight, not when two states clash (any named tuple sends the
   search to the stable fingerprint). Checking every generated state all the way down would cost
   about what the stable fingerprint does. The guard's per-state fast path (:func:`_step_passes`)
-  runs in C (``explorer/_guard.c``, built by the install where a C compiler is found; 0.16-0.2
-  us a new state against 1.2-1.5 in Python) and in pure Python otherwise, with the same answers
-  (tested). Fingerprints under the per-process key are never
+  runs in C (``explorer/_guard.c``, built by the install where a C compiler is found; 0.05-0.4
+  us a new state against 1.2-1.6 in Python, ``benchmarks/generic_gap.py``) and in pure Python
+  otherwise, with the same answers (tested). Fingerprints under the per-process key are never
   compared across processes except forked ones (which share the key): counts, verdicts and
   traces do not depend on PYTHONHASHSEED, only the fingerprint values do.
 * **The stable fingerprint** (:func:`stable_fingerprint`): the same in every process, for
