@@ -48,6 +48,14 @@ def workdir():
         yield Path(path)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def inside_workdir(workdir):
+    """A drawn output path (``--markdown x``) is relative to the working directory: write it in
+    the temporary one, not in the checkout (a report named ``big_not_4`` was once committed)."""
+    with contextlib.chdir(workdir):
+        yield
+
+
 @functools.cache
 def real_results() -> list[dict]:
     """JSON results a user would pass to verify-trace: an example's and the recover model's."""
