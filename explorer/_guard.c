@@ -15,13 +15,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* 1: the member passes (verified, or the parent's own object); 0: it does not; -1: error. */
-static int
-leaf_passes(PyObject *verified, PyObject *part)
-{
-    return PySet_Contains(verified, part);
-}
-
+/* Each *_passes: 1 the member passes (verified, or the parent's own object); 0 it does not;
+ * -1 an error is set. A leaf passes if it is verified (PySet_Contains). */
 static int
 tuple_passes(PyObject *verified, PyObject *part, PyObject *was)
 {
@@ -94,7 +89,7 @@ step_passes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         else if (kind == &PyFrozenSet_Type)
             passes = frozenset_passes(verified, set_members, part);
         else
-            passes = leaf_passes(verified, part);
+            passes = PySet_Contains(verified, part);
         if (passes < 0)
             return NULL;
         if (!passes)

@@ -152,7 +152,9 @@ class HashGuard:
 
     VERIFIED_MAX = 1 << 16
 
-    def __init__(self) -> None:
+    def __init__(self, fast_path=None) -> None:
+        """``fast_path``: :func:`_step_passes` or its C twin; by default :data:`step_passes`
+        (the C one where the install built it)."""
         self.verified: set = set()
         self.shapes: set[tuple] = set()
         self.places: dict[tuple, tuple] = {}  # a shape with bools read as ints -> the shape
@@ -160,7 +162,7 @@ class HashGuard:
         self.fresh: list = []  # shapes (tuples) and frozenset member types (frozensets) not yet drained
         # check_step's fast path with this guard's sets bound (a C partial: no Python frame a
         # state); both sets change in place only, so the binding stays true
-        self.passes_step = partial(step_passes, self.verified, self.set_members)
+        self.passes_step = partial(fast_path or step_passes, self.verified, self.set_members)
 
     def check(self, state) -> None:
         """Raise :class:`UnfaithfulHash` unless ``hash`` fingerprints ``state`` faithfully."""

@@ -8,29 +8,20 @@ import subprocess
 import sys
 from collections import namedtuple
 
-from functools import partial
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_helpers import outcome
 from explorer import Invariant, explore
-from explorer.examples import Chameneos, Klotski, TwoPhaseNaive
 from explorer import fingerprint
+from explorer.examples import Chameneos, Klotski, TwoPhaseNaive
 from explorer.fingerprint import HashGuard, UnfaithfulHash, stable_fingerprint
 
 try:
     from explorer._guard import step_passes as c_step_passes
 except ImportError:  # the install found no C compiler: the pure-Python fast path runs alone
     c_step_passes = None
-
-def _guard_with(step_passes) -> HashGuard:
-    """A guard whose ``check_step`` takes ``step_passes`` as its fast path."""
-    guard = HashGuard()
-    guard.passes_step = partial(step_passes, guard.verified, guard.set_members)
-    return guard
-
 
 # each test that takes ``step_passes`` runs the guard's fast path in pure Python and in C
 FAST_PATHS = pytest.mark.parametrize("step_passes", [
@@ -153,7 +144,7 @@ def _same(a, b) -> bool:
 @pytest.mark.parametrize("parent, child", STEPS, ids=repr)
 def test_a_successor_is_refused_where_it_differs_from_its_parent(parent, child, step_passes):
     """The fast path for a successor skips only the members it shares with its parent (the same objects)."""
-    guard = _guard_with(step_passes)
+    guard = HashGuard(step_passes)
     guard.check(parent)
     shared = tuple(p if _same(p, c) else c for p, c in zip(parent, child))  # the parent's objects where it can
     assert not _same(shared, parent)
@@ -164,7 +155,7 @@ def test_a_successor_is_refused_where_it_differs_from_its_parent(parent, child, 
 @FAST_PATHS
 @pytest.mark.parametrize("first, twin", TWINS, ids=repr)
 def test_a_successor_equal_to_a_passed_state_but_of_other_types_is_refused(first, twin, step_passes):
-    guard = _guard_with(step_passes)
+    guard = HashGuard(step_passes)
     guard.check(first)
     with pytest.raises(UnfaithfulHash, match="a state holds"):
         guard.check_step(twin, first)
@@ -211,7 +202,7 @@ def test_the_fast_paths_agree_with_the_full_check(step_passes, steps):
     its members) or a state of its own: one checks as the search does (``check_step``, which
     falls back on ``check``, which has a fast path of its own), the other by ``_parts`` alone,
     member by member. They refuse the same states."""
-    fast, full = _guard_with(step_passes), HashGuard()
+    fast, full = HashGuard(step_passes), HashGuard()
     parent = None
     for state, keep, fresh in steps:
         if parent is not None and type(parent) is tuple:
